@@ -1,0 +1,209 @@
+/* fetch_walk.c — resumable walk over a Fetch response (v12+) that skips
+ * records by their length and stops where the top-level tagged section
+ * starts.  Layout (FetchResponse.json, flexible versions):
+ *
+ *   header tags | ThrottleTimeMs ErrorCode SessionId | Responses[] {
+ *     Topic (v12) or TopicId (v13+) | Partitions[] {
+ *       PartitionIndex ErrorCode HighWatermark LastStableOffset LogStartOffset
+ *       AbortedTransactions[]? {ProducerId FirstOffset tags}
+ *       PreferredReadReplica Records? tags } tags } | tags (NodeEndpoints)
+ */
+#include "fetch_walk.h"
+
+enum {
+	S_TAGS_COUNT,  /* a tagged section: count ... */
+	S_TAG_KEY,     /* ... then tag ... */
+	S_TAG_SIZE,    /* ... and size, the data skipped */
+	S_FIXED,       /* ThrottleTimeMs, ErrorCode, SessionId */
+	S_TOPICS,      /* Responses[] count */
+	S_TOPIC,       /* Topic name or TopicId */
+	S_PARTS,       /* Partitions[] count */
+	S_PART_FIXED,  /* PartitionIndex .. LogStartOffset */
+	S_ABORTED,     /* AbortedTransactions[] count (nullable) */
+	S_ABORTED_ONE, /* ProducerId, FirstOffset */
+	S_ABORTED_END,
+	S_PREFERRED,   /* PreferredReadReplica */
+	S_RECORDS,     /* Records length; the records are skipped */
+	S_PART_END,
+	S_TOPIC_END,
+	S_TAIL
+};
+
+/* Byte sizes of the fixed runs. */
+#define FIXED_TOP 10  /* int32 + int16 + int32 */
+#define FIXED_PART 30 /* int32 + int16 + 3 * int64 */
+#define FIXED_ABORTED 16
+#define TOPIC_ID 16
+#define PREFERRED 4
+
+void kfw_init(struct kfetch_walk *w, int16_t version)
+{
+	w->version = version;
+	w->state = S_TAGS_COUNT; /* the response header's tagged fields */
+	w->after_tags = S_FIXED;
+	w->topics_left = w->parts_left = w->aborted_left = w->tags_left = 0;
+}
+
+/* 1 = read, 0 = incomplete, -1 = invalid (more than 5 bytes). */
+static int uvarint(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v)
+{
+	uint32_t value = 0;
+
+	for (size_t i = 0; i < 5; i++) {
+		uint8_t b;
+
+		if (*pos + i >= len)
+			return 0;
+		b = buf[*pos + i];
+		if (i == 4 && (b & 0xf0))
+			return -1;
+		value |= (uint32_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			*pos += i + 1;
+			*v = value;
+			return 1;
+		}
+	}
+	return -1;
+}
+
+/* Enter a tagged section, resuming at next once it is done. */
+static void tags_then(struct kfetch_walk *w, uint8_t next)
+{
+	w->state = S_TAGS_COUNT;
+	w->after_tags = next;
+}
+
+int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used,
+	     uint64_t *skip)
+{
+	size_t pos = 0;
+	uint32_t n;
+	int rc;
+
+#define NEED(k)                                                               \
+	do {                                                                  \
+		if (len - pos < (k))                                          \
+			goto need_more;                                       \
+	} while (0)
+#define VARINT(v)                                                             \
+	do {                                                                  \
+		rc = uvarint(buf, len, &pos, &(v));                           \
+		if (rc == 0)                                                  \
+			goto need_more;                                       \
+		if (rc < 0)                                                   \
+			return KFW_ERROR;                                     \
+	} while (0)
+#define SKIP(k)                                                               \
+	do {                                                                  \
+		if ((k) > 0) {                                                \
+			*used = pos;                                          \
+			*skip = (k);                                          \
+			return KFW_SKIP;                                      \
+		}                                                             \
+	} while (0)
+
+	*skip = 0;
+	for (;;) {
+		switch (w->state) {
+		case S_TAGS_COUNT:
+			VARINT(n);
+			w->tags_left = n;
+			w->state = n ? S_TAG_KEY : w->after_tags;
+			break;
+		case S_TAG_KEY:
+			VARINT(n); /* the tag: every one is opaque here */
+			w->state = S_TAG_SIZE;
+			break;
+		case S_TAG_SIZE:
+			VARINT(n);
+			w->state = --w->tags_left ? S_TAG_KEY : w->after_tags;
+			SKIP(n);
+			break;
+		case S_FIXED:
+			NEED(FIXED_TOP);
+			pos += FIXED_TOP;
+			w->state = S_TOPICS;
+			break;
+		case S_TOPICS:
+			VARINT(n);
+			if (n == 0) /* null: Responses is not nullable */
+				return KFW_ERROR;
+			w->topics_left = n - 1;
+			w->state = w->topics_left ? S_TOPIC : S_TAIL;
+			break;
+		case S_TOPIC:
+			if (w->version >= 13) {
+				NEED(TOPIC_ID);
+				pos += TOPIC_ID;
+				w->state = S_PARTS;
+			} else {
+				VARINT(n);
+				if (n == 0)
+					return KFW_ERROR;
+				w->state = S_PARTS;
+				SKIP(n - 1);
+			}
+			break;
+		case S_PARTS:
+			VARINT(n);
+			if (n == 0)
+				return KFW_ERROR;
+			w->parts_left = n - 1;
+			if (w->parts_left)
+				w->state = S_PART_FIXED;
+			else
+				tags_then(w, S_TOPIC_END);
+			break;
+		case S_PART_FIXED:
+			NEED(FIXED_PART);
+			pos += FIXED_PART;
+			w->state = S_ABORTED;
+			break;
+		case S_ABORTED:
+			VARINT(n); /* 0 is null */
+			w->aborted_left = n ? n - 1 : 0;
+			w->state = w->aborted_left ? S_ABORTED_ONE : S_PREFERRED;
+			break;
+		case S_ABORTED_ONE:
+			NEED(FIXED_ABORTED);
+			pos += FIXED_ABORTED;
+			tags_then(w, S_ABORTED_END);
+			break;
+		case S_ABORTED_END:
+			w->state = --w->aborted_left ? S_ABORTED_ONE : S_PREFERRED;
+			break;
+		case S_PREFERRED:
+			NEED(PREFERRED);
+			pos += PREFERRED;
+			w->state = S_RECORDS;
+			break;
+		case S_RECORDS:
+			VARINT(n); /* 0 is null */
+			tags_then(w, S_PART_END);
+			if (n > 1)
+				SKIP(n - 1);
+			break;
+		case S_PART_END:
+			if (--w->parts_left)
+				w->state = S_PART_FIXED;
+			else
+				tags_then(w, S_TOPIC_END);
+			break;
+		case S_TOPIC_END:
+			w->state = --w->topics_left ? S_TOPIC : S_TAIL;
+			break;
+		case S_TAIL:
+			*used = pos;
+			return KFW_TAIL;
+		default:
+			return KFW_ERROR;
+		}
+	}
+need_more:
+	*used = pos;
+	return KFW_NEED_MORE;
+#undef NEED
+#undef VARINT
+#undef SKIP
+}

@@ -1,0 +1,144 @@
+/* kapi.c — the ApiKey table: names, versions kgate understands, rewriters.
+ *
+ * Versions come from Apache Kafka's message schemas (../shared/kafka-protocol,
+ * trunk at 4.0 development) and, for the newer versions noted below, from the
+ * schemas inside kafka-clients 4.4.0 (see protocol/VERSIONS.md).
+ */
+#include "kapi.h"
+
+#include <stdio.h>
+
+#include "rewrite.h"
+
+static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
+	/* Produce v10+ carries NodeEndpoints (KIP-951); v13 (4.4) swaps topic
+	 * names for ids.  Responses are small, so they are decoded whole. */
+	[KAPI_PRODUCE] = {"Produce", 13, 9, 10, KAPI_REWRITE, 0, krw_produce},
+	/* Fetch v16+ carries NodeEndpoints after the records: streamed, and
+	 * only the trailing tagged section is rewritten (same length). v18 is
+	 * 4.4's, response unchanged from v17. */
+	[KAPI_FETCH] = {"Fetch", 18, 12, 16, KAPI_TAIL, 0, NULL},
+	/* Metadata v13 (4.4) adds a top-level ErrorCode after the topics. */
+	[KAPI_METADATA] = {"Metadata", 13, 9, 0, KAPI_REWRITE, 0, krw_metadata},
+	[KAPI_FIND_COORDINATOR] = {"FindCoordinator", 6, 3, 0, KAPI_REWRITE, 0,
+				   krw_find_coordinator},
+	/* v0 handshakes are followed by unframed SASL tokens; v1 makes the
+	 * client use framed SaslAuthenticate, which passes through untouched. */
+	[KAPI_SASL_HANDSHAKE] = {"SaslHandshake", 1, -1, -1, KAPI_PASS, 0, NULL},
+	/* Clients send their newest ApiVersions before they know what the
+	 * broker supports, and the answer's leading fields are stable across
+	 * versions by design, so newer requests are forwarded (lenient). */
+	[KAPI_API_VERSIONS] = {"ApiVersions", 5, 3, 0, KAPI_REWRITE, KAPI_F_LENIENT,
+			       krw_api_versions},
+	/* DescribeQuorum v2 lists controller listeners; v0-1 carry none. */
+	[KAPI_DESCRIBE_QUORUM] = {"DescribeQuorum", 1, 0, -1, KAPI_PASS, 0, NULL},
+	/* DescribeCluster v2 (4.4) adds Brokers[].IsFenced. */
+	[KAPI_DESCRIBE_CLUSTER] = {"DescribeCluster", 2, 0, 0, KAPI_REWRITE, 0,
+				   krw_describe_cluster},
+	/* Share groups (KIP-932) put NodeEndpoints after records from v0 on;
+	 * kgate does not rewrite them yet, so it hides these APIs rather than
+	 * let a real broker address reach the client. */
+	[KAPI_SHARE_FETCH] = {"ShareFetch", -1, 0, -1, KAPI_PASS, KAPI_F_HIDDEN, NULL},
+	[KAPI_SHARE_ACKNOWLEDGE] = {"ShareAcknowledge", -1, 0, -1, KAPI_PASS,
+				    KAPI_F_HIDDEN, NULL},
+};
+
+/* Names of every ApiKey known when this was written (for log lines). */
+static const char *const kapi_names[] = {
+	"Produce", "Fetch", "ListOffsets", "Metadata", "LeaderAndIsr",
+	"StopReplica", "UpdateMetadata", "ControlledShutdown", "OffsetCommit",
+	"OffsetFetch", "FindCoordinator", "JoinGroup", "Heartbeat", "LeaveGroup",
+	"SyncGroup", "DescribeGroups", "ListGroups", "SaslHandshake",
+	"ApiVersions", "CreateTopics", "DeleteTopics", "DeleteRecords",
+	"InitProducerId", "OffsetForLeaderEpoch", "AddPartitionsToTxn",
+	"AddOffsetsToTxn", "EndTxn", "WriteTxnMarkers", "TxnOffsetCommit",
+	"DescribeAcls", "CreateAcls", "DeleteAcls", "DescribeConfigs",
+	"AlterConfigs", "AlterReplicaLogDirs", "DescribeLogDirs",
+	"SaslAuthenticate", "CreatePartitions", "CreateDelegationToken",
+	"RenewDelegationToken", "ExpireDelegationToken", "DescribeDelegationToken",
+	"DeleteGroups", "ElectLeaders", "IncrementalAlterConfigs",
+	"AlterPartitionReassignments", "ListPartitionReassignments", "OffsetDelete",
+	"DescribeClientQuotas", "AlterClientQuotas", "DescribeUserScramCredentials",
+	"AlterUserScramCredentials", "Vote", "BeginQuorumEpoch", "EndQuorumEpoch",
+	"DescribeQuorum", "AlterPartition", "UpdateFeatures", "Envelope",
+	"FetchSnapshot", "DescribeCluster", "DescribeProducers",
+	"BrokerRegistration", "BrokerHeartbeat", "UnregisterBroker",
+	"DescribeTransactions", "ListTransactions", "AllocateProducerIds",
+	"ConsumerGroupHeartbeat", "ConsumerGroupDescribe", "ControllerRegistration",
+	"GetTelemetrySubscriptions", "PushTelemetry", "AssignReplicasToDirs",
+	"ListConfigResources", "DescribeTopicPartitions", "ShareGroupHeartbeat",
+	"ShareGroupDescribe", "ShareFetch", "ShareAcknowledge", "AddRaftVoter",
+	"RemoveRaftVoter", "UpdateRaftVoter", "InitializeShareGroupState",
+	"ReadShareGroupState", "WriteShareGroupState", "DeleteShareGroupState",
+	"ReadShareGroupStateSummary", "StreamsGroupHeartbeat",
+	"StreamsGroupDescribe", "DescribeShareGroupOffsets",
+	"AlterShareGroupOffsets", "DeleteShareGroupOffsets",
+	"StreamsGroupTopologyDescriptionUpdate", "UnregisterController",
+};
+
+static const struct kapi kapi_pass_row = {NULL, -1, -1, -1, KAPI_PASS, 0, NULL};
+
+const struct kapi *kapi_get(int16_t key)
+{
+	if (key < 0 || key > KAPI_MAX_KEY || !kapi_table[key].name)
+		return &kapi_pass_row;
+	return &kapi_table[key];
+}
+
+const char *kapi_name(int16_t key, char *scratch, size_t scratch_len)
+{
+	if (key >= 0 && (size_t)key < sizeof(kapi_names) / sizeof(kapi_names[0]))
+		return kapi_names[key];
+	snprintf(scratch, scratch_len, "ApiKey(%d)", key);
+	return scratch;
+}
+
+enum kapi_mode kapi_mode_for(int16_t key, int16_t version)
+{
+	const struct kapi *a = kapi_get(key);
+
+	if (a->rewrite_from < 0 || version < a->rewrite_from)
+		return KAPI_PASS;
+	return (enum kapi_mode)a->mode;
+}
+
+static int kapi_flexible(const struct kapi *a, int16_t version)
+{
+	return a->first_flexible >= 0 && version >= a->first_flexible;
+}
+
+int kapi_response_header_flexible(int16_t key, int16_t version)
+{
+	/* ApiVersions responses keep header v0 in every version so that a
+	 * client can always read the error of a version it guessed wrong. */
+	if (key == KAPI_API_VERSIONS)
+		return 0;
+	return kapi_flexible(kapi_get(key), version);
+}
+
+int kapi_request_header_flexible(int16_t key, int16_t version)
+{
+	return kapi_flexible(kapi_get(key), version);
+}
+
+int kapi_request_check(int16_t key, int16_t version, const char **why)
+{
+	const struct kapi *a = kapi_get(key);
+
+	if (version < 0) {
+		*why = "negative request version";
+		return -1;
+	}
+	if (a->flags & KAPI_F_HIDDEN) {
+		*why = "API hidden by kgate: its responses carry broker addresses "
+		       "kgate does not rewrite";
+		return -1;
+	}
+	if (a->max_version >= 0 && version > a->max_version &&
+	    !(a->flags & KAPI_F_LENIENT)) {
+		*why = "version newer than kgate understands (ApiVersions was "
+		       "capped, so the client should not have sent it)";
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* kapi.h — the table of Kafka APIs, indexed by ApiKey, that drives framing,
+ * version clamping and rewriting.
+ *
+ * Only APIs kgate must treat specially have an entry with behaviour; every
+ * other key is cut through untouched at any version.
+ */
+#ifndef KGATE_KAPI_H
+#define KGATE_KAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kbuf.h"
+#include "kmap.h"
+
+enum {
+	KAPI_PRODUCE = 0,
+	KAPI_FETCH = 1,
+	KAPI_METADATA = 3,
+	KAPI_FIND_COORDINATOR = 10,
+	KAPI_SASL_HANDSHAKE = 17,
+	KAPI_API_VERSIONS = 18,
+	KAPI_DESCRIBE_QUORUM = 55,
+	KAPI_DESCRIBE_CLUSTER = 60,
+	KAPI_SHARE_FETCH = 78,
+	KAPI_SHARE_ACKNOWLEDGE = 79,
+	KAPI_MAX_KEY = 127 /* table size - 1; larger keys are simply unknown */
+};
+
+/* What the gateway does with a response frame. */
+enum kapi_mode {
+	KAPI_PASS = 0,    /* cut through as it arrives */
+	KAPI_REWRITE = 1, /* buffer the whole frame, decode, rewrite, re-frame */
+	KAPI_TAIL = 2     /* stream it, rewrite the trailing tagged section in place */
+};
+
+/* Rewriter result. */
+enum krw_result { KRW_ERROR = -1, KRW_UNCHANGED = 0, KRW_CHANGED = 1 };
+
+/* A whole-frame rewriter: in is the response after its 4-byte size (header
+ * and body).  On KRW_CHANGED out holds the new frame (without size); on
+ * KRW_UNCHANGED the input is to be forwarded as it is. */
+typedef int (*krw_fn)(const uint8_t *in, size_t len, int16_t version,
+		      struct kwbuf *out, const struct kmap *map);
+
+#define KAPI_F_HIDDEN 0x01  /* removed from ApiVersions; requests refused */
+#define KAPI_F_LENIENT 0x02 /* requests above max_version are still forwarded */
+
+/* One row of the table. */
+struct kapi {
+	const char *name;
+	int16_t max_version;    /* newest version understood; -1 = not clamped */
+	int16_t first_flexible; /* first flexible version; -1 = none/unknown */
+	int16_t rewrite_from;   /* responses >= this version use mode; -1 = never */
+	uint8_t mode;           /* enum kapi_mode for versions >= rewrite_from */
+	uint8_t flags;          /* KAPI_F_* */
+	krw_fn rewrite;         /* for KAPI_REWRITE */
+};
+
+/* The row for key (never NULL: unknown keys get an all-pass row). */
+const struct kapi *kapi_get(int16_t key);
+/* Human-readable name of any ApiKey ("Metadata", "ApiKey(200)"). */
+const char *kapi_name(int16_t key, char *scratch, size_t scratch_len);
+/* How kgate handles a response to (key, version). */
+enum kapi_mode kapi_mode_for(int16_t key, int16_t version);
+/* 1 if responses to (key, version) carry a header v1 (tagged fields). */
+int kapi_response_header_flexible(int16_t key, int16_t version);
+/* 1 if the request header of (key, version) is v2 (tagged fields). */
+int kapi_request_header_flexible(int16_t key, int16_t version);
+/* 0 if kgate can forward a request of (key, version), else -1 with a reason. */
+int kapi_request_check(int16_t key, int16_t version, const char **why);
+
+#endif

@@ -1,0 +1,76 @@
+/* requests.c — encoding kgate's own requests (MetadataRequest.json,
+ * ApiVersionsRequest.json) and decoding the ApiVersions answer. */
+#include "requests.h"
+
+#include <string.h>
+
+#include "kapi.h"
+
+/* Size placeholder, then request header v1 or v2. Returns the size offset. */
+static size_t begin(struct kwbuf *w, int16_t key, int16_t version, int32_t correlation_id,
+		    const char *client_id)
+{
+	size_t off = kw_reserve_i32(w);
+
+	kw_i16(w, key);
+	kw_i16(w, version);
+	kw_i32(w, correlation_id);
+	kw_string(w, 0, client_id, (int32_t)strlen(client_id));
+	if (kapi_request_header_flexible(key, version))
+		kw_uvarint(w, 0); /* no header tags */
+	return off;
+}
+
+static void end(struct kwbuf *w, size_t off)
+{
+	kw_patch_i32(w, off, (int32_t)(w->len - off - 4));
+}
+
+void kreq_api_versions(struct kwbuf *w, int32_t correlation_id, const char *client_id)
+{
+	end(w, begin(w, KAPI_API_VERSIONS, 0, correlation_id, client_id));
+}
+
+void kreq_metadata(struct kwbuf *w, int16_t v, int32_t correlation_id, const char *client_id)
+{
+	int flexible = v >= 9;
+	size_t off = begin(w, KAPI_METADATA, v, correlation_id, client_id);
+
+	kw_array_len(w, flexible, 0); /* Topics: none (v0 would mean all) */
+	if (v >= 4)
+		kw_i8(w, 0); /* AllowAutoTopicCreation */
+	if (v >= 8 && v <= 10)
+		kw_i8(w, 0); /* IncludeClusterAuthorizedOperations */
+	if (v >= 8)
+		kw_i8(w, 0); /* IncludeTopicAuthorizedOperations */
+	if (flexible)
+		kw_uvarint(w, 0);
+	end(w, off);
+}
+
+int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t key, int16_t *min,
+			     int16_t *max)
+{
+	struct kreader r;
+	int32_t correlation_id, n;
+	int16_t error_code, k, lo, hi;
+
+	kr_init(&r, in, len);
+	KR_TRY(kr_i32(&r, &correlation_id));
+	KR_TRY(kr_i16(&r, &error_code));
+	if (error_code != 0)
+		goto err;
+	KR_TRY(kr_array(&r, 0, 6, &n));
+	for (int32_t i = 0; i < n; i++) {
+		KR_TRY(kr_i16(&r, &k));
+		KR_TRY(kr_i16(&r, &lo));
+		KR_TRY(kr_i16(&r, &hi));
+		if (k == key) {
+			*min = lo;
+			*max = hi;
+			return 0;
+		}
+	}
+err:
+	return -1;
+}

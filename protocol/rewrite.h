@@ -1,0 +1,39 @@
+/* rewrite.h — the response rewriters kgate applies, one per API.
+ *
+ * Each takes a whole response frame after its 4-byte size (header and body),
+ * decodes all of it with bounded reads, substitutes Host and Port of broker
+ * endpoints through the kmap, and keeps every other byte as it was (unknown
+ * tagged fields included).  See kapi.h for the krw_fn contract.
+ */
+#ifndef KGATE_REWRITE_H
+#define KGATE_REWRITE_H
+
+#include "kapi.h"
+
+int krw_metadata(const uint8_t *in, size_t len, int16_t version, struct kwbuf *out,
+		 const struct kmap *map);
+int krw_find_coordinator(const uint8_t *in, size_t len, int16_t version,
+			 struct kwbuf *out, const struct kmap *map);
+int krw_describe_cluster(const uint8_t *in, size_t len, int16_t version,
+			 struct kwbuf *out, const struct kmap *map);
+int krw_produce(const uint8_t *in, size_t len, int16_t version, struct kwbuf *out,
+		const struct kmap *map);
+int krw_api_versions(const uint8_t *in, size_t len, int16_t version,
+		     struct kwbuf *out, const struct kmap *map);
+
+/* The trailing top-level tagged section of a Fetch response, rewritten in
+ * place without changing its length (see fetch_walk.h for how the gateway
+ * finds it).  out must hold len bytes.  NodeEndpoints (tag 0, v16+) is
+ * rewritten; if the new form is shorter the section is padded with an
+ * unknown tagged field, and if it cannot be made to fit NodeEndpoints is
+ * dropped (clients then refresh Metadata, as before KIP-951).  Returns
+ * KRW_UNCHANGED, KRW_CHANGED (out filled) or KRW_ERROR.  *dropped is set to 1
+ * when NodeEndpoints had to be removed. */
+int krw_fetch_tail(const uint8_t *in, size_t len, int16_t version, uint8_t *out,
+		   const struct kmap *map, int *dropped);
+
+/* Tag number of the padding fields krw_fetch_tail adds: far above any tag
+ * Kafka assigns, so clients skip it as unknown. */
+#define KRW_PAD_TAG 16383
+
+#endif
