@@ -1,0 +1,31 @@
+/* addr.h — "host:port" strings as users write them in the config. */
+#ifndef KGATE_ADDR_H
+#define KGATE_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A parsed address: host without IPv6 brackets, and the text as written. */
+struct cfg_addr {
+	char *host;
+	uint16_t port;
+	char *text;
+};
+
+/* What a host may be. */
+enum cfg_host_kind {
+	CFG_HOST_ANY, /* a DNS name or an IP literal */
+	CFG_HOST_IP   /* an IP literal only (something to bind to) */
+};
+
+/* Parses s into a (allocated with malloc).  On failure returns -1 and writes
+ * what is wrong into err. */
+int cfg_addr_parse(const char *s, enum cfg_host_kind kind, struct cfg_addr *a,
+		   char *err, size_t errlen);
+void cfg_addr_free(struct cfg_addr *a);
+/* 1 if host is an IPv4 or IPv6 wildcard address. */
+int cfg_addr_is_wildcard(const struct cfg_addr *a);
+/* 1 if binding both would conflict: same port and same or wildcard host. */
+int cfg_addr_listen_overlap(const struct cfg_addr *a, const struct cfg_addr *b);
+
+#endif

@@ -1,0 +1,376 @@
+/* config.c — loading and validating the JSON configuration.
+ *
+ * The accepted keys are declared once, in the tables below: name, kind,
+ * whether required, where the value goes, bounds and default.  The walker
+ * reports unknown keys, missing keys and bad values with their JSON path and
+ * what was expected, and keeps going so that every error is listed.
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum cfg_kind {
+	K_LISTEN,    /* "ip:port" to bind */
+	K_ADDR,      /* "host:port" */
+	K_ADDR_LIST, /* non-empty array of "host:port" */
+	K_INT32,     /* integer within [min, max], into an int32_t */
+	K_INT64,     /* integer within [min, max], into an int64_t */
+	K_OBJECT,    /* nested keys, same target struct */
+	K_BROKERS    /* array of broker objects */
+};
+
+struct cfg_table;
+
+/* One accepted key. */
+struct cfg_key {
+	const char *name;
+	enum cfg_kind kind;
+	int required;
+	size_t offset; /* of the target field in the struct being filled */
+	const struct cfg_table *sub;
+	int64_t min, max, def;
+};
+
+struct cfg_table {
+	const struct cfg_key *keys;
+	size_t n;
+};
+
+#define TABLE(k) {k, sizeof(k) / sizeof(k[0])}
+
+static const struct cfg_key bootstrap_keys[] = {
+	{"listen", K_LISTEN, 1, offsetof(struct cfg, bootstrap_listen), NULL, 0, 0, 0},
+	{"upstream", K_ADDR_LIST, 1, offsetof(struct cfg, bootstrap_upstream), NULL, 0, 0, 0},
+};
+static const struct cfg_table bootstrap_table = TABLE(bootstrap_keys);
+
+static const struct cfg_key broker_keys[] = {
+	{"id", K_INT32, 1, offsetof(struct cfg_broker, id), NULL, 0, INT32_MAX, 0},
+	{"listen", K_LISTEN, 1, offsetof(struct cfg_broker, listen), NULL, 0, 0, 0},
+	{"advertise", K_ADDR, 1, offsetof(struct cfg_broker, advertise), NULL, 0, 0, 0},
+	{"upstream", K_ADDR, 0, offsetof(struct cfg_broker, upstream), NULL, 0, 0, 0},
+};
+static const struct cfg_table broker_table = TABLE(broker_keys);
+
+#define MIB (1024 * 1024)
+static const struct cfg_key limits_keys[] = {
+	/* Kafka's own socket.request.max.bytes default. */
+	{"max_frame_bytes", K_INT64, 0, offsetof(struct cfg, limits.max_frame_bytes), NULL,
+	 1024, INT32_MAX, 100 * MIB},
+	{"buffer_bytes", K_INT64, 0, offsetof(struct cfg, limits.buffer_bytes), NULL, 4096,
+	 1024 * MIB, 1 * MIB},
+	{"connect_timeout_ms", K_INT64, 0, offsetof(struct cfg, limits.connect_timeout_ms),
+	 NULL, 1, 600000, 10000},
+	{"max_inflight", K_INT64, 0, offsetof(struct cfg, limits.max_inflight), NULL, 1,
+	 1 << 20, 1024},
+};
+static const struct cfg_table limits_table = TABLE(limits_keys);
+
+static const struct cfg_key root_keys[] = {
+	{"bootstrap", K_OBJECT, 1, 0, &bootstrap_table, 0, 0, 0},
+	{"brokers", K_BROKERS, 1, offsetof(struct cfg, brokers), &broker_table, 0, 0, 0},
+	{"limits", K_OBJECT, 0, 0, &limits_table, 0, 0, 0},
+};
+static const struct cfg_table root_table = TABLE(root_keys);
+
+static void cfg_err(struct cfg_errors *errs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void cfg_err(struct cfg_errors *errs, const char *fmt, ...)
+{
+	char buf[512], **nm;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	nm = realloc(errs->msgs, (errs->n + 1) * sizeof(*nm));
+	if (!nm)
+		return;
+	errs->msgs = nm;
+	errs->msgs[errs->n] = strdup(buf);
+	if (errs->msgs[errs->n])
+		errs->n++;
+}
+
+/* Applies the defaults of every optional integer in t (and nested tables
+ * that fill the same struct). */
+static void apply_defaults(const struct cfg_table *t, void *base)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct cfg_key *k = &t->keys[i];
+
+		if (k->kind == K_INT64)
+			*(int64_t *)((char *)base + k->offset) = k->def;
+		else if (k->kind == K_OBJECT)
+			apply_defaults(k->sub, base);
+	}
+}
+
+void cfg_defaults(struct cfg *cfg)
+{
+	apply_defaults(&root_table, cfg);
+}
+
+static const char *kind_expected(const struct cfg_key *k)
+{
+	switch (k->kind) {
+	case K_LISTEN:
+		return "expected \"ip:port\" to listen on";
+	case K_ADDR:
+		return "expected \"host:port\"";
+	case K_ADDR_LIST:
+		return "expected a non-empty array of \"host:port\"";
+	case K_INT32:
+	case K_INT64:
+		return "expected an integer";
+	case K_OBJECT:
+		return "expected an object";
+	case K_BROKERS:
+		return "expected a non-empty array of broker objects";
+	}
+	return "";
+}
+
+static void parse_addr(json_t *v, const char *path, enum cfg_host_kind kind,
+		       const char *expected, struct cfg_addr *out, struct cfg_errors *errs)
+{
+	char why[256];
+
+	if (!json_is_string(v)) {
+		cfg_err(errs, "%s: %s", path, expected);
+		return;
+	}
+	if (cfg_addr_parse(json_string_value(v), kind, out, why, sizeof(why)) < 0)
+		cfg_err(errs, "%s: %s, got \"%s\"", path, why, json_string_value(v));
+}
+
+static void parse_object(json_t *obj, const char *path, const struct cfg_table *t,
+			 void *base, struct cfg_errors *errs);
+
+static void parse_brokers(json_t *v, const char *path, struct cfg *cfg,
+			  struct cfg_errors *errs)
+{
+	size_t n = json_array_size(v);
+	char sub[256];
+
+	if (!json_is_array(v) || n == 0) {
+		cfg_err(errs, "%s: expected a non-empty array of broker objects", path);
+		return;
+	}
+	cfg->brokers = calloc(n, sizeof(*cfg->brokers));
+	if (!cfg->brokers) {
+		cfg_err(errs, "%s: out of memory", path);
+		return;
+	}
+	cfg->n_brokers = n;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		cfg->brokers[i].id = -1;
+		parse_object(json_array_get(v, i), sub, &broker_table, &cfg->brokers[i], errs);
+	}
+}
+
+static void parse_value(json_t *v, const char *path, const struct cfg_key *k, void *base,
+			struct cfg_errors *errs)
+{
+	void *target = (char *)base + k->offset;
+
+	switch (k->kind) {
+	case K_LISTEN:
+		parse_addr(v, path, CFG_HOST_IP, kind_expected(k), target, errs);
+		break;
+	case K_ADDR:
+		parse_addr(v, path, CFG_HOST_ANY, kind_expected(k), target, errs);
+		break;
+	case K_ADDR_LIST: {
+		struct cfg_addr_list *l = target;
+		size_t n = json_array_size(v);
+		char sub[256];
+
+		if (!json_is_array(v) || n == 0) {
+			cfg_err(errs, "%s: %s", path, kind_expected(k));
+			break;
+		}
+		l->v = calloc(n, sizeof(*l->v));
+		if (!l->v)
+			break;
+		l->n = n;
+		for (size_t i = 0; i < n; i++) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			parse_addr(json_array_get(v, i), sub, CFG_HOST_ANY, "expected \"host:port\"",
+				   &l->v[i], errs);
+		}
+		break;
+	}
+	case K_INT32:
+	case K_INT64: {
+		json_int_t i = json_is_integer(v) ? json_integer_value(v) : 0;
+
+		if (!json_is_integer(v) || i < k->min || i > k->max) {
+			cfg_err(errs, "%s: expected an integer from %lld to %lld", path,
+				(long long)k->min, (long long)k->max);
+			break;
+		}
+		if (k->kind == K_INT32)
+			*(int32_t *)target = (int32_t)i;
+		else
+			*(int64_t *)target = i;
+		break;
+	}
+	case K_OBJECT:
+		parse_object(v, path, k->sub, base, errs);
+		break;
+	case K_BROKERS:
+		parse_brokers(v, path, base, errs);
+		break;
+	}
+}
+
+static void parse_object(json_t *obj, const char *path, const struct cfg_table *t,
+			 void *base, struct cfg_errors *errs)
+{
+	const char *key;
+	json_t *v;
+	char sub[256];
+
+	if (!json_is_object(obj)) {
+		cfg_err(errs, "%s: expected an object", path[0] ? path : "(top level)");
+		return;
+	}
+	json_object_foreach(obj, key, v) {
+		size_t i;
+
+		for (i = 0; i < t->n && strcmp(t->keys[i].name, key) != 0; i++)
+			;
+		if (i == t->n) {
+			cfg_err(errs, "%s%s%s: unknown key", path, path[0] ? "." : "", key);
+			continue;
+		}
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct cfg_key *k = &t->keys[i];
+
+		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", k->name);
+		v = json_object_get(obj, k->name);
+		if (!v) {
+			if (k->required)
+				cfg_err(errs, "%s: missing (%s)", sub, kind_expected(k));
+			continue;
+		}
+		parse_value(v, sub, k, base, errs);
+	}
+}
+
+/* Rules that span several keys: unique ids, listeners, advertised names. */
+static void cross_check(const struct cfg *cfg, struct cfg_errors *errs)
+{
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		const struct cfg_broker *b = &cfg->brokers[i];
+
+		if (b->listen.host && cfg->bootstrap_listen.host &&
+		    cfg_addr_listen_overlap(&b->listen, &cfg->bootstrap_listen))
+			cfg_err(errs, "brokers[%zu].listen: %s overlaps bootstrap.listen %s", i,
+				b->listen.text, cfg->bootstrap_listen.text);
+		for (size_t j = 0; j < i; j++) {
+			const struct cfg_broker *o = &cfg->brokers[j];
+
+			if (b->id >= 0 && b->id == o->id)
+				cfg_err(errs, "brokers[%zu].id: %d is already used by brokers[%zu]",
+					i, b->id, j);
+			if (b->listen.host && o->listen.host &&
+			    cfg_addr_listen_overlap(&b->listen, &o->listen))
+				cfg_err(errs, "brokers[%zu].listen: %s overlaps brokers[%zu].listen %s",
+					i, b->listen.text, j, o->listen.text);
+			if (b->advertise.host && o->advertise.host &&
+			    b->advertise.port == o->advertise.port &&
+			    strcasecmp(b->advertise.host, o->advertise.host) == 0)
+				cfg_err(errs,
+					"brokers[%zu].advertise: %s is already advertised by "
+					"brokers[%zu]; clients would take them for one broker",
+					i, b->advertise.text, j);
+		}
+	}
+}
+
+static int cfg_from_json(json_t *root, struct cfg *cfg, struct cfg_errors *errs)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg_defaults(cfg);
+	parse_object(root, "", &root_table, cfg, errs);
+	if (errs->n == 0)
+		cross_check(cfg, errs);
+	if (errs->n) {
+		cfg_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+static int cfg_load(json_t *root, const json_error_t *jerr, const char *what,
+		    struct cfg *cfg, struct cfg_errors *errs)
+{
+	int rc;
+
+	memset(errs, 0, sizeof(*errs));
+	memset(cfg, 0, sizeof(*cfg));
+	if (!root) {
+		cfg_err(errs, "%s:%d:%d: %s", what, jerr->line, jerr->column, jerr->text);
+		return -1;
+	}
+	rc = cfg_from_json(root, cfg, errs);
+	json_decref(root);
+	return rc;
+}
+
+int cfg_load_file(const char *path, struct cfg *cfg, struct cfg_errors *errs)
+{
+	json_error_t jerr;
+
+	return cfg_load(json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), &jerr, path,
+			cfg, errs);
+}
+
+int cfg_load_string(const char *json, struct cfg *cfg, struct cfg_errors *errs)
+{
+	json_error_t jerr;
+
+	return cfg_load(json_loads(json, JSON_REJECT_DUPLICATES, &jerr), &jerr, "(string)",
+			cfg, errs);
+}
+
+void cfg_free(struct cfg *cfg)
+{
+	cfg_addr_free(&cfg->bootstrap_listen);
+	for (size_t i = 0; i < cfg->bootstrap_upstream.n; i++)
+		cfg_addr_free(&cfg->bootstrap_upstream.v[i]);
+	free(cfg->bootstrap_upstream.v);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		cfg_addr_free(&cfg->brokers[i].listen);
+		cfg_addr_free(&cfg->brokers[i].advertise);
+		cfg_addr_free(&cfg->brokers[i].upstream);
+	}
+	free(cfg->brokers);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void cfg_errors_free(struct cfg_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	memset(errs, 0, sizeof(*errs));
+}
+
+const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id)
+{
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		if (cfg->brokers[i].id == id)
+			return &cfg->brokers[i];
+	return NULL;
+}

@@ -1,0 +1,67 @@
+/* config.h — the gateway's JSON configuration, validated.
+ *
+ *   { "bootstrap": { "listen": "0.0.0.0:9094", "upstream": ["b-1:9094", ...] },
+ *     "brokers": [ { "id": 1, "listen": "0.0.0.0:8443",
+ *                    "advertise": "nlb.example.com:8443",
+ *                    "upstream": "b-1:9094" }, ... ],
+ *     "limits": { ... optional, see cfg_limits } }
+ *
+ * A broker without "upstream" is dialled at the address the cluster itself
+ * advertises for its id.  See config/kgate.sample.json for every key.
+ */
+#ifndef KGATE_CONFIG_H
+#define KGATE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+/* One broker kgate fronts. */
+struct cfg_broker {
+	int32_t id;
+	struct cfg_addr listen;
+	struct cfg_addr advertise;
+	struct cfg_addr upstream; /* host NULL: learned from the cluster */
+};
+
+/* Resource bounds (the "limits" block). */
+struct cfg_limits {
+	int64_t max_frame_bytes;    /* largest frame accepted either way */
+	int64_t buffer_bytes;       /* per-direction high watermark */
+	int64_t connect_timeout_ms; /* upstream connect (DNS included) */
+	int64_t max_inflight;       /* requests awaiting answers per connection */
+};
+
+/* A list of addresses ("bootstrap.upstream"). */
+struct cfg_addr_list {
+	struct cfg_addr *v;
+	size_t n;
+};
+
+struct cfg {
+	struct cfg_addr bootstrap_listen;
+	struct cfg_addr_list bootstrap_upstream; /* tried in turn */
+	struct cfg_broker *brokers;
+	size_t n_brokers;
+	struct cfg_limits limits;
+};
+
+/* Every problem found, each naming its JSON path. */
+struct cfg_errors {
+	char **msgs;
+	size_t n;
+};
+
+/* Parses and validates; 0 on success, -1 with errs filled (cfg is then
+ * freed).  Never stops at the first error. */
+int cfg_load_file(const char *path, struct cfg *cfg, struct cfg_errors *errs);
+int cfg_load_string(const char *json, struct cfg *cfg, struct cfg_errors *errs);
+void cfg_free(struct cfg *cfg);
+void cfg_errors_free(struct cfg_errors *errs);
+/* Sets every default (the limits block); the rest stays zero. */
+void cfg_defaults(struct cfg *cfg);
+/* The broker with this id, or NULL. */
+const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id);
+
+#endif
