@@ -1,0 +1,155 @@
+/* main.c — kgate's entry point: command line, configuration, event loop,
+ * signals. */
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../config/cli.h"
+#include "../config/config.h"
+#include "demo.h"
+#include "gateway.h"
+#include "log.h"
+#include "stats.h"
+
+#ifndef KGATE_VERSION
+#define KGATE_VERSION "unknown"
+#endif
+
+#define EXIT_START_FAILED 1
+#define EXIT_USAGE 2
+
+struct runtime {
+	struct event_base *base;
+	struct gateway *gw;
+};
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct runtime *rt = arg;
+
+	(void)what;
+	log_info("received %s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	gateway_shutdown(rt->gw);
+	event_base_loopexit(rt->base, NULL);
+}
+
+static void on_stats_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	stats_log();
+}
+
+static int load_config(const struct cli_opts *o, struct cfg *cfg, struct demo **demo)
+{
+	struct cfg_errors errs;
+	char err[512];
+
+	if (o->demo) {
+		*demo = demo_start(cfg, err, sizeof(err));
+		if (!*demo) {
+			fprintf(stderr, "kgate: %s\n", err);
+			return EXIT_START_FAILED;
+		}
+		return 0;
+	}
+	if (cfg_load_file(o->config_path, cfg, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "kgate: %s: %s\n", o->config_path, errs.msgs[i]);
+		fprintf(stderr, "kgate: %s: %zu error%s\n", o->config_path, errs.n,
+			errs.n == 1 ? "" : "s");
+		cfg_errors_free(&errs);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int run(const struct cli_opts *o, const struct cfg *cfg, struct demo *demo)
+{
+	struct runtime rt = {0};
+	struct event *sigs[3] = {0};
+	const int signums[3] = {SIGINT, SIGTERM, SIGUSR1};
+	char err[512];
+	int rc = 0;
+
+	(void)o;
+	signal(SIGPIPE, SIG_IGN);
+	rt.base = event_base_new();
+	if (!rt.base) {
+		log_error("cannot create the event loop");
+		return EXIT_START_FAILED;
+	}
+	rt.gw = gateway_new(rt.base, cfg, err, sizeof(err));
+	if (!rt.gw) {
+		log_error("%s", err);
+		rc = EXIT_START_FAILED;
+		goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(rt.base, signums[i],
+				       signums[i] == SIGUSR1 ? on_stats_signal : on_stop_signal, &rt);
+		if (!sigs[i] || evsignal_add(sigs[i], NULL) < 0) {
+			log_error("cannot install signal handlers");
+			rc = EXIT_START_FAILED;
+			goto out;
+		}
+	}
+	log_info("kgate %s ready", KGATE_VERSION);
+	if (demo)
+		demo_print_usage(demo);
+	event_base_dispatch(rt.base);
+	stats_log();
+out:
+	for (int i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	gateway_free(rt.gw);
+	event_base_free(rt.base);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cfg cfg;
+	struct demo *demo = NULL;
+	enum log_level level;
+	char err[256];
+	int rc;
+
+	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kgate: %s\n(kgate --help shows the options)\n", err);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("kgate %s\n", KGATE_VERSION);
+		return 0;
+	}
+	if (log_level_parse(o.log_level, &level) < 0) {
+		fprintf(stderr, "kgate: --log-level \"%s\": expected error, warn, info or debug\n",
+			o.log_level);
+		return EXIT_USAGE;
+	}
+	log_set_level(level);
+	memset(&cfg, 0, sizeof(cfg));
+	rc = load_config(&o, &cfg, &demo);
+	if (rc != 0)
+		return rc;
+	if (o.check) {
+		printf("%s: OK: bootstrap %s, %zu broker%s\n", o.config_path,
+		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s");
+		cfg_free(&cfg);
+		return 0;
+	}
+	rc = run(&o, &cfg, demo);
+	demo_stop(demo);
+	cfg_free(&cfg);
+	libevent_global_shutdown();
+	return rc;
+}

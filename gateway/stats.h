@@ -1,0 +1,39 @@
+/* stats.h — the gateway's counters, declared once.
+ *
+ * KG_STATS lists each counter with its kind and help text; the struct, the
+ * names and the log line are all generated from it.
+ */
+#ifndef KGATE_STATS_H
+#define KGATE_STATS_H
+
+#include <stdint.h>
+
+#define KG_STATS(X)                                                                   \
+	X(connections_accepted, counter, "client connections accepted")               \
+	X(connections_open, gauge, "client connections open now")                     \
+	X(upstream_connects, counter, "upstream connections established")             \
+	X(upstream_connect_failures, counter, "upstream connection attempts that failed") \
+	X(requests, counter, "request frames forwarded to brokers")                   \
+	X(responses, counter, "response frames forwarded to clients")                 \
+	X(responses_rewritten, counter, "responses in which an address was rewritten") \
+	X(endpoints_rewritten, counter, "broker endpoints given their advertised address") \
+	X(endpoints_unmapped, counter, "endpoints left unchanged: node id not in brokers[]") \
+	X(node_endpoints_dropped, counter, "Fetch NodeEndpoints removed to keep a frame's length") \
+	X(requests_refused, counter, "requests refused: hidden API or version above the cap") \
+	X(protocol_errors, counter, "connections closed for malformed or unexpected frames") \
+	X(metadata_fetches, counter, "Metadata requests kgate sent itself to learn brokers") \
+	X(bytes_to_upstream, counter, "bytes forwarded from clients to brokers")       \
+	X(bytes_to_client, counter, "bytes forwarded from brokers to clients")
+
+struct kg_stats {
+#define KG_STATS_FIELD(name, kind, help) uint64_t name;
+	KG_STATS(KG_STATS_FIELD)
+#undef KG_STATS_FIELD
+};
+
+extern struct kg_stats kg_stats;
+
+/* Logs every counter on one line at info level. */
+void stats_log(void);
+
+#endif
