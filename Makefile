@@ -1,0 +1,122 @@
+# Makefile — build, test, demo, bench and install kgate.
+#
+#   make                 build/kgate
+#   make test            every test tier (installs missing Debian packages first)
+#   make test-unit       Check unit tests
+#   make test-asan       the unit tests again under AddressSanitizer + UBSan
+#   make test-integration  librdkafka clients through kgate on the mock cluster
+#   make demo            kgate --demo plus a real producer and consumer through it
+#   make bench           micro-benchmarks (print numbers, assert nothing)
+#   make install PREFIX=/usr/local
+#
+# WERROR=1 turns warnings into errors (CI sets it).  SAN=1 builds with
+# AddressSanitizer and UBSan (use a separate BUILD directory).
+
+VERSION    := $(shell cat VERSION)
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+BUILD      ?= build
+
+GW_PKGS   := libevent jansson rdkafka
+TEST_PKGS := $(GW_PKGS) check
+
+# snprintf into fixed buffers truncates on purpose (log lines, JSON paths),
+# so -Wformat-truncation's guesses are noise.
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wpointer-arith -Wvla -Wno-format-nonliteral -Wno-format-truncation
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+GW_LIBS     := $(shell $(PKG_CONFIG) --libs $(GW_PKGS) 2>/dev/null)
+TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null) -lpthread
+ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -DKGATE_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+               $(PKG_CFLAGS) -MMD -MP
+
+PROTO_SRC  := $(wildcard protocol/*.c)
+CONFIG_SRC := $(wildcard config/*.c)
+GW_SRC     := $(wildcard gateway/*.c)
+CORE_SRC   := $(PROTO_SRC) $(CONFIG_SRC) $(filter-out gateway/main.c,$(GW_SRC))
+UNIT_SRC   := $(wildcard test/unit/*.c)
+INTEG_SRC  := $(wildcard test/integration/*.c) $(wildcard test/lib/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+KGATE       := $(BUILD)/kgate
+TEST_UNIT   := $(BUILD)/test_unit
+TEST_INTEG  := $(BUILD)/test_integration
+CLIENT      := $(BUILD)/kgate-client
+BENCH       := $(BUILD)/bench_rewrite
+
+.PHONY: all deps test test-all test-unit test-asan test-integration demo demo-run \
+        bench install clean
+.DEFAULT_GOAL := all
+
+all: $(KGATE)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(KGATE): $(call obj,$(CORE_SRC) gateway/main.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+$(TEST_UNIT): $(call obj,$(UNIT_SRC) $(CORE_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(TEST_INTEG): $(call obj,$(INTEG_SRC) $(CORE_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(CLIENT): $(call obj,test/clients/kgate_client.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BENCH): $(call obj,test/bench/bench_rewrite.c $(PROTO_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+# Tests and the demo install what they need on a fresh machine first, then
+# build in a fresh make so pkg-config sees the new packages.
+deps:
+	scripts/install-deps.sh --if-missing
+
+test: deps
+	$(MAKE) test-all
+
+test-all: test-unit test-asan test-integration
+
+test-unit: $(TEST_UNIT)
+	KGATE_SRC=$(CURDIR) $(TEST_UNIT)
+
+test-asan:
+	$(MAKE) BUILD=$(BUILD)/asan SAN=1 $(BUILD)/asan/test_unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  CK_FORK=no KGATE_SRC=$(CURDIR) $(BUILD)/asan/test_unit
+
+test-integration: $(KGATE) $(TEST_INTEG)
+	KGATE_BIN=$(CURDIR)/$(KGATE) $(TEST_INTEG)
+
+demo: deps
+	$(MAKE) demo-run
+
+demo-run: $(KGATE) $(CLIENT)
+	scripts/demo.sh $(KGATE) $(CLIENT)
+
+bench: $(BENCH)
+	$(BENCH)
+
+install: $(KGATE)
+	install -D -m 0755 $(KGATE) $(DESTDIR)$(PREFIX)/bin/kgate
+	install -D -m 0644 config/kgate.sample.json $(DESTDIR)$(PREFIX)/share/kgate/kgate.sample.json
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,29 @@
+/* main.c — runs every unit suite; exits non-zero if any test failed. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tests.h"
+
+const char *test_src_path(const char *rel, char *buf, size_t len)
+{
+	const char *root = getenv("KGATE_SRC");
+
+	snprintf(buf, len, "%s/%s", root ? root : ".", rel);
+	return buf;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite_kbuf());
+	int failed;
+
+	srunner_add_suite(sr, suite_vectors());
+	srunner_add_suite(sr, suite_malformed());
+	srunner_add_suite(sr, suite_frame());
+	srunner_add_suite(sr, suite_config());
+	srunner_add_suite(sr, suite_fifo());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
