@@ -101,7 +101,8 @@ test-asan:
 	  CK_FORK=no KGATE_SRC=$(CURDIR) $(BUILD)/asan/test_unit
 
 test-integration: $(KGATE) $(TEST_INTEG)
-	KGATE_BIN=$(CURDIR)/$(KGATE) $(TEST_INTEG)
+	mkdir -p $(BUILD)/test-tmp
+	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(TEST_INTEG)
 
 demo: deps
 	$(MAKE) demo-run

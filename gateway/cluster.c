@@ -118,7 +118,7 @@ void cluster_forget(struct cluster *cl, int32_t id)
 /* ---- waiting pairs ---- */
 
 /* Hands every parked pair back to the data path. */
-static void wake_all(struct cluster *cl)
+static void wake_all(struct cluster *cl, const char *failure)
 {
 	struct pair *p = cl->waiting;
 
@@ -127,7 +127,7 @@ static void wake_all(struct cluster *cl)
 		struct pair *next = p->wait_next;
 
 		p->wait_next = NULL;
-		pair_cluster_ready(p);
+		pair_cluster_ready(p, failure);
 		p = next;
 	}
 }
@@ -155,7 +155,7 @@ static void fetch_done(struct cluster_fetch *f, const char *failure)
 		log_warn("could not learn the cluster's brokers: %s", failure);
 	cl->fetch = NULL;
 	fetch_free(f);
-	wake_all(cl);
+	wake_all(cl, failure);
 }
 
 /* This upstream did not work out: try the next one, or give up. */
@@ -215,7 +215,7 @@ static void fetch_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct cluster_fetch *f = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	uint8_t size_be[4];
+	uint8_t size_be[4], *frame;
 	int32_t size;
 
 	if (evbuffer_get_length(in) < sizeof(size_be))
@@ -228,8 +228,18 @@ static void fetch_read_cb(struct bufferevent *bev, void *arg)
 	}
 	if (evbuffer_get_length(in) < (size_t)size + 4)
 		return;
-	fetch_response(f, evbuffer_pullup(in, size + 4) + 4, (size_t)size);
-	/* f may be gone now; nothing else is read from this connection. */
+	/* One frame per call is enough: kgate sends its next request only
+	 * after this answer.  Take the frame out first: handling it may free f
+	 * and its buffers. */
+	frame = malloc((size_t)size);
+	if (!frame) {
+		fetch_retry(f, "out of memory");
+		return;
+	}
+	evbuffer_drain(in, 4);
+	evbuffer_remove(in, frame, (size_t)size);
+	fetch_response(f, frame, (size_t)size);
+	free(frame);
 }
 
 static void fetch_event_cb(struct bufferevent *bev, short events, void *arg)
@@ -292,7 +302,7 @@ void cluster_wait(struct cluster *cl, struct pair *p)
 		f->timer = evtimer_new(cl->gw->base, fetch_timeout_cb, f);
 	if (!f || !f->timer) {
 		free(f);
-		wake_all(cl);
+		wake_all(cl, "out of memory");
 		return;
 	}
 	f->cl = cl;

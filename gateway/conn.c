@@ -249,7 +249,8 @@ static int produce_acks(struct evbuffer *in, size_t avail, int32_t size, int16_t
 	return rc;
 }
 
-/* Reads one request header; 1 = framed, 0 = need more bytes, -1 = closed. */
+/* Reads one request header; 1 = framed, 0 = need more bytes, -1 = closed.
+ * The size is judged as soon as its 4 bytes are in. */
 static int frame_request(struct pair *p, struct evbuffer *in, size_t avail)
 {
 	struct conn *c = &p->client;
@@ -261,9 +262,9 @@ static int frame_request(struct pair *p, struct evbuffer *in, size_t avail)
 	int32_t size;
 	int16_t acks = -1;
 
-	if (avail < sizeof(hdr))
+	if (avail < KFRAME_SIZE_LEN)
 		return 0;
-	evbuffer_copyout(in, hdr, sizeof(hdr));
+	evbuffer_copyout(in, hdr, KFRAME_SIZE_LEN);
 	size = kbuf_get_i32(hdr);
 	if (size < KFRAME_REQ_MIN || size > max_frame(p)) {
 		foreign = kframe_guess_foreign(hdr);
@@ -274,6 +275,9 @@ static int frame_request(struct pair *p, struct evbuffer *in, size_t avail)
 		return pair_fail(p, "request size %" PRId32 " outside [%d, %" PRId64 "]",
 				 size, KFRAME_REQ_MIN, max_frame(p));
 	}
+	if (avail < sizeof(hdr))
+		return 0;
+	evbuffer_copyout(in, hdr, sizeof(hdr));
 	kframe_req_parse(hdr + KFRAME_SIZE_LEN, &req);
 	if (kapi_request_check(req.api_key, req.api_version, &why) < 0) {
 		kg_stats.requests_refused++;
@@ -342,7 +346,8 @@ static int process_requests(struct pair *p, int final)
 
 /* ---- responses: upstream -> client ---- */
 
-/* Reads one response header and decides how to forward the frame. */
+/* Reads one response header and decides how to forward the frame.  The
+ * size is judged as soon as its 4 bytes are in, before waiting for more. */
 static int frame_response(struct pair *p, struct evbuffer *in, size_t avail)
 {
 	struct conn *u = &p->upstream;
@@ -352,11 +357,10 @@ static int frame_response(struct pair *p, struct evbuffer *in, size_t avail)
 	int32_t size, correlation_id;
 	int was_full;
 
-	if (avail < sizeof(hdr))
+	if (avail < KFRAME_SIZE_LEN)
 		return 0;
-	evbuffer_copyout(in, hdr, sizeof(hdr));
+	evbuffer_copyout(in, hdr, KFRAME_SIZE_LEN);
 	size = kbuf_get_i32(hdr);
-	correlation_id = kbuf_get_i32(hdr + KFRAME_SIZE_LEN);
 	if (size < KFRAME_RESP_MIN || size > max_frame(p)) {
 		foreign = kframe_guess_foreign(hdr);
 		if (foreign)
@@ -366,6 +370,10 @@ static int frame_response(struct pair *p, struct evbuffer *in, size_t avail)
 		return pair_fail(p, "response size %" PRId32 " from %s outside [%d, %" PRId64 "]",
 				 size, p->target, KFRAME_RESP_MIN, max_frame(p));
 	}
+	if (avail < sizeof(hdr))
+		return 0;
+	evbuffer_copyout(in, hdr, sizeof(hdr));
+	correlation_id = kbuf_get_i32(hdr + KFRAME_SIZE_LEN);
 	was_full = fifo_full(&p->inflight);
 	if (fifo_pop(&p->inflight, &u->req) < 0)
 		return pair_fail(p, "%s sent a response (correlation %" PRId32 ") to no request",
@@ -743,7 +751,7 @@ static int pick_target(struct pair *p, const char **host, uint16_t *port)
 	if (!node) {
 		if (p->state == PAIR_RESOLVING) {
 			pair_end(p, LOG_WARN, "the cluster's Metadata does not list this "
-					      "broker id; configure its upstream");
+					      "broker id (configure its upstream if it exists)");
 			return -1;
 		}
 		p->state = PAIR_RESOLVING;
@@ -787,8 +795,16 @@ static void pair_dial(struct pair *p)
 	bufferevent_socket_connect_hostname(p->upstream.bev, gw->dns, AF_UNSPEC, host, port);
 }
 
-void pair_cluster_ready(struct pair *p)
+void pair_cluster_ready(struct pair *p, const char *failure)
 {
+	char why[512];
+
+	if (failure) {
+		snprintf(why, sizeof(why), "cannot learn where broker %" PRId32 " is: %s",
+			 p->lst->broker->id, failure);
+		pair_end(p, LOG_WARN, why);
+		return;
+	}
 	pair_dial(p);
 }
 

@@ -47,6 +47,7 @@ struct conn {
 };
 
 enum pair_state {
+	PAIR_NEW,        /* accepted, upstream not chosen yet */
 	PAIR_RESOLVING,  /* waiting to learn where its broker is */
 	PAIR_CONNECTING, /* dialling upstream; the client is not read yet */
 	PAIR_OPEN,
@@ -74,8 +75,9 @@ struct pair {
 /* Takes over an accepted socket. */
 void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr *sa,
 		 int socklen);
-/* The cluster's brokers are known now (or could not be learned). */
-void pair_cluster_ready(struct pair *p);
+/* The cluster's brokers are known now, or could not be learned (failure
+ * says why). */
+void pair_cluster_ready(struct pair *p, const char *failure);
 /* Closes both sides at once (for shutdown). */
 void pair_close(struct pair *p, const char *reason);
 /* Frees pairs closed since the last call (they outlive their callbacks). */

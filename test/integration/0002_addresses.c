@@ -1,0 +1,167 @@
+/* 0002_addresses.c — where clients are sent: with configured upstreams,
+ * with upstreams learned from the cluster (including a client that arrives
+ * at a broker listener before kgate has seen any Metadata), and for a node
+ * kgate has no mapping for.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/clients.h"
+#include "itests.h"
+
+#define TOPIC "addresses"
+#define MESSAGES 2000
+
+/* Produces and reads back MESSAGES through bootstrap, checking views. */
+static void round_trip(const struct kgate *kg, const char *bootstrap)
+{
+	struct broker_view pview, cview;
+	struct delivery d;
+	struct ledger ledger;
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *producer, *consumer;
+	rd_kafka_topic_partition_list_t *parts;
+	char errstr[256];
+
+	view_init(&pview);
+	producer = rd_kafka_new(RD_KAFKA_PRODUCER, producer_conf(bootstrap, &pview, &d), errstr,
+				sizeof(errstr));
+	ck_assert_msg(producer != NULL, "%s", errstr);
+	produce_ids(producer, TOPIC, 0, MESSAGES);
+	wait_deliveries(producer, &d, MESSAGES, 60);
+	metadata_assert_gateway_only(producer, kg);
+	view_refresh(producer, &pview);
+	view_assert_gateway_only(&pview, kg);
+	rd_kafka_destroy(producer);
+
+	view_init(&cview);
+	conf = client_conf(bootstrap, &cview);
+	conf_set(conf, "group.id", "kgate-0002");
+	consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(consumer != NULL, "%s", errstr);
+	rd_kafka_poll_set_consumer(consumer);
+	parts = rd_kafka_topic_partition_list_new(3);
+	for (int p = 0; p < 3; p++)
+		rd_kafka_topic_partition_list_add(parts, TOPIC, p)->offset =
+			RD_KAFKA_OFFSET_BEGINNING;
+	ck_assert_int_eq(rd_kafka_assign(consumer, parts), 0);
+	rd_kafka_topic_partition_list_destroy(parts);
+	ledger_init(&ledger, MESSAGES);
+	consume_until(consumer, &ledger, MESSAGES, 60);
+	ledger_assert_exactly_once(&ledger);
+	ledger_free(&ledger);
+	view_refresh(consumer, &cview);
+	view_assert_gateway_only(&cview, kg);
+	rd_kafka_consumer_close(consumer);
+	rd_kafka_destroy(consumer);
+}
+
+START_TEST(test_configured_upstreams)
+{
+	struct mock mock;
+	struct kgate kg;
+	char *cfg;
+
+	mock_start(&mock, 3);
+	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
+	kgate_plan(&kg, 3);
+	cfg = kgate_config_for_mock(&kg, &mock, 1, NULL);
+	kgate_start(&kg, cfg);
+	free(cfg);
+	round_trip(&kg, kg.bootstrap);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	/* Configured upstreams need no Metadata of kgate's own. */
+	ck_assert(kgate_log_contains(&kg, "metadata_fetches=0"));
+	ck_assert(kgate_log_contains(&kg, "protocol_errors=0"));
+	mock_stop(&mock);
+}
+END_TEST
+
+START_TEST(test_learned_upstreams_client_first_at_broker_listener)
+{
+	struct mock mock;
+	struct kgate kg;
+	char *cfg;
+
+	mock_start(&mock, 3);
+	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
+	kgate_plan(&kg, 3);
+	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
+	kgate_start(&kg, cfg);
+	free(cfg);
+	/* Bootstrapping at broker 2's listener: kgate knows nothing of the
+	 * cluster yet and must ask it before it can dial broker 2. */
+	round_trip(&kg, kg.broker_addr[1]);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(kgate_log_contains(&kg, "learned the cluster's brokers"));
+	ck_assert(kgate_log_contains(&kg, "metadata_fetches=1 "));
+	for (int i = 0; i < 3; i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "cluster advertises broker %d at %s", i + 1,
+			 mock.addr[i]);
+		ck_assert_msg(kgate_log_contains(&kg, line), "missing: %s", line);
+	}
+	mock_stop(&mock);
+}
+END_TEST
+
+START_TEST(test_unmapped_node_left_alone)
+{
+	struct mock mock;
+	struct kgate kg;
+	struct broker_view view;
+	const struct rd_kafka_metadata *md;
+	rd_kafka_t *rk;
+	char errstr[256], *cfg;
+	int found = 0;
+
+	mock_start(&mock, 3);
+	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
+	/* kgate fronts brokers 1 and 2 only. */
+	kgate_plan(&kg, 2);
+	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
+	kgate_start(&kg, cfg);
+	free(cfg);
+	view_init(&view);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, client_conf(kg.bootstrap, &view), errstr,
+			  sizeof(errstr));
+	ck_assert_msg(rk != NULL, "%s", errstr);
+	for (int round = 0; round < 3; round++) {
+		ck_assert_int_eq(rd_kafka_metadata(rk, 1, NULL, &md, 10000), 0);
+		ck_assert_int_eq(md->broker_cnt, 3);
+		for (int i = 0; i < md->broker_cnt; i++) {
+			char addr[300];
+
+			snprintf(addr, sizeof(addr), "%s:%d", md->brokers[i].host,
+				 md->brokers[i].port);
+			if (md->brokers[i].id == 3) {
+				ck_assert_str_eq(addr, mock.addr[2]);
+				found++;
+			} else {
+				ck_assert_str_eq(addr, kg.broker_addr[md->brokers[i].id - 1]);
+			}
+		}
+		rd_kafka_metadata_destroy(md);
+	}
+	ck_assert_int_eq(found, 3);
+	rd_kafka_destroy(rk);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	/* Logged once however often it is seen; counted every time. */
+	ck_assert_int_eq(kgate_log_count(&kg, "broker 3 ("), 1);
+	ck_assert(kgate_log_contains(&kg, "has no entry in brokers[]"));
+	ck_assert(!kgate_log_contains(&kg, "endpoints_unmapped=0 "));
+	mock_stop(&mock);
+}
+END_TEST
+
+TCase *tcase_0002_addresses(void)
+{
+	TCase *tc = tcase_create("0002 addresses");
+
+	tcase_add_test(tc, test_configured_upstreams);
+	tcase_add_test(tc, test_learned_upstreams_client_first_at_broker_listener);
+	tcase_add_test(tc, test_unmapped_node_left_alone);
+	tcase_set_timeout(tc, 300);
+	return tc;
+}

@@ -1,0 +1,98 @@
+/* 0003_broker_down.c — a broker taken down and brought back while an
+ * idempotent producer (acks=all) writes through kgate: every message ends up
+ * in the log exactly once and in order, and kgate stays up throughout.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/clients.h"
+#include "itests.h"
+
+#define TOPIC "outage"
+#define BATCH 10000
+#define DOWN_BROKER 2
+
+START_TEST(test_broker_down_and_up_mid_stream)
+{
+	struct mock mock;
+	struct kgate kg;
+	struct broker_view pview, cview;
+	struct delivery d;
+	struct ledger ledger;
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *producer, *consumer;
+	rd_kafka_topic_partition_list_t *parts;
+	char errstr[256], *cfg;
+	int64_t before, deadline;
+
+	mock_start(&mock, 3);
+	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
+	/* One partition led by each broker, so the others keep flowing. */
+	for (int p = 0; p < 3; p++)
+		rd_kafka_mock_partition_set_leader(mock.mc, TOPIC, p, p + 1);
+	kgate_plan(&kg, 3);
+	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
+	kgate_start(&kg, cfg);
+	free(cfg);
+
+	view_init(&pview);
+	conf = producer_conf(kg.bootstrap, &pview, &d);
+	conf_set(conf, "socket.timeout.ms", "3000");
+	conf_set(conf, "request.timeout.ms", "3000");
+	producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(producer != NULL, "%s", errstr);
+
+	produce_ids(producer, TOPIC, 0, BATCH);
+	wait_deliveries(producer, &d, BATCH, 60);
+
+	/* Down: its connections drop and new ones hang until timeouts. */
+	ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.mc, DOWN_BROKER), 0);
+	before = d.delivered;
+	produce_ids(producer, TOPIC, BATCH, 2 * BATCH);
+	/* Let the other two partitions make progress meanwhile. */
+	deadline = harness_now_ms() + 30000;
+	while (d.delivered < before + BATCH / 2) {
+		rd_kafka_poll(producer, 20);
+		ck_assert_msg(harness_now_ms() < deadline, "no progress with a broker down");
+	}
+	ck_assert_int_eq(rd_kafka_mock_broker_set_up(mock.mc, DOWN_BROKER), 0);
+	produce_ids(producer, TOPIC, 2 * BATCH, 3 * BATCH);
+	wait_deliveries(producer, &d, 3 * BATCH, 120);
+	view_refresh(producer, &pview);
+	view_assert_gateway_only(&pview, &kg);
+	rd_kafka_destroy(producer);
+
+	/* Read everything back through kgate. */
+	view_init(&cview);
+	conf = client_conf(kg.bootstrap, &cview);
+	conf_set(conf, "group.id", "kgate-0003");
+	consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(consumer != NULL, "%s", errstr);
+	rd_kafka_poll_set_consumer(consumer);
+	parts = rd_kafka_topic_partition_list_new(3);
+	for (int p = 0; p < 3; p++)
+		rd_kafka_topic_partition_list_add(parts, TOPIC, p)->offset =
+			RD_KAFKA_OFFSET_BEGINNING;
+	ck_assert_int_eq(rd_kafka_assign(consumer, parts), 0);
+	rd_kafka_topic_partition_list_destroy(parts);
+	ledger_init(&ledger, 3 * BATCH);
+	consume_until(consumer, &ledger, 3 * BATCH, 120);
+	ledger_assert_exactly_once(&ledger);
+	ledger_free(&ledger);
+	rd_kafka_consumer_close(consumer);
+	rd_kafka_destroy(consumer);
+
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	mock_stop(&mock);
+}
+END_TEST
+
+TCase *tcase_0003_broker_down(void)
+{
+	TCase *tc = tcase_create("0003 broker down");
+
+	tcase_add_test(tc, test_broker_down_and_up_mid_stream);
+	tcase_set_timeout(tc, 600);
+	return tc;
+}

@@ -1,0 +1,14 @@
+/* itests.h — the integration scenarios (numbered, one file each). */
+#ifndef KGATE_ITESTS_H
+#define KGATE_ITESTS_H
+
+#include <check.h>
+
+TCase *tcase_0001_produce_consume(void);
+TCase *tcase_0002_addresses(void);
+TCase *tcase_0003_broker_down(void);
+TCase *tcase_0004_garbage(void);
+TCase *tcase_0005_fake_broker(void);
+TCase *tcase_0006_cli(void);
+
+#endif

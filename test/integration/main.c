@@ -1,0 +1,25 @@
+/* main.c — runs the integration scenarios: real librdkafka clients and raw
+ * sockets through a kgate process ($KGATE_BIN), against librdkafka's mock
+ * cluster or a scripted broker. */
+#include <stdlib.h>
+
+#include "itests.h"
+
+int main(void)
+{
+	Suite *s = suite_create("integration");
+	SRunner *sr;
+	int failed;
+
+	suite_add_tcase(s, tcase_0001_produce_consume());
+	suite_add_tcase(s, tcase_0002_addresses());
+	suite_add_tcase(s, tcase_0003_broker_down());
+	suite_add_tcase(s, tcase_0004_garbage());
+	suite_add_tcase(s, tcase_0005_fake_broker());
+	suite_add_tcase(s, tcase_0006_cli());
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_VERBOSE);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,325 @@
+/* clients.c — librdkafka helpers for the integration tests. */
+#include "clients.h"
+
+#include <check.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VALUE_LEN 100 /* bytes per message value: 8-byte id + padding */
+
+/* What a client's opaque points at. */
+struct client_ctx {
+	struct broker_view *view;
+	struct delivery *delivery;
+};
+
+/* One context per handle, freed with the test process (forked per test). */
+static struct client_ctx *ctx_new(struct broker_view *v, struct delivery *d)
+{
+	struct client_ctx *c = calloc(1, sizeof(*c));
+
+	ck_assert_ptr_nonnull(c);
+	c->view = v;
+	c->delivery = d;
+	return c;
+}
+
+void view_init(struct broker_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	pthread_mutex_init(&v->lock, NULL);
+}
+
+static void view_add(struct broker_view *v, const char *name)
+{
+	for (int i = 0; i < v->n_connected; i++)
+		if (strcmp(v->connected[i], name) == 0)
+			return;
+	if (v->n_connected < VIEW_MAX)
+		snprintf(v->connected[v->n_connected++], sizeof(v->connected[0]), "%s", name);
+}
+
+/* librdkafka's statistics: every broker handle it has, with the address it
+ * connects to ("nodename") and how often it did. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	struct client_ctx *c = opaque;
+	json_t *root, *brokers, *b;
+	const char *key;
+
+	(void)rk;
+	if (!c || !c->view)
+		return 0;
+	root = json_loadb(json, len, 0, NULL);
+	if (!root)
+		return 0;
+	brokers = json_object_get(root, "brokers");
+	pthread_mutex_lock(&c->view->lock);
+	json_object_foreach(brokers, key, b) {
+		const char *nodename = json_string_value(json_object_get(b, "nodename"));
+		json_int_t connects = json_integer_value(json_object_get(b, "connects"));
+
+		if (nodename && nodename[0] && connects > 0)
+			view_add(c->view, nodename);
+	}
+	c->view->stats_seen++;
+	pthread_mutex_unlock(&c->view->lock);
+	json_decref(root);
+	return 0;
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 3 && getenv("KGATE_TEST_VERBOSE"))
+		fprintf(stderr, "librdkafka: %s: %s\n", fac, buf);
+}
+
+void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
+{
+	char errstr[256];
+
+	ck_assert_msg(rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) ==
+			      RD_KAFKA_CONF_OK,
+		      "%s=%s: %s", name, value, errstr);
+}
+
+rd_kafka_conf_t *client_conf(const char *bootstrap, struct broker_view *view)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	conf_set(conf, "bootstrap.servers", bootstrap);
+	conf_set(conf, "statistics.interval.ms", "100");
+	conf_set(conf, "socket.timeout.ms", "10000");
+	conf_set(conf, "reconnect.backoff.ms", "20");
+	conf_set(conf, "reconnect.backoff.max.ms", "500");
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_stats_cb(conf, stats_cb);
+	rd_kafka_conf_set_opaque(conf, ctx_new(view, NULL));
+	return conf;
+}
+
+void view_refresh(rd_kafka_t *rk, struct broker_view *v)
+{
+	int64_t deadline = harness_now_ms() + 10000;
+	int seen;
+
+	pthread_mutex_lock(&v->lock);
+	seen = v->stats_seen;
+	pthread_mutex_unlock(&v->lock);
+	/* Two reports: the first may have been cut before the call. */
+	for (;;) {
+		int now;
+
+		rd_kafka_poll(rk, 50);
+		pthread_mutex_lock(&v->lock);
+		now = v->stats_seen;
+		pthread_mutex_unlock(&v->lock);
+		if (now >= seen + 2)
+			return;
+		ck_assert_msg(harness_now_ms() < deadline, "no statistics from the client");
+	}
+}
+
+void view_assert_gateway_only(struct broker_view *v, const struct kgate *k)
+{
+	pthread_mutex_lock(&v->lock);
+	ck_assert_msg(v->n_connected > 0, "the client reports no broker connections");
+	for (int i = 0; i < v->n_connected; i++)
+		ck_assert_msg(kgate_owns(k, v->connected[i]),
+			      "the client connected to %s, which is not a kgate listener",
+			      v->connected[i]);
+	pthread_mutex_unlock(&v->lock);
+}
+
+void metadata_assert_gateway_only(rd_kafka_t *rk, const struct kgate *k)
+{
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, 10000);
+
+	ck_assert_msg(err == RD_KAFKA_RESP_ERR_NO_ERROR, "metadata: %s", rd_kafka_err2str(err));
+	ck_assert_int_eq(md->broker_cnt, k->n_brokers);
+	for (int i = 0; i < md->broker_cnt; i++) {
+		char addr[300];
+
+		snprintf(addr, sizeof(addr), "%s:%d", md->brokers[i].host, md->brokers[i].port);
+		ck_assert_msg(kgate_owns(k, addr), "Metadata lists broker %d at %s",
+			      md->brokers[i].id, addr);
+		ck_assert_str_eq(addr, k->broker_addr[md->brokers[i].id - 1]);
+	}
+	rd_kafka_metadata_destroy(md);
+}
+
+/* ---- the ledger ---- */
+
+void ledger_init(struct ledger *l, int64_t n)
+{
+	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->lock, NULL);
+	l->n = n;
+	l->count = calloc((size_t)n, 1);
+	ck_assert_ptr_nonnull(l->count);
+	for (size_t i = 0; i < sizeof(l->last_id) / sizeof(l->last_id[0]); i++)
+		l->last_id[i] = -1;
+}
+
+void ledger_free(struct ledger *l)
+{
+	free(l->count);
+	l->count = NULL;
+}
+
+static int64_t value_id(const rd_kafka_message_t *m)
+{
+	const uint8_t *p = m->payload;
+	uint64_t id = 0;
+
+	if (!p || m->len != VALUE_LEN)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		id = (id << 8) | p[i];
+	/* The padding is a function of the id, so corruption shows. */
+	for (size_t i = 8; i < VALUE_LEN; i++)
+		if (p[i] != (uint8_t)(id + i))
+			return -1;
+	return (int64_t)id;
+}
+
+void ledger_record(struct ledger *l, const rd_kafka_message_t *m)
+{
+	int64_t id = value_id(m);
+
+	ck_assert_msg(id >= 0 && id < l->n, "message with a corrupt or unknown value");
+	ck_assert_int_lt(m->partition, 64);
+	pthread_mutex_lock(&l->lock);
+	if (l->count[id]++)
+		l->duplicates++;
+	if (id <= l->last_id[m->partition])
+		l->out_of_order++;
+	else
+		l->last_id[m->partition] = id;
+	l->received++;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void ledger_assert_exactly_once(struct ledger *l)
+{
+	int64_t missing = 0, first_missing = -1;
+
+	for (int64_t i = 0; i < l->n; i++) {
+		if (!l->count[i]) {
+			if (first_missing < 0)
+				first_missing = i;
+			missing++;
+		}
+	}
+	ck_assert_msg(missing == 0, "%" PRId64 " messages missing (first: %" PRId64 ")", missing,
+		      first_missing);
+	ck_assert_msg(l->duplicates == 0, "%" PRId64 " duplicates", l->duplicates);
+	ck_assert_msg(l->out_of_order == 0, "%" PRId64 " out of order", l->out_of_order);
+	ck_assert_int_eq(l->received, l->n);
+}
+
+/* ---- producing ---- */
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct client_ctx *c = opaque;
+
+	(void)rk;
+	if (!c || !c->delivery)
+		return;
+	if (m->err) {
+		c->delivery->failed++;
+		snprintf(c->delivery->last_error, sizeof(c->delivery->last_error), "%s",
+			 rd_kafka_err2str(m->err));
+	} else {
+		c->delivery->delivered++;
+	}
+}
+
+rd_kafka_conf_t *producer_conf(const char *bootstrap, struct broker_view *view,
+			       struct delivery *d)
+{
+	rd_kafka_conf_t *conf = client_conf(bootstrap, view);
+
+	memset(d, 0, sizeof(*d));
+	rd_kafka_conf_set_opaque(conf, ctx_new(view, d));
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	conf_set(conf, "acks", "all");
+	conf_set(conf, "enable.idempotence", "true");
+	conf_set(conf, "linger.ms", "5");
+	/* Retry for as long as the test lets it: nothing may be lost. */
+	conf_set(conf, "message.timeout.ms", "300000");
+	return conf;
+}
+
+void produce_ids(rd_kafka_t *rk, const char *topic, int64_t from, int64_t to)
+{
+	uint8_t value[VALUE_LEN];
+	char key[32];
+
+	for (int64_t id = from; id < to; id++) {
+		rd_kafka_resp_err_t err;
+
+		for (int i = 0; i < 8; i++)
+			value[i] = (uint8_t)((uint64_t)id >> (56 - 8 * i));
+		for (size_t i = 8; i < VALUE_LEN; i++)
+			value[i] = (uint8_t)(id + (int64_t)i);
+		snprintf(key, sizeof(key), "%" PRId64, id);
+		for (;;) {
+			err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+						RD_KAFKA_V_VALUE(value, sizeof(value)),
+						RD_KAFKA_V_KEY(key, strlen(key)),
+						RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+			if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				break;
+			rd_kafka_poll(rk, 10);
+		}
+		ck_assert_msg(!err, "produce: %s", rd_kafka_err2str(err));
+		rd_kafka_poll(rk, 0);
+	}
+}
+
+void wait_deliveries(rd_kafka_t *rk, struct delivery *d, int64_t n, int deadline_s)
+{
+	int64_t deadline = harness_now_ms() + (int64_t)deadline_s * 1000;
+
+	while (d->delivered + d->failed < n) {
+		rd_kafka_poll(rk, 50);
+		ck_assert_msg(harness_now_ms() < deadline,
+			      "only %" PRId64 " of %" PRId64 " delivery reports", d->delivered + d->failed,
+			      n);
+	}
+	ck_assert_msg(d->failed == 0, "%" PRId64 " deliveries failed: %s", d->failed,
+		      d->last_error);
+}
+
+void consume_until(rd_kafka_t *rk, struct ledger *l, int64_t target, int deadline_s)
+{
+	int64_t deadline = harness_now_ms() + (int64_t)deadline_s * 1000;
+
+	for (;;) {
+		rd_kafka_message_t *m;
+		int64_t got;
+
+		pthread_mutex_lock(&l->lock);
+		got = l->received;
+		pthread_mutex_unlock(&l->lock);
+		if (got >= target)
+			return;
+		ck_assert_msg(harness_now_ms() < deadline,
+			      "consumed %" PRId64 " of %" PRId64 " messages", got, target);
+		m = rd_kafka_consumer_poll(rk, 100);
+		if (!m)
+			continue;
+		if (!m->err)
+			ledger_record(l, m);
+		else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			ck_abort_msg("consumer error: %s", rd_kafka_message_errstr(m));
+		rd_kafka_message_destroy(m);
+	}
+}

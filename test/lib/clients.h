@@ -1,0 +1,71 @@
+/* clients.h — real librdkafka clients for the integration tests: common
+ * configuration, the client's own view of the brokers it used, and a
+ * ledger that proves every message arrived exactly once and in order.
+ */
+#ifndef KGATE_CLIENTS_H
+#define KGATE_CLIENTS_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "harness.h"
+
+#define VIEW_MAX 64
+
+/* Broker addresses a client reports (its statistics), deduplicated. */
+struct broker_view {
+	pthread_mutex_t lock;
+	char connected[VIEW_MAX][128]; /* nodenames with connects > 0 */
+	int n_connected;
+	int stats_seen;
+};
+
+void view_init(struct broker_view *v);
+/* A client configuration: bootstrap, statistics into view (may be NULL),
+ * quiet logs, timeouts suited to tests. */
+rd_kafka_conf_t *client_conf(const char *bootstrap, struct broker_view *view);
+void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value);
+/* Polls rk until a fresh statistics report has arrived. */
+void view_refresh(rd_kafka_t *rk, struct broker_view *v);
+/* Asserts every broker the client connected to is one of kgate's
+ * listeners, and that at least one was. */
+void view_assert_gateway_only(struct broker_view *v, const struct kgate *k);
+/* Asserts the client's Metadata lists exactly kgate's broker addresses. */
+void metadata_assert_gateway_only(rd_kafka_t *rk, const struct kgate *k);
+
+/* Which message ids arrived, how often, and whether in order per partition. */
+struct ledger {
+	pthread_mutex_t lock;
+	int64_t n;             /* messages expected: ids 0..n-1 */
+	uint8_t *count;        /* per id */
+	int64_t last_id[64];   /* per partition, -1 before the first */
+	int64_t received, duplicates, out_of_order;
+};
+
+void ledger_init(struct ledger *l, int64_t n);
+void ledger_free(struct ledger *l);
+/* Records a consumed message whose value carries its id. */
+void ledger_record(struct ledger *l, const rd_kafka_message_t *m);
+/* Asserts every id arrived exactly once, in order within its partition. */
+void ledger_assert_exactly_once(struct ledger *l);
+
+/* Produces ids [from, to) to topic (value: id + padding, key: id), polling
+ * for delivery reports (counted by the producer_conf delivery struct).
+ */
+void produce_ids(rd_kafka_t *rk, const char *topic, int64_t from, int64_t to);
+/* A producer configuration with delivery accounting. */
+struct delivery {
+	volatile int64_t delivered, failed;
+	char last_error[256];
+};
+rd_kafka_conf_t *producer_conf(const char *bootstrap, struct broker_view *view,
+			       struct delivery *d);
+/* Polls until delivered + failed reaches n (failsafe deadline). */
+void wait_deliveries(rd_kafka_t *rk, struct delivery *d, int64_t n, int deadline_s);
+
+/* Consumes with one handle until ledger->received reaches target or the
+ * failsafe deadline passes. */
+void consume_until(rd_kafka_t *rk, struct ledger *l, int64_t target, int deadline_s);
+
+#endif

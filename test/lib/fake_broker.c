@@ -1,0 +1,123 @@
+/* fake_broker.c — accept loop and frame I/O for scripted brokers. */
+#include "fake_broker.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../protocol/kbuf.h"
+
+static void *fake_loop(void *arg)
+{
+	struct fake_broker *fb = arg;
+
+	while (!fb->stop) {
+		struct pollfd pfd = {fb->listen_fd, POLLIN, 0};
+		int fd, one = 1;
+
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		fd = accept(fb->listen_fd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		fb->connections++;
+		fb->handler(fb, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+void fake_broker_start(struct fake_broker *fb, fake_handler_fn handler, void *ctx)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int one = 1;
+
+	memset(fb, 0, sizeof(*fb));
+	fb->handler = handler;
+	fb->ctx = ctx;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fb->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fb->listen_fd, 0);
+	setsockopt(fb->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ck_assert_int_eq(bind(fb->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fb->listen_fd, 16), 0);
+	ck_assert_int_eq(getsockname(fb->listen_fd, (struct sockaddr *)&sa, &len), 0);
+	fb->port = ntohs(sa.sin_port);
+	ck_assert_int_eq(pthread_create(&fb->thread, NULL, fake_loop, fb), 0);
+}
+
+void fake_broker_stop(struct fake_broker *fb)
+{
+	fb->stop = 1;
+	pthread_join(fb->thread, NULL);
+	close(fb->listen_fd);
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int fake_read_request(int fd, struct fake_request *req)
+{
+	uint8_t size_be[4];
+	int32_t size;
+
+	memset(req, 0, sizeof(*req));
+	if (read_all(fd, size_be, 4) < 0)
+		return -1;
+	size = kbuf_get_i32(size_be);
+	if (size < 8 || size > 64 * 1024 * 1024)
+		return -1;
+	req->frame = malloc((size_t)size);
+	if (!req->frame || read_all(fd, req->frame, (size_t)size) < 0) {
+		free(req->frame);
+		req->frame = NULL;
+		return -1;
+	}
+	req->len = (size_t)size;
+	req->api_key = kbuf_get_i16(req->frame);
+	req->api_version = kbuf_get_i16(req->frame + 2);
+	req->correlation_id = kbuf_get_i32(req->frame + 4);
+	return 0;
+}
+
+void fake_request_free(struct fake_request *req)
+{
+	free(req->frame);
+	req->frame = NULL;
+}
+
+int fake_send(int fd, const void *buf, size_t len, size_t chunk)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		size_t n = chunk && chunk < len ? chunk : len;
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}

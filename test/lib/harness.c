@@ -1,0 +1,386 @@
+/* harness.c — processes, ports and sockets for the integration tests. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Failsafes only: a healthy run takes a fraction of these. */
+#define START_DEADLINE_MS 20000
+#define STOP_DEADLINE_MS 20000
+#define SOCKET_TIMEOUT_S 20
+
+int64_t harness_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- mock cluster ---- */
+
+static void quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 3)
+		fprintf(stderr, "mock: %s: %s\n", fac, buf);
+}
+
+void mock_start(struct mock *m, int n_brokers)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[256], list[512], *save = NULL, *tok;
+	int i = 0;
+
+	memset(m, 0, sizeof(*m));
+	rd_kafka_conf_set_log_cb(conf, quiet_log_cb);
+	m->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(m->rk != NULL, "mock handle: %s", errstr);
+	m->mc = rd_kafka_mock_cluster_new(m->rk, n_brokers);
+	ck_assert_ptr_nonnull(m->mc);
+	m->n_brokers = n_brokers;
+	snprintf(m->bootstraps, sizeof(m->bootstraps), "%s",
+		 rd_kafka_mock_cluster_bootstraps(m->mc));
+	/* The bootstrap list is in broker id order, 1..n. */
+	snprintf(list, sizeof(list), "%s", m->bootstraps);
+	for (tok = strtok_r(list, ",", &save); tok && i < n_brokers;
+	     tok = strtok_r(NULL, ",", &save))
+		snprintf(m->addr[i++], sizeof(m->addr[0]), "%s", tok);
+	ck_assert_int_eq(i, n_brokers);
+}
+
+void mock_stop(struct mock *m)
+{
+	if (m->mc)
+		rd_kafka_mock_cluster_destroy(m->mc);
+	if (m->rk)
+		rd_kafka_destroy(m->rk);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- kgate process ---- */
+
+void kgate_plan(struct kgate *k, int n_brokers)
+{
+	int fds[HARNESS_MAX_BROKERS + 1] = {0}, ports[HARNESS_MAX_BROKERS + 1] = {0};
+
+	memset(k, 0, sizeof(*k));
+	k->pid = -1;
+	k->n_brokers = n_brokers;
+	/* Hold all sockets open while choosing so the ports are distinct. */
+	for (int i = 0; i <= n_brokers; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET};
+		socklen_t len = sizeof(sa);
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_ge(fds[i], 0);
+		ck_assert_int_eq(bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+		ck_assert_int_eq(getsockname(fds[i], (struct sockaddr *)&sa, &len), 0);
+		ports[i] = ntohs(sa.sin_port);
+	}
+	for (int i = 0; i <= n_brokers; i++)
+		close(fds[i]);
+	k->bootstrap_port = ports[0];
+	snprintf(k->bootstrap, sizeof(k->bootstrap), "127.0.0.1:%d", ports[0]);
+	for (int i = 0; i < n_brokers; i++) {
+		k->broker_port[i] = ports[i + 1];
+		snprintf(k->broker_addr[i], sizeof(k->broker_addr[0]), "127.0.0.1:%d", ports[i + 1]);
+	}
+}
+
+char *kgate_config_for_mock(const struct kgate *k, const struct mock *m, int static_upstream,
+			    const char *extra)
+{
+	size_t cap = 8192, n = 0;
+	char *json = malloc(cap);
+
+	ck_assert_ptr_nonnull(json);
+	n += (size_t)snprintf(json + n, cap - n,
+			      "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [",
+			      k->bootstrap);
+	for (int i = 0; i < m->n_brokers; i++)
+		n += (size_t)snprintf(json + n, cap - n, "%s\"%s\"", i ? ", " : "", m->addr[i]);
+	n += (size_t)snprintf(json + n, cap - n, "] },\n  \"brokers\": [");
+	for (int i = 0; i < k->n_brokers; i++) {
+		n += (size_t)snprintf(json + n, cap - n,
+				      "%s\n    { \"id\": %d, \"listen\": \"%s\", \"advertise\": "
+				      "\"%s\"",
+				      i ? "," : "", i + 1, k->broker_addr[i], k->broker_addr[i]);
+		if (static_upstream)
+			n += (size_t)snprintf(json + n, cap - n, ", \"upstream\": \"%s\"",
+					      m->addr[i]);
+		n += (size_t)snprintf(json + n, cap - n, " }");
+	}
+	snprintf(json + n, cap - n, " ]%s%s }\n", extra ? ",\n  " : "", extra ? extra : "");
+	return json;
+}
+
+static const char *tmp_root(void)
+{
+	const char *t = getenv("KGATE_TEST_TMP");
+
+	return t ? t : "/tmp";
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf) {
+		n = (long)fread(buf, 1, (size_t)n, f);
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+void kgate_start(struct kgate *k, const char *config_json)
+{
+	const char *bin = getenv("KGATE_BIN");
+	const char *level = getenv("KGATE_TEST_LOG_LEVEL");
+	char cfg_path[400];
+	int64_t deadline;
+	FILE *f;
+
+	ck_assert_msg(bin != NULL, "KGATE_BIN is not set");
+	mkdir(tmp_root(), 0755);
+	snprintf(k->dir, sizeof(k->dir), "%s/kgate-XXXXXX", tmp_root());
+	ck_assert_ptr_nonnull(mkdtemp(k->dir));
+	snprintf(cfg_path, sizeof(cfg_path), "%s/kgate.json", k->dir);
+	snprintf(k->log_path, sizeof(k->log_path), "%s/kgate.log", k->dir);
+	f = fopen(cfg_path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(config_json, f);
+	fclose(f);
+
+	k->pid = fork();
+	ck_assert_int_ge(k->pid, 0);
+	if (k->pid == 0) {
+		int fd = open(k->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		/* Die with the test, whatever happens to it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execl(bin, bin, "--config", cfg_path, "--log-level", level ? level : "info",
+		      (char *)NULL);
+		_exit(127);
+	}
+	/* Ready once it says so: every listener is bound by then. */
+	deadline = harness_now_ms() + START_DEADLINE_MS;
+	while (!kgate_log_contains(k, " ready")) {
+		int status;
+
+		if (waitpid(k->pid, &status, WNOHANG) == k->pid) {
+			char *log = read_file(k->log_path);
+
+			k->pid = -1;
+			ck_abort_msg("kgate exited at start (status %d):\n%s", status,
+				     log ? log : "");
+		}
+		ck_assert_msg(harness_now_ms() < deadline, "kgate did not become ready");
+		sleep_ms(10);
+	}
+}
+
+int kgate_stop(struct kgate *k)
+{
+	int64_t deadline = harness_now_ms() + STOP_DEADLINE_MS;
+	int status = 0;
+
+	if (k->pid <= 0)
+		return -1;
+	kill(k->pid, SIGTERM);
+	while (waitpid(k->pid, &status, WNOHANG) == 0) {
+		if (harness_now_ms() > deadline) {
+			kill(k->pid, SIGKILL);
+			waitpid(k->pid, &status, 0);
+			break;
+		}
+		sleep_ms(5);
+	}
+	k->pid = -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int kgate_log_count(const struct kgate *k, const char *s)
+{
+	char *log = read_file(k->log_path), *p;
+	int n = 0;
+
+	if (!log)
+		return 0;
+	for (p = log; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	free(log);
+	return n;
+}
+
+int kgate_log_contains(const struct kgate *k, const char *s)
+{
+	return kgate_log_count(k, s) > 0;
+}
+
+long kgate_rss_kib(const struct kgate *k, int peak)
+{
+	char path[64], line[256];
+	const char *key = peak ? "VmHWM:" : "VmRSS:";
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)k->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0)
+			kib = strtol(line + strlen(key), NULL, 10);
+	fclose(f);
+	return kib;
+}
+
+int kgate_owns(const struct kgate *k, const char *addr)
+{
+	if (strcmp(addr, k->bootstrap) == 0)
+		return 1;
+	for (int i = 0; i < k->n_brokers; i++)
+		if (strcmp(addr, k->broker_addr[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int harness_run(char *const argv[], char *out, size_t len)
+{
+	int pipefd[2], status;
+	size_t n = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		close(pipefd[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t r = read(pipefd[0], out + n, len - 1 - n);
+
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n == len - 1) {
+			char sink[256];
+
+			while (read(pipefd[0], sink, sizeof(sink)) > 0)
+				;
+			break;
+		}
+	}
+	out[n] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- raw sockets ---- */
+
+int raw_connect(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct timeval tv = {SOCKET_TIMEOUT_S, 0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	ck_assert_int_ge(fd, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+		      "connect to port %d: %s", port, strerror(errno));
+	return fd;
+}
+
+int raw_send(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int raw_recv(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int raw_wait_closed(int fd, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	char sink[4096];
+
+	for (;;) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int64_t left = deadline - harness_now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return 0;
+		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			return 1;
+	}
+}

@@ -1,0 +1,74 @@
+/* harness.h — running kgate and a librdkafka mock cluster for integration
+ * tests: processes, ports, configs, logs, raw sockets.
+ */
+#ifndef KGATE_HARNESS_H
+#define KGATE_HARNESS_H
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HARNESS_MAX_BROKERS 8
+
+/* A librdkafka mock cluster in this process. */
+struct mock {
+	rd_kafka_t *rk;
+	rd_kafka_mock_cluster_t *mc;
+	int n_brokers;
+	char bootstraps[512];
+	char addr[HARNESS_MAX_BROKERS][64]; /* broker id i+1 listens here */
+};
+
+void mock_start(struct mock *m, int n_brokers);
+void mock_stop(struct mock *m);
+
+/* A kgate process under test. */
+struct kgate {
+	pid_t pid;
+	char dir[256];      /* temp dir: config and log */
+	char log_path[320];
+	int bootstrap_port;
+	int broker_port[HARNESS_MAX_BROKERS];
+	int n_brokers;
+	char bootstrap[64]; /* "127.0.0.1:port" */
+	char broker_addr[HARNESS_MAX_BROKERS][64];
+};
+
+/* Picks free loopback ports for a gateway of n brokers. */
+void kgate_plan(struct kgate *k, int n_brokers);
+/* Config for fronting the mock: broker i listens on k's port, advertises
+ * it, and dials the mock broker directly if static_upstream, else learns. */
+char *kgate_config_for_mock(const struct kgate *k, const struct mock *m, int static_upstream,
+			    const char *extra);
+/* Writes config, starts $KGATE_BIN, waits until every listener accepts. */
+void kgate_start(struct kgate *k, const char *config_json);
+/* SIGTERM and wait; returns the exit status (or 128+signal). */
+int kgate_stop(struct kgate *k);
+/* 1 if kgate's stderr log contains s. */
+int kgate_log_contains(const struct kgate *k, const char *s);
+/* Counts occurrences of s in the log. */
+int kgate_log_count(const struct kgate *k, const char *s);
+/* Peak and current resident memory of kgate, in KiB (VmHWM, VmRSS). */
+long kgate_rss_kib(const struct kgate *k, int peak);
+/* 1 if addr ("host:port") is one of kgate's listeners. */
+int kgate_owns(const struct kgate *k, const char *addr);
+
+/* Runs a command (argv) to completion; returns its exit status, with stdout
+ * and stderr captured into out (NUL-terminated, truncated to len). */
+int harness_run(char *const argv[], char *out, size_t len);
+
+/* Raw sockets: connect to 127.0.0.1:port (blocking, with timeouts). */
+int raw_connect(int port);
+int raw_send(int fd, const void *buf, size_t len);
+/* Reads exactly len bytes; -1 on EOF/error/timeout. */
+int raw_recv(int fd, void *buf, size_t len);
+/* 1 if the peer closes the connection (EOF or reset) within timeout_ms,
+ * discarding anything it sends first. */
+int raw_wait_closed(int fd, int timeout_ms);
+
+/* Milliseconds on a monotonic clock. */
+int64_t harness_now_ms(void);
+
+#endif
