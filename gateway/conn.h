@@ -18,6 +18,7 @@
 
 struct bufferevent;
 struct event;
+struct evbuffer;
 struct listener;
 struct gateway;
 struct sockaddr;
@@ -33,7 +34,9 @@ enum conn_rstate {
 
 /* One side of a pair. */
 struct conn {
-	struct bufferevent *bev;
+	struct bufferevent *bev; /* writes, connects, reports errors */
+	struct event *rev;       /* kgate's own read event (see conn.c) */
+	struct evbuffer *in;     /* what was read and not yet forwarded */
 	struct conn *link; /* the other side */
 	struct pair *pair;
 	const char *role; /* "client" or "upstream" */

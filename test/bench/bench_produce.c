@@ -1,0 +1,117 @@
+/* bench_produce.c — a librdkafka producer (acks=all, idempotent, 100-byte
+ * messages) against librdkafka's mock cluster, directly and through kgate.
+ * Prints messages per second and kgate's CPU time; asserts nothing about
+ * them.  Run with `make bench`.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/clients.h"
+#include "../lib/harness.h"
+
+#define MESSAGES 500000
+#define TOPIC "bench"
+
+/* kgate's user+system CPU time so far, in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64];
+	long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	/* Fields 14 and 15; the command name (field 2) has no spaces here. */
+	if (fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime,
+		   &stime) != 2)
+		utime = stime = -1;
+	fclose(f);
+	return utime + stime;
+}
+
+/* Produces MESSAGES through bootstrap; returns seconds taken. */
+static double run(const char *bootstrap)
+{
+	struct broker_view view;
+	struct delivery d;
+	char errstr[256];
+	rd_kafka_t *rk;
+	int64_t t0, t1;
+
+	view_init(&view);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, producer_conf(bootstrap, &view, &d), errstr,
+			  sizeof(errstr));
+	ck_assert_msg(rk != NULL, "%s", errstr);
+	/* Warm up: connections, metadata, producer id. */
+	produce_ids(rk, TOPIC, 0, 1000);
+	wait_deliveries(rk, &d, 1000, 60);
+	t0 = harness_now_ms();
+	produce_ids(rk, TOPIC, 0, MESSAGES);
+	wait_deliveries(rk, &d, 1000 + MESSAGES, 300);
+	t1 = harness_now_ms();
+	rd_kafka_destroy(rk);
+	return (double)(t1 - t0) / 1000.0;
+}
+
+START_TEST(bench_produce)
+{
+	struct mock mock;
+	struct kgate kg;
+	char *cfg;
+	double direct, via;
+	long ticks;
+
+	mock_start(&mock, 3);
+	rd_kafka_mock_topic_create(mock.mc, TOPIC, 6, 3);
+	kgate_plan(&kg, 3);
+	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
+	kgate_start(&kg, cfg);
+	free(cfg);
+	/* Alternate, and keep the better of two runs each: the mock cluster
+	 * shares this machine's two cores with everything else. */
+	direct = via = 1e9;
+	ticks = 0;
+	for (int round = 0; round < 2; round++) {
+		double t = run(mock.bootstraps);
+		long ticks0 = cpu_ticks(kg.pid);
+
+		if (t < direct)
+			direct = t;
+		t = run(kg.bootstrap);
+		if (t < via) {
+			via = t;
+			ticks = cpu_ticks(kg.pid) - ticks0;
+		}
+	}
+	printf("librdkafka %s producer, %d x 100-byte messages, acks=all, idempotent, "
+	       "mock cluster (3 brokers, 6 partitions), best of 2:\n",
+	       rd_kafka_version_str(), MESSAGES);
+	printf("  direct:        %7.0f msg/s (%.2f s)\n", MESSAGES / direct, direct);
+	printf("  through kgate: %7.0f msg/s (%.2f s), kgate CPU %.2f s\n", MESSAGES / via, via,
+	       (double)ticks / 100.0);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	mock_stop(&mock);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("bench");
+	TCase *tc = tcase_create("produce");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, bench_produce);
+	tcase_set_timeout(tc, 600);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
