@@ -134,23 +134,10 @@ START_TEST(bench_fetch_streaming)
 {
 	struct fake_broker fb;
 	struct kgate kg;
-	char cfg[1024];
 
 	build_response();
 	fake_broker_start(&fb, serve, NULL);
-	kgate_plan(&kg, 2);
-	snprintf(cfg, sizeof(cfg),
-		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"127.0.0.1:%d\"] },"
-		 "  \"brokers\": ["
-		 "    { \"id\": 1, \"listen\": \"%s\", \"advertise\": \"%s\", "
-		 "\"upstream\": \"127.0.0.1:%d\" },"
-		 "    { \"id\": 2, \"listen\": \"%s\", \"advertise\": \"%s\", "
-		 "\"upstream\": \"127.0.0.1:%d\" } ]%s%s }",
-		 kg.bootstrap, fb.port, kg.broker_addr[0], kg.broker_addr[0], fb.port,
-		 kg.broker_addr[1], kg.broker_addr[1], fb.port,
-		 getenv("KGATE_BENCH_LIMITS") ? ", \"limits\": " : "",
-		 getenv("KGATE_BENCH_LIMITS") ? getenv("KGATE_BENCH_LIMITS") : "");
-	kgate_start(&kg, cfg);
+	kgate_start_static(&kg, 2, fb.port, getenv("KGATE_BENCH_LIMITS"));
 	printf("Fetch v16, %zu-byte responses with NodeEndpoints, over loopback\n",
 	       response.len);
 	measure("direct to the broker:", fb.port);
@@ -167,18 +154,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("bench");
 	TCase *tc = tcase_create("fetch");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, bench_fetch_streaming);
 	tcase_set_timeout(tc, 300);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_case(tc) ? 1 : 0;
 }

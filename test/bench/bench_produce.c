@@ -38,14 +38,11 @@ static double run(const char *bootstrap)
 {
 	struct broker_view view;
 	struct delivery d;
-	char errstr[256];
 	rd_kafka_t *rk;
 	int64_t t0, t1;
 
 	view_init(&view);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, producer_conf(bootstrap, &view, &d), errstr,
-			  sizeof(errstr));
-	ck_assert_msg(rk != NULL, "%s", errstr);
+	rk = producer_new(bootstrap, &view, &d);
 	/* Warm up: connections, metadata, producer id. */
 	produce_ids(rk, TOPIC, 0, 1000);
 	wait_deliveries(rk, &d, 1000, 60);
@@ -61,16 +58,10 @@ START_TEST(bench_produce)
 {
 	struct mock mock;
 	struct kgate kg;
-	char *cfg;
 	double direct, via;
 	long ticks;
 
-	mock_start(&mock, 3);
-	rd_kafka_mock_topic_create(mock.mc, TOPIC, 6, 3);
-	kgate_plan(&kg, 3);
-	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
-	kgate_start(&kg, cfg);
-	free(cfg);
+	fixture_start(&mock, &kg, 3, 3, TOPIC, 6, 0);
 	/* Alternate, and keep the better of two runs each: the mock cluster
 	 * shares this machine's two cores with everything else. */
 	direct = via = 1e9;
@@ -100,18 +91,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("bench");
 	TCase *tc = tcase_create("produce");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, bench_produce);
 	tcase_set_timeout(tc, 600);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_case(tc) ? 1 : 0;
 }

@@ -86,15 +86,9 @@ START_TEST(test_100k_through_consumer_group)
 	struct broker_view pview;
 	struct delivery d;
 	rd_kafka_t *producer;
-	char errstr[256], *cfg;
 	int64_t deadline;
 
-	mock_start(&mock, 3);
-	rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3);
-	kgate_plan(&kg, 3);
-	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
-	kgate_start(&kg, cfg);
-	free(cfg);
+	fixture_start(&mock, &kg, 3, 3, TOPIC, PARTITIONS, 0);
 
 	ledger_init(&ledger, MESSAGES);
 	member_start(&members[0], &kg, &ledger);
@@ -110,9 +104,7 @@ START_TEST(test_100k_through_consumer_group)
 	}
 
 	view_init(&pview);
-	producer = rd_kafka_new(RD_KAFKA_PRODUCER, producer_conf(kg.bootstrap, &pview, &d),
-				errstr, sizeof(errstr));
-	ck_assert_msg(producer != NULL, "%s", errstr);
+	producer = producer_new(kg.bootstrap, &pview, &d);
 	produce_ids(producer, TOPIC, 0, MESSAGES);
 	wait_deliveries(producer, &d, MESSAGES, 120);
 

@@ -3,7 +3,6 @@
  * at a broker listener before kgate has seen any Metadata), and for a node
  * kgate has no mapping for.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/clients.h"
@@ -17,16 +16,10 @@ static void round_trip(const struct kgate *kg, const char *bootstrap)
 {
 	struct broker_view pview, cview;
 	struct delivery d;
-	struct ledger ledger;
-	rd_kafka_conf_t *conf;
 	rd_kafka_t *producer, *consumer;
-	rd_kafka_topic_partition_list_t *parts;
-	char errstr[256];
 
 	view_init(&pview);
-	producer = rd_kafka_new(RD_KAFKA_PRODUCER, producer_conf(bootstrap, &pview, &d), errstr,
-				sizeof(errstr));
-	ck_assert_msg(producer != NULL, "%s", errstr);
+	producer = producer_new(bootstrap, &pview, &d);
 	produce_ids(producer, TOPIC, 0, MESSAGES);
 	wait_deliveries(producer, &d, MESSAGES, 60);
 	metadata_assert_gateway_only(producer, kg);
@@ -35,39 +28,19 @@ static void round_trip(const struct kgate *kg, const char *bootstrap)
 	rd_kafka_destroy(producer);
 
 	view_init(&cview);
-	conf = client_conf(bootstrap, &cview);
-	conf_set(conf, "group.id", "kgate-0002");
-	consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-	ck_assert_msg(consumer != NULL, "%s", errstr);
-	rd_kafka_poll_set_consumer(consumer);
-	parts = rd_kafka_topic_partition_list_new(3);
-	for (int p = 0; p < 3; p++)
-		rd_kafka_topic_partition_list_add(parts, TOPIC, p)->offset =
-			RD_KAFKA_OFFSET_BEGINNING;
-	ck_assert_int_eq(rd_kafka_assign(consumer, parts), 0);
-	rd_kafka_topic_partition_list_destroy(parts);
-	ledger_init(&ledger, MESSAGES);
-	consume_until(consumer, &ledger, MESSAGES, 60);
-	ledger_assert_exactly_once(&ledger);
-	ledger_free(&ledger);
+	consumer = consumer_from_start(bootstrap, &cview, TOPIC, 3);
+	consume_exactly_once(consumer, MESSAGES, 60);
 	view_refresh(consumer, &cview);
 	view_assert_gateway_only(&cview, kg);
-	rd_kafka_consumer_close(consumer);
-	rd_kafka_destroy(consumer);
+	consumer_destroy(consumer);
 }
 
 START_TEST(test_configured_upstreams)
 {
 	struct mock mock;
 	struct kgate kg;
-	char *cfg;
 
-	mock_start(&mock, 3);
-	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
-	kgate_plan(&kg, 3);
-	cfg = kgate_config_for_mock(&kg, &mock, 1, NULL);
-	kgate_start(&kg, cfg);
-	free(cfg);
+	fixture_start(&mock, &kg, 3, 3, TOPIC, 3, 1);
 	round_trip(&kg, kg.bootstrap);
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	/* Configured upstreams need no Metadata of kgate's own. */
@@ -81,14 +54,8 @@ START_TEST(test_learned_upstreams_client_first_at_broker_listener)
 {
 	struct mock mock;
 	struct kgate kg;
-	char *cfg;
 
-	mock_start(&mock, 3);
-	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
-	kgate_plan(&kg, 3);
-	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
-	kgate_start(&kg, cfg);
-	free(cfg);
+	fixture_start(&mock, &kg, 3, 3, TOPIC, 3, 0);
 	/* Bootstrapping at broker 2's listener: kgate knows nothing of the
 	 * cluster yet and must ask it before it can dial broker 2. */
 	round_trip(&kg, kg.broker_addr[1]);
@@ -113,16 +80,11 @@ START_TEST(test_unmapped_node_left_alone)
 	struct broker_view view;
 	const struct rd_kafka_metadata *md;
 	rd_kafka_t *rk;
-	char errstr[256], *cfg;
+	char errstr[256];
 	int found = 0;
 
-	mock_start(&mock, 3);
-	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
 	/* kgate fronts brokers 1 and 2 only. */
-	kgate_plan(&kg, 2);
-	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
-	kgate_start(&kg, cfg);
-	free(cfg);
+	fixture_start(&mock, &kg, 3, 2, TOPIC, 3, 0);
 	view_init(&view);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, client_conf(kg.bootstrap, &view), errstr,
 			  sizeof(errstr));

@@ -2,9 +2,6 @@
  * idempotent producer (acks=all) writes through kgate: every message ends up
  * in the log exactly once and in order, and kgate stays up throughout.
  */
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "../lib/clients.h"
 #include "itests.h"
@@ -19,22 +16,15 @@ START_TEST(test_broker_down_and_up_mid_stream)
 	struct kgate kg;
 	struct broker_view pview, cview;
 	struct delivery d;
-	struct ledger ledger;
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *producer, *consumer;
-	rd_kafka_topic_partition_list_t *parts;
-	char errstr[256], *cfg;
+	char errstr[256];
 	int64_t before, deadline;
 
-	mock_start(&mock, 3);
-	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
+	fixture_start(&mock, &kg, 3, 3, TOPIC, 3, 0);
 	/* One partition led by each broker, so the others keep flowing. */
 	for (int p = 0; p < 3; p++)
 		rd_kafka_mock_partition_set_leader(mock.mc, TOPIC, p, p + 1);
-	kgate_plan(&kg, 3);
-	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
-	kgate_start(&kg, cfg);
-	free(cfg);
 
 	view_init(&pview);
 	conf = producer_conf(kg.bootstrap, &pview, &d);
@@ -65,23 +55,9 @@ START_TEST(test_broker_down_and_up_mid_stream)
 
 	/* Read everything back through kgate. */
 	view_init(&cview);
-	conf = client_conf(kg.bootstrap, &cview);
-	conf_set(conf, "group.id", "kgate-0003");
-	consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-	ck_assert_msg(consumer != NULL, "%s", errstr);
-	rd_kafka_poll_set_consumer(consumer);
-	parts = rd_kafka_topic_partition_list_new(3);
-	for (int p = 0; p < 3; p++)
-		rd_kafka_topic_partition_list_add(parts, TOPIC, p)->offset =
-			RD_KAFKA_OFFSET_BEGINNING;
-	ck_assert_int_eq(rd_kafka_assign(consumer, parts), 0);
-	rd_kafka_topic_partition_list_destroy(parts);
-	ledger_init(&ledger, 3 * BATCH);
-	consume_until(consumer, &ledger, 3 * BATCH, 120);
-	ledger_assert_exactly_once(&ledger);
-	ledger_free(&ledger);
-	rd_kafka_consumer_close(consumer);
-	rd_kafka_destroy(consumer);
+	consumer = consumer_from_start(kg.bootstrap, &cview, TOPIC, 3);
+	consume_exactly_once(consumer, 3 * BATCH, 120);
+	consumer_destroy(consumer);
 
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	mock_stop(&mock);

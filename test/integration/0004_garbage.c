@@ -59,13 +59,10 @@ struct producer_run {
 static void *producer_thread(void *arg)
 {
 	struct producer_run *run = arg;
-	char errstr[256];
 	rd_kafka_t *rk;
 
 	view_init(&run->view);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, producer_conf(run->bootstrap, &run->view, &run->d),
-			  errstr, sizeof(errstr));
-	ck_assert_msg(rk != NULL, "%s", errstr);
+	rk = producer_new(run->bootstrap, &run->view, &run->d);
 	produce_ids(rk, TOPIC, 0, MESSAGES);
 	wait_deliveries(rk, &run->d, MESSAGES, 120);
 	view_refresh(rk, &run->view);
@@ -95,14 +92,8 @@ START_TEST(test_garbage_clients_disconnected_others_continue)
 	pthread_t t;
 	unsigned seed = 4242;
 	uint8_t noise[2000];
-	char *cfg;
 
-	mock_start(&mock, 3);
-	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
-	kgate_plan(&kg, 3);
-	cfg = kgate_config_for_mock(&kg, &mock, 0, NULL);
-	kgate_start(&kg, cfg);
-	free(cfg);
+	fixture_start(&mock, &kg, 3, 3, TOPIC, 3, 0);
 	run.bootstrap = kg.bootstrap;
 	ck_assert_int_eq(pthread_create(&t, NULL, producer_thread, &run), 0);
 

@@ -36,24 +36,11 @@ enum {
 	SINK            /* reads everything, answers nothing */
 };
 
-/* The gateway of these tests: one broker listener, whose upstream is the
- * fake broker, with ids 1 and 2 mapped. */
-static void start_gateway(struct kgate *kg, int upstream_port, const char *extra)
+/* The gateway of these tests: two brokers (ids 1 and 2, so 9 is unmapped),
+ * every upstream the scripted broker. */
+static void start_gateway(struct kgate *kg, int upstream_port)
 {
-	char cfg[2048];
-
-	kgate_plan(kg, 2);
-	snprintf(cfg, sizeof(cfg),
-		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"127.0.0.1:%d\"] },"
-		 "  \"brokers\": ["
-		 "    { \"id\": 1, \"listen\": \"%s\", \"advertise\": \"%s\", "
-		 "\"upstream\": \"127.0.0.1:%d\" },"
-		 "    { \"id\": 2, \"listen\": \"%s\", \"advertise\": \"%s\", "
-		 "\"upstream\": \"127.0.0.1:%d\" } ]%s%s }",
-		 kg->bootstrap, upstream_port, kg->broker_addr[0], kg->broker_addr[0],
-		 upstream_port, kg->broker_addr[1], kg->broker_addr[1], upstream_port,
-		 extra ? ", " : "", extra ? extra : "");
-	kgate_start(kg, cfg);
+	kgate_start_static(kg, 2, upstream_port, NULL);
 }
 
 /* ---- encoding helpers ---- */
@@ -387,7 +374,7 @@ START_TEST(test_fetch_v16_streamed_and_rewritten_in_place)
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
-	start_gateway(&kg, fb.port, NULL);
+	start_gateway(&kg, fb.port);
 	fd = raw_connect(kg.broker_port[0]);
 	send_request(fd, 1, 16, 100, 1);
 	send_request(fd, 1, 16, 101, 1);
@@ -435,7 +422,7 @@ START_TEST(test_produce_v10_node_endpoints)
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
-	start_gateway(&kg, fb.port, NULL);
+	start_gateway(&kg, fb.port);
 	fd = raw_connect(kg.broker_port[1]);
 	ck_assert_int_eq(raw_send(fd, req, sizeof(req)), 0);
 	f = read_frame(fd, &len);
@@ -473,7 +460,7 @@ START_TEST(test_acks0_produce_gets_no_fifo_entry)
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
-	start_gateway(&kg, fb.port, NULL);
+	start_gateway(&kg, fb.port);
 	fd = raw_connect(kg.broker_port[0]);
 	/* Produce v7, TransactionalId null, Acks 0, TimeoutMs, no topics. */
 	ck_assert_int_eq(raw_send(fd, produce, sizeof(produce)), 0);
@@ -507,7 +494,7 @@ static void misbehaving_broker(int mode, const char *expected_log)
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
-	start_gateway(&kg, fb.port, NULL);
+	start_gateway(&kg, fb.port);
 	for (int round = 0; round < 2; round++) {
 		fd = raw_connect(kg.broker_port[round]);
 		send_request(fd, 3, 1, 40, 0);
@@ -587,7 +574,7 @@ START_TEST(test_slow_client_bounded_memory)
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
-	start_gateway(&kg, fb.port, NULL);
+	start_gateway(&kg, fb.port);
 	fd = raw_connect(kg.broker_port[0]);
 	for (int i = 0; i < 64; i++)
 		send_request(fd, 1, 11, i, 0);
@@ -624,7 +611,7 @@ START_TEST(test_slow_broker_bounded_memory)
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
-	start_gateway(&kg, fb.port, NULL);
+	start_gateway(&kg, fb.port);
 	fd = raw_connect(kg.broker_port[0]);
 	/* 32 Produce v7 requests of 8 MiB with acks=0: nothing comes back. */
 	for (int i = 0; i < 32; i++) {

@@ -298,6 +298,54 @@ void wait_deliveries(rd_kafka_t *rk, struct delivery *d, int64_t n, int deadline
 		      d->last_error);
 }
 
+rd_kafka_t *producer_new(const char *bootstrap, struct broker_view *view, struct delivery *d)
+{
+	char errstr[256];
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, producer_conf(bootstrap, view, d),
+				      errstr, sizeof(errstr));
+
+	ck_assert_msg(rk != NULL, "producer: %s", errstr);
+	return rk;
+}
+
+rd_kafka_t *consumer_from_start(const char *bootstrap, struct broker_view *view,
+				const char *topic, int partitions)
+{
+	rd_kafka_conf_t *conf = client_conf(bootstrap, view);
+	rd_kafka_topic_partition_list_t *parts;
+	char errstr[256];
+	rd_kafka_t *rk;
+
+	/* group.id only names the handle: partitions are assigned, not joined. */
+	conf_set(conf, "group.id", "kgate-test-reader");
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(rk != NULL, "consumer: %s", errstr);
+	rd_kafka_poll_set_consumer(rk);
+	parts = rd_kafka_topic_partition_list_new(partitions);
+	for (int p = 0; p < partitions; p++)
+		rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
+			RD_KAFKA_OFFSET_BEGINNING;
+	ck_assert_int_eq(rd_kafka_assign(rk, parts), 0);
+	rd_kafka_topic_partition_list_destroy(parts);
+	return rk;
+}
+
+void consume_exactly_once(rd_kafka_t *consumer, int64_t n, int deadline_s)
+{
+	struct ledger ledger;
+
+	ledger_init(&ledger, n);
+	consume_until(consumer, &ledger, n, deadline_s);
+	ledger_assert_exactly_once(&ledger);
+	ledger_free(&ledger);
+}
+
+void consumer_destroy(rd_kafka_t *consumer)
+{
+	rd_kafka_consumer_close(consumer);
+	rd_kafka_destroy(consumer);
+}
+
 void consume_until(rd_kafka_t *rk, struct ledger *l, int64_t target, int deadline_s)
 {
 	int64_t deadline = harness_now_ms() + (int64_t)deadline_s * 1000;

@@ -64,6 +64,16 @@ rd_kafka_conf_t *producer_conf(const char *bootstrap, struct broker_view *view,
 /* Polls until delivered + failed reaches n (failsafe deadline). */
 void wait_deliveries(rd_kafka_t *rk, struct delivery *d, int64_t n, int deadline_s);
 
+/* An idempotent acks=all producer (see producer_conf); asserts it starts. */
+rd_kafka_t *producer_new(const char *bootstrap, struct broker_view *view, struct delivery *d);
+/* A consumer reading partitions 0..n-1 of topic from the beginning. */
+rd_kafka_t *consumer_from_start(const char *bootstrap, struct broker_view *view,
+				const char *topic, int partitions);
+/* Reads back ids 0..n-1 with consumer and asserts exactly once, in order. */
+void consume_exactly_once(rd_kafka_t *consumer, int64_t n, int deadline_s);
+/* Closes and destroys a consumer. */
+void consumer_destroy(rd_kafka_t *consumer);
+
 /* Consumes with one handle until ledger->received reaches target or the
  * failsafe deadline passes. */
 void consume_until(rd_kafka_t *rk, struct ledger *l, int64_t target, int deadline_s);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../protocol/kbuf.h"
+#include "harness.h"
 
 static void *fake_loop(void *arg)
 {
@@ -61,34 +62,19 @@ void fake_broker_stop(struct fake_broker *fb)
 	close(fb->listen_fd);
 }
 
-static int read_all(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int fake_read_request(int fd, struct fake_request *req)
 {
 	uint8_t size_be[4];
 	int32_t size;
 
 	memset(req, 0, sizeof(*req));
-	if (read_all(fd, size_be, 4) < 0)
+	if (raw_recv(fd, size_be, 4) < 0)
 		return -1;
 	size = kbuf_get_i32(size_be);
 	if (size < 8 || size > 64 * 1024 * 1024)
 		return -1;
 	req->frame = malloc((size_t)size);
-	if (!req->frame || read_all(fd, req->frame, (size_t)size) < 0) {
+	if (!req->frame || raw_recv(fd, req->frame, (size_t)size) < 0) {
 		free(req->frame);
 		req->frame = NULL;
 		return -1;

@@ -138,6 +138,55 @@ char *kgate_config_for_mock(const struct kgate *k, const struct mock *m, int sta
 	return json;
 }
 
+void fixture_start(struct mock *m, struct kgate *k, int n_mock, int n_kgate,
+		   const char *topic, int partitions, int static_upstream)
+{
+	char *cfg;
+
+	mock_start(m, n_mock);
+	ck_assert_int_eq(rd_kafka_mock_topic_create(m->mc, topic, partitions, n_mock), 0);
+	kgate_plan(k, n_kgate);
+	cfg = kgate_config_for_mock(k, m, static_upstream, NULL);
+	kgate_start(k, cfg);
+	free(cfg);
+}
+
+void kgate_start_static(struct kgate *k, int n, int upstream_port, const char *limits)
+{
+	char cfg[4096];
+	size_t len;
+
+	kgate_plan(k, n);
+	len = (size_t)snprintf(cfg, sizeof(cfg),
+			       "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": "
+			       "[\"127.0.0.1:%d\"] },\n  \"brokers\": [",
+			       k->bootstrap, upstream_port);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(cfg + len, sizeof(cfg) - len,
+					"%s\n    { \"id\": %d, \"listen\": \"%s\", "
+					"\"advertise\": \"%s\", \"upstream\": \"127.0.0.1:%d\" }",
+					i ? "," : "", i + 1, k->broker_addr[i], k->broker_addr[i],
+					upstream_port);
+	snprintf(cfg + len, sizeof(cfg) - len, " ]%s%s }\n", limits ? ",\n  \"limits\": " : "",
+		 limits ? limits : "");
+	kgate_start(k, cfg);
+}
+
+int harness_run_case(TCase *tc)
+{
+	Suite *s = suite_create("kgate");
+	SRunner *sr;
+	int failed;
+
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}
+
 static const char *tmp_root(void)
 {
 	const char *t = getenv("KGATE_TEST_TMP");

@@ -4,6 +4,7 @@
 #ifndef KGATE_HARNESS_H
 #define KGATE_HARNESS_H
 
+#include <check.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <stddef.h>
@@ -54,6 +55,19 @@ int kgate_log_count(const struct kgate *k, const char *s);
 long kgate_rss_kib(const struct kgate *k, int peak);
 /* 1 if addr ("host:port") is one of kgate's listeners. */
 int kgate_owns(const struct kgate *k, const char *addr);
+
+/* The usual fixture: a mock cluster of n_mock brokers with topic (of
+ * partitions, replicated on every broker), and kgate fronting n_kgate of
+ * them, dialling them directly (static_upstream) or learning where they are. */
+void fixture_start(struct mock *m, struct kgate *k, int n_mock, int n_kgate,
+		   const char *topic, int partitions, int static_upstream);
+/* Starts kgate with n brokers whose bootstrap and broker upstreams are all
+ * 127.0.0.1:upstream_port (a scripted broker); extra is a "limits" object
+ * or NULL. */
+void kgate_start_static(struct kgate *k, int n, int upstream_port, const char *limits);
+/* Runs one test case alone, in this process (for the benchmarks, whose
+ * helpers report through Check); returns the number of failures. */
+int harness_run_case(TCase *tc);
 
 /* Runs a command (argv) to completion; returns its exit status, with stdout
  * and stderr captured into out (NUL-terminated, truncated to len). */
