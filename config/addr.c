@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* RFC 1035 limits a DNS name to 253 characters in text form. */
 #define HOSTNAME_MAX 253
@@ -115,6 +116,41 @@ void cfg_addr_free(struct cfg_addr *a)
 	free(a->host);
 	free(a->text);
 	memset(a, 0, sizeof(*a));
+}
+
+/* 127.0.0.0/8 or ::1. */
+static int is_loopback(const char *host)
+{
+	unsigned char buf[16], one[16] = {0};
+
+	one[15] = 1;
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, buf) == 1)
+		return buf[0] == 127;
+	if (inet_pton(AF_INET6, host, buf) == 1)
+		return memcmp(buf, one, 16) == 0;
+	return 0;
+}
+
+int cfg_addr_dials_listener(const struct cfg_addr *upstream, const struct cfg_addr *listener)
+{
+	unsigned char a[16], b[16];
+	int fa, fb;
+
+	if (!upstream->host || !listener->host || upstream->port != listener->port)
+		return 0;
+	if (cfg_addr_is_wildcard(listener))
+		return is_loopback(upstream->host) || cfg_addr_is_wildcard(upstream);
+	if (is_loopback(upstream->host) && is_loopback(listener->host) &&
+	    (strcasecmp(upstream->host, "localhost") == 0 ||
+	     strcasecmp(listener->host, "localhost") == 0))
+		return 1;
+	if (!is_ip(upstream->host, &fa) || !is_ip(listener->host, &fb) || fa != fb)
+		return 0;
+	inet_pton(fa, upstream->host, a);
+	inet_pton(fb, listener->host, b);
+	return memcmp(a, b, fa == AF_INET ? 4 : 16) == 0;
 }
 
 int cfg_addr_is_wildcard(const struct cfg_addr *a)

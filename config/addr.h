@@ -23,6 +23,11 @@ enum cfg_host_kind {
 int cfg_addr_parse(const char *s, enum cfg_host_kind kind, struct cfg_addr *a,
 		   char *err, size_t errlen);
 void cfg_addr_free(struct cfg_addr *a);
+/* 1 if connecting to upstream would certainly reach listener: the same
+ * port at the same address, or at loopback/"localhost"/a wildcard when the
+ * listener is a wildcard.  (A name or another address may still loop, but
+ * that cannot be told without resolving it.) */
+int cfg_addr_dials_listener(const struct cfg_addr *upstream, const struct cfg_addr *listener);
 /* 1 if host is an IPv4 or IPv6 wildcard address. */
 int cfg_addr_is_wildcard(const struct cfg_addr *a);
 /* 1 if binding both would conflict: same port and same or wildcard host. */

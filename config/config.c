@@ -267,9 +267,34 @@ static void parse_object(json_t *obj, const char *path, const struct cfg_table *
 	}
 }
 
-/* Rules that span several keys: unique ids, listeners, advertised names. */
+/* Reports every upstream that is one of kgate's own listeners. */
+static void check_loops(const struct cfg *cfg, const struct cfg_addr *up, const char *path,
+			struct cfg_errors *errs)
+{
+	if (cfg_addr_dials_listener(up, &cfg->bootstrap_listen))
+		cfg_err(errs, "%s: %s is kgate's own bootstrap.listen: it would dial itself",
+			path, up->text);
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		if (cfg_addr_dials_listener(up, &cfg->brokers[i].listen))
+			cfg_err(errs, "%s: %s is kgate's own brokers[%zu].listen: it would dial "
+				      "itself",
+				path, up->text, i);
+}
+
+/* Rules that span several keys: unique ids, listeners, advertised names,
+ * upstreams that would loop back into kgate. */
 static void cross_check(const struct cfg *cfg, struct cfg_errors *errs)
 {
+	char path[64];
+
+	for (size_t i = 0; i < cfg->bootstrap_upstream.n; i++) {
+		snprintf(path, sizeof(path), "bootstrap.upstream[%zu]", i);
+		check_loops(cfg, &cfg->bootstrap_upstream.v[i], path, errs);
+	}
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		snprintf(path, sizeof(path), "brokers[%zu].upstream", i);
+		check_loops(cfg, &cfg->brokers[i].upstream, path, errs);
+	}
 	for (size_t i = 0; i < cfg->n_brokers; i++) {
 		const struct cfg_broker *b = &cfg->brokers[i];
 

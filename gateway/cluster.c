@@ -16,6 +16,7 @@
 #include "../protocol/requests.h"
 #include "../protocol/rewrite.h"
 #include "conn.h"
+#include "dial.h"
 #include "gateway.h"
 #include "log.h"
 #include "stats.h"
@@ -25,9 +26,10 @@
 /* kgate's own exchange with a bootstrap upstream. */
 struct cluster_fetch {
 	struct cluster *cl;
-	struct bufferevent *bev;
-	struct event *timer;
-	size_t attempt;          /* bootstrap upstreams tried */
+	struct dialer *dialer;   /* connecting */
+	struct bufferevent *bev; /* connected */
+	struct event *timer;     /* deadline for the answers */
+	size_t first, attempt;   /* bootstrap upstreams: where we started, how many tried */
 	int awaiting;            /* ApiKey of the request in flight */
 	int16_t metadata_version;
 	char target[320];
@@ -41,6 +43,7 @@ void cluster_init(struct cluster *cl, struct gateway *gw)
 
 static void fetch_free(struct cluster_fetch *f)
 {
+	dial_cancel(f->dialer);
 	if (f->bev)
 		bufferevent_free(f->bev);
 	if (f->timer)
@@ -48,13 +51,19 @@ static void fetch_free(struct cluster_fetch *f)
 	free(f);
 }
 
+void cluster_stop(struct cluster *cl)
+{
+	if (cl->fetch)
+		fetch_free(cl->fetch);
+	cl->fetch = NULL;
+}
+
 void cluster_free(struct cluster *cl)
 {
+	cluster_stop(cl);
 	for (size_t i = 0; i < cl->n; i++)
 		free(cl->nodes[i].host);
 	free(cl->nodes);
-	if (cl->fetch)
-		fetch_free(cl->fetch);
 	memset(cl, 0, sizeof(*cl));
 }
 
@@ -168,7 +177,8 @@ static void fetch_retry(struct cluster_fetch *f, const char *why)
 		fetch_done(f, "no bootstrap upstream answered");
 		return;
 	}
-	bufferevent_free(f->bev);
+	if (f->bev)
+		bufferevent_free(f->bev);
 	f->bev = NULL;
 	fetch_dial(f);
 }
@@ -244,49 +254,57 @@ static void fetch_read_cb(struct bufferevent *bev, void *arg)
 
 static void fetch_event_cb(struct bufferevent *bev, short events, void *arg)
 {
-	struct cluster_fetch *f = arg;
-
 	(void)bev;
-	if (events & BEV_EVENT_CONNECTED)
-		return;
-	fetch_retry(f, events & BEV_EVENT_EOF ? "connection closed"
-					      : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	fetch_retry(arg, events & BEV_EVENT_EOF
+				 ? "connection closed"
+				 : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
 static void fetch_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	fetch_retry(arg, "timed out");
+	fetch_retry(arg, "no answer in time");
+}
+
+/* Connected: ask which Metadata versions the broker speaks. */
+static void fetch_dialed(void *ctx, struct bufferevent *bev, const char *why)
+{
+	struct cluster_fetch *f = ctx;
+	int64_t ms = f->cl->gw->cfg->limits.connect_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct kwbuf req;
+
+	f->dialer = NULL;
+	if (!bev) {
+		fetch_retry(f, why);
+		return;
+	}
+	f->bev = bev;
+	bufferevent_setcb(bev, fetch_read_cb, NULL, fetch_event_cb, f);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	f->awaiting = KAPI_API_VERSIONS;
+	kw_init(&req);
+	kreq_api_versions(&req, 1, CLIENT_ID);
+	if (!req.failed)
+		bufferevent_write(bev, req.buf, req.len);
+	kw_free(&req);
+	evtimer_add(f->timer, &tv);
 }
 
 static void fetch_dial(struct cluster_fetch *f)
 {
 	struct gateway *gw = f->cl->gw;
-	const struct cfg_addr *a = &gw->cfg->bootstrap_upstream.v[f->attempt];
-	int64_t ms = gw->cfg->limits.connect_timeout_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	struct kwbuf req;
+	const struct cfg_addr_list *ups = &gw->cfg->bootstrap_upstream;
+	const struct cfg_addr *a = &ups->v[(f->first + f->attempt) % ups->n];
 
 	snprintf(f->target, sizeof(f->target), "%s", a->text);
-	f->bev = bufferevent_socket_new(gw->base, -1,
-					BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!f->bev) {
-		fetch_done(f, "out of memory");
-		return;
-	}
-	bufferevent_setcb(f->bev, fetch_read_cb, NULL, fetch_event_cb, f);
-	bufferevent_enable(f->bev, EV_READ | EV_WRITE);
+	evtimer_del(f->timer);
 	kg_stats.metadata_fetches++;
-	f->awaiting = KAPI_API_VERSIONS;
-	kw_init(&req);
-	kreq_api_versions(&req, 1, CLIENT_ID);
-	if (!req.failed)
-		bufferevent_write(f->bev, req.buf, req.len);
-	kw_free(&req);
-	evtimer_add(f->timer, &tv);
 	log_info("asking %s for the cluster's brokers", f->target);
-	bufferevent_socket_connect_hostname(f->bev, gw->dns, AF_UNSPEC, a->host, a->port);
+	f->dialer = dial_start(gw, a->host, a->port, fetch_dialed, f);
+	if (!f->dialer)
+		fetch_done(f, "out of memory");
 }
 
 void cluster_wait(struct cluster *cl, struct pair *p)
@@ -306,6 +324,9 @@ void cluster_wait(struct cluster *cl, struct pair *p)
 		return;
 	}
 	f->cl = cl;
+	/* Start where bootstrap connections would, so one dead upstream does
+	 * not delay every fetch. */
+	f->first = cl->gw->bootstrap_next++;
 	cl->fetch = f;
 	fetch_dial(f);
 }

@@ -33,6 +33,8 @@ struct cluster {
 };
 
 void cluster_init(struct cluster *cl, struct gateway *gw);
+/* Abandons kgate's own Metadata request, if any (at shutdown). */
+void cluster_stop(struct cluster *cl);
 void cluster_free(struct cluster *cl);
 /* Records (or updates) where node id is; host need not be NUL-terminated. */
 void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len,

@@ -34,6 +34,7 @@
 #include "../protocol/frame.h"
 #include "../protocol/kapi.h"
 #include "../protocol/rewrite.h"
+#include "dial.h"
 #include "gateway.h"
 #include "log.h"
 #include "stats.h"
@@ -109,6 +110,8 @@ static void pair_end(struct pair *p, enum log_level lvl, const char *reason)
 	pair_log(p, lvl, "closed: %s", reason);
 	if (p->state == PAIR_RESOLVING)
 		cluster_cancel_wait(&gw->cluster, p);
+	dial_cancel(p->dialer);
+	p->dialer = NULL;
 	p->state = PAIR_CLOSED;
 	pair_free_conns(p);
 	if (p->timer) {
@@ -348,6 +351,12 @@ static int process_requests(struct pair *p, int final)
 	struct conn *c = &p->client;
 	struct evbuffer *in = c->in;
 
+	if (p->state != PAIR_OPEN && !final) {
+		/* No upstream yet: let what waits grow only so far. */
+		if (evbuffer_get_length(in) >= high_water(p))
+			pause_reading(c);
+		return p->state == PAIR_CLOSED ? -1 : 0;
+	}
 	while (p->state == PAIR_OPEN || (final && p->state != PAIR_CLOSED)) {
 		size_t avail = evbuffer_get_length(in);
 		int rc;
@@ -492,12 +501,15 @@ static int walk_fetch(struct pair *p, size_t avail)
 		u->left -= n;
 		return 1;
 	}
-	if (u->left == 0)
+	/* The trailing tagged section takes at least its count byte, so the
+	 * frame's last byte is never forwarded before the tail is reached:
+	 * a response that lacks one is refused, not passed on whole. */
+	if (u->left <= 1)
 		return pair_fail(p, "Fetch v%d response from %s ended inside its structure",
 				 u->req.api_version, p->target);
 	n = avail;
-	if (n > u->left)
-		n = (size_t)u->left;
+	if (n > u->left - 1)
+		n = (size_t)u->left - 1;
 	if (n > sizeof(window))
 		n = sizeof(window);
 	evbuffer_copyout(u->in, window, n);
@@ -510,12 +522,12 @@ static int walk_fetch(struct pair *p, size_t avail)
 	case KFW_NEED_MORE:
 		if (used)
 			return 1;
-		if (n == u->left)
+		if (n == u->left - 1)
 			return pair_fail(p, "truncated Fetch v%d response from %s",
 					 u->req.api_version, p->target);
 		return 0; /* wait for more bytes */
 	case KFW_SKIP:
-		if (skip > u->left)
+		if (skip >= u->left)
 			return pair_fail(p, "Fetch v%d response from %s: a length runs past "
 					    "the frame",
 					 u->req.api_version, p->target);
@@ -708,7 +720,6 @@ static void connect_failed(struct pair *p, const char *why)
 	pair_log(p, LOG_WARN, "cannot reach %s: %s", p->target, why);
 	if (p->learned_id >= 0)
 		cluster_forget(&p->gw->cluster, p->learned_id);
-	conn_free(&p->upstream);
 	if (!p->lst->broker && ++p->attempt < cfg->bootstrap_upstream.n) {
 		pair_dial(p);
 		return;
@@ -716,47 +727,44 @@ static void connect_failed(struct pair *p, const char *why)
 	pair_end(p, LOG_INFO, "no upstream reachable; the client will retry");
 }
 
-static void connected(struct pair *p)
+static void setup_bev(struct pair *p, struct bufferevent *bev);
+
+/* The dialer's answer: an upstream connection, or why there is none. */
+static void dialed(void *ctx, struct bufferevent *bev, const char *why)
 {
-	p->state = PAIR_OPEN;
-	if (p->timer) {
-		event_free(p->timer);
-		p->timer = NULL;
+	struct pair *p = ctx;
+
+	p->dialer = NULL;
+	if (!bev) {
+		connect_failed(p, why);
+		return;
 	}
+	if (conn_init(&p->upstream, bev) < 0) {
+		pair_end(p, LOG_ERROR, "out of memory");
+		return;
+	}
+	setup_bev(p, bev);
+	p->state = PAIR_OPEN;
 	kg_stats.upstream_connects++;
-	set_nodelay(p->upstream.bev);
+	set_nodelay(bev);
 	pair_log(p, LOG_DEBUG, "connected to %s", p->target);
-	bufferevent_enable(p->upstream.bev, EV_WRITE);
-	if (start_reading(&p->upstream) < 0 || start_reading(&p->client) < 0)
+	bufferevent_enable(bev, EV_WRITE);
+	if (start_reading(&p->upstream) < 0) {
 		pair_end(p, LOG_ERROR, "cannot watch sockets (out of memory)");
+		return;
+	}
+	/* The client may have sent requests already; forward them. */
+	if (p->client.paused)
+		resume_reading(&p->client);
+	else
+		process_requests(p, 0);
 }
 
 static void event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct pair *p = arg;
-	int is_client = bev == p->client.bev;
-	struct conn *c = is_client ? &p->client : &p->upstream;
-	char why[512];
+	struct conn *c = bev == p->client.bev ? &p->client : &p->upstream;
 
-	if (events & BEV_EVENT_CONNECTED) {
-		connected(p);
-		return;
-	}
-	if (p->state == PAIR_DRAINING) {
-		pair_end(p, LOG_DEBUG, "peer closed while draining");
-		return;
-	}
-	if (!is_client && p->state == PAIR_CONNECTING) {
-		int dns_err = bufferevent_socket_get_dns_error(bev);
-
-		if (dns_err)
-			snprintf(why, sizeof(why), "cannot resolve: %s", evutil_gai_strerror(dns_err));
-		else
-			snprintf(why, sizeof(why), "%s",
-				 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-		connect_failed(p, why);
-		return;
-	}
 	conn_ended(c, (events & BEV_EVENT_EOF) != 0);
 }
 
@@ -772,6 +780,11 @@ static void conn_ended(struct conn *c, int eof)
 		pair_end(p, LOG_DEBUG, "peer closed while draining");
 		return;
 	}
+	if (p->state != PAIR_OPEN) {
+		/* Left before its upstream was there: nothing to hand over. */
+		pair_end(p, LOG_INFO, "client left before the upstream was connected");
+		return;
+	}
 	if (eof) {
 		snprintf(why, sizeof(why), "%s closed the connection",
 			 is_client ? "client" : p->target);
@@ -781,18 +794,6 @@ static void conn_ended(struct conn *c, int eof)
 	snprintf(why, sizeof(why), "%s: %s", is_client ? "client" : p->target,
 		 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	pair_end(p, is_client ? LOG_DEBUG : LOG_INFO, why);
-}
-
-static void connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct pair *p = arg;
-	char why[64];
-
-	(void)fd;
-	(void)what;
-	snprintf(why, sizeof(why), "no connection after %" PRId64 " ms",
-		 p->gw->cfg->limits.connect_timeout_ms);
-	connect_failed(p, why);
 }
 
 static void setup_bev(struct pair *p, struct bufferevent *bev)
@@ -819,9 +820,11 @@ static int pick_target(struct pair *p, const char **host, uint16_t *port)
 		const struct cfg_addr_list *ups = &gw->cfg->bootstrap_upstream;
 		const struct cfg_addr *a;
 
+		/* Each connection starts one further along, then tries the
+		 * rest in order from there. */
 		if (p->attempt == 0)
-			gw->bootstrap_next++;
-		a = &ups->v[(gw->bootstrap_next + p->attempt) % ups->n];
+			p->first_upstream = gw->bootstrap_next++;
+		a = &ups->v[(p->first_upstream + p->attempt) % ups->n];
 		*host = a->host;
 		*port = a->port;
 		return 0;
@@ -850,33 +853,18 @@ static int pick_target(struct pair *p, const char **host, uint16_t *port)
 
 static void pair_dial(struct pair *p)
 {
-	struct gateway *gw = p->gw;
-	struct timeval tv;
 	const char *host;
 	uint16_t port;
-	int64_t ms = gw->cfg->limits.connect_timeout_ms;
 
 	if (pick_target(p, &host, &port) != 0)
 		return;
 	p->state = PAIR_CONNECTING;
 	snprintf(p->target, sizeof(p->target), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
 		 port);
-	if (conn_init(&p->upstream, bufferevent_socket_new(gw->base, -1,
-							   BEV_OPT_CLOSE_ON_FREE |
-								   BEV_OPT_DEFER_CALLBACKS)) < 0) {
-		pair_end(p, LOG_ERROR, "out of memory");
-		return;
-	}
-	setup_bev(p, p->upstream.bev);
-	if (!p->timer)
-		p->timer = evtimer_new(gw->base, connect_timeout_cb, p);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if (p->timer)
-		evtimer_add(p->timer, &tv);
 	pair_log(p, LOG_DEBUG, "dialling %s", p->target);
-	/* On failure the event callback reports it (possibly already). */
-	bufferevent_socket_connect_hostname(p->upstream.bev, gw->dns, AF_UNSPEC, host, port);
+	p->dialer = dial_start(p->gw, host, port, dialed, p);
+	if (!p->dialer)
+		pair_end(p, LOG_ERROR, "out of memory");
 }
 
 void pair_cluster_ready(struct pair *p, const char *failure)
@@ -943,8 +931,13 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	}
 	setup_bev(p, p->client.bev);
 	set_nodelay(p->client.bev);
-	/* Nothing is read from the client until its upstream is connected. */
 	bufferevent_enable(p->client.bev, EV_WRITE);
+	/* Read from the start, so a client that leaves is noticed; what it
+	 * sends waits in its input until the upstream is connected. */
+	if (start_reading(&p->client) < 0) {
+		pair_end(p, LOG_ERROR, "cannot watch sockets (out of memory)");
+		return;
+	}
 	pair_log(p, LOG_DEBUG, "accepted");
 	pair_dial(p);
 }

@@ -17,6 +17,7 @@
 #include "fifo.h"
 
 struct bufferevent;
+struct dialer;
 struct event;
 struct evbuffer;
 struct listener;
@@ -66,8 +67,10 @@ struct pair {
 	struct conn client;
 	struct conn upstream;
 	struct fifo inflight;      /* requests awaiting responses */
-	struct event *timer;       /* connect or drain deadline */
+	struct dialer *dialer;     /* connecting the upstream */
+	struct event *timer;       /* drain deadline */
 	size_t attempt;            /* bootstrap upstreams tried */
+	size_t first_upstream;     /* where the bootstrap attempts started */
 	int32_t learned_id;        /* node whose learned address is dialled, or -1 */
 	char client_addr[64];
 	char target[320];          /* "host:port" being dialled */

@@ -23,15 +23,22 @@
 
 /* ---- the node-id map the rewriters consult ---- */
 
-static int is_own_advertised(const struct cfg *cfg, const struct kstr *host, int32_t port)
+static int same_addr(const struct cfg_addr *a, const struct kstr *host, int32_t port)
 {
-	for (size_t i = 0; i < cfg->n_brokers; i++) {
-		const struct cfg_addr *a = &cfg->brokers[i].advertise;
+	return a->port == port && (int32_t)strlen(a->host) == host->len &&
+	       strncasecmp(a->host, (const char *)host->ptr, (size_t)host->len) == 0;
+}
 
-		if (a->port == port && (int32_t)strlen(a->host) == host->len &&
-		    strncasecmp(a->host, (const char *)host->ptr, (size_t)host->len) == 0)
+/* 1 if host:port is one of kgate's own addresses (advertised or listening):
+ * dialling it would loop back into kgate. */
+static int is_own_address(const struct cfg *cfg, const struct kstr *host, int32_t port)
+{
+	if (same_addr(&cfg->bootstrap_listen, host, port))
+		return 1;
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		if (same_addr(&cfg->brokers[i].advertise, host, port) ||
+		    same_addr(&cfg->brokers[i].listen, host, port))
 			return 1;
-	}
 	return 0;
 }
 
@@ -62,7 +69,7 @@ static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
 
 	/* A cluster that already advertises kgate's own addresses must not
 	 * become kgate's upstream: that would loop. */
-	if (!is_own_advertised(gw->cfg, orig_host, orig_port))
+	if (!is_own_address(gw->cfg, orig_host, orig_port))
 		cluster_learn(&gw->cluster, node_id, (const char *)orig_host->ptr,
 			      (size_t)orig_host->len, orig_port);
 	b = cfg_broker_by_id(gw->cfg, node_id);
@@ -93,7 +100,8 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	evconnlistener_enable(lst->evl);
+	if (lst->evl) /* not stopped meanwhile */
+		evconnlistener_enable(lst->evl);
 }
 
 static void accept_error_cb(struct evconnlistener *evl, void *arg)
@@ -199,6 +207,7 @@ void gateway_shutdown(struct gateway *gw)
 	}
 	while (gw->pairs)
 		pair_close(gw->pairs, "gateway stopping");
+	cluster_stop(&gw->cluster);
 }
 
 void gateway_free(struct gateway *gw)

@@ -101,6 +101,11 @@ static int run(const struct cli_opts *o, const struct cfg *cfg, struct demo *dem
 		demo_print_usage(demo);
 	event_base_dispatch(rt.base);
 	stats_log();
+	/* Let libevent finish what closing started (deferred frees, cancelled
+	 * name lookups) before the loop goes away. */
+	gateway_shutdown(rt.gw);
+	event_base_loop(rt.base, EVLOOP_NONBLOCK);
+	event_base_loop(rt.base, EVLOOP_NONBLOCK);
 out:
 	for (int i = 0; i < 3; i++)
 		if (sigs[i])

@@ -98,47 +98,68 @@ err:
 	return -1;
 }
 
+/* Appends k padding fields of g bytes in all: the greedy split (pad_cost)
+ * when k is what it gives, else an even split (every field 3..130 bytes,
+ * which k's bounds guarantee). */
+static void write_pads(struct kwbuf *w, size_t g, long k)
+{
+	int greedy = pad_fields(g) == k;
+
+	for (long i = 0; i < k; i++) {
+		size_t cost = greedy ? pad_cost(g) : g / (size_t)(k - i) + (g % (size_t)(k - i) != 0);
+		uint8_t *zeros;
+
+		kw_uvarint(w, KRW_PAD_TAG);
+		kw_uvarint(w, (uint32_t)(cost - PAD_MIN));
+		if (cost > PAD_MIN) {
+			zeros = kw_extend(w, cost - PAD_MIN);
+			if (zeros)
+				memset(zeros, 0, cost - PAD_MIN);
+		}
+		g -= cost;
+	}
+}
+
+/* How many padding fields to use for a gap g when the section's count must
+ * take len bytes: the greedy number if it fits, else any number the gap
+ * allows that does; -1 if none. */
+static long pads_for(size_t g, uint32_t count, size_t len)
+{
+	long k = pad_fields(g), kmin = (long)((g + PAD_MAX - 1) / PAD_MAX),
+	     kmax = (long)(g / PAD_MIN);
+
+	if (k >= 0 && kbuf_uvarint_len(count + (uint32_t)k) == len)
+		return k;
+	/* Rare: adding fields pushed the count's varint across a length
+	 * boundary (count 127 -> 128, ...).  Search the feasible range. */
+	for (k = kmin; k <= kmax; k++)
+		if (kbuf_uvarint_len(count + (uint32_t)k) == len)
+			return k;
+	return -1;
+}
+
 /* Writes count (plus padding fields) and body into out so that exactly
  * target bytes result; -1 if that cannot be done. */
 static int tail_fit(const struct kwbuf *body, uint32_t count, size_t target, uint8_t *out)
 {
-	long k = 0;
-
-	/* Adding fields can lengthen the count's varint, which changes the
-	 * gap, which can change the number of fields: settle it by iterating. */
-	for (int iter = 0; iter < 4; iter++) {
-		size_t base = kbuf_uvarint_len(count + (uint32_t)k) + body->len;
-		size_t g;
-		long k2;
+	/* Padding fields lengthen the count's varint, which changes the gap:
+	 * try each varint length and keep the first that is consistent. */
+	for (size_t len = kbuf_uvarint_len(count); len <= 5; len++) {
 		struct kwbuf w;
+		size_t g;
+		long k;
 		int ok;
 
-		if (base > target)
+		if (len + body->len > target)
 			return -1;
-		g = target - base;
-		k2 = pad_fields(g);
-		if (k2 < 0)
-			return -1;
-		if (k2 != k) {
-			k = k2;
+		g = target - len - body->len;
+		k = pads_for(g, count, len);
+		if (k < 0)
 			continue;
-		}
 		kw_init(&w);
 		kw_uvarint(&w, count + (uint32_t)k);
 		kw_put(&w, body->buf, body->len);
-		while (g > 0) {
-			size_t cost = pad_cost(g);
-
-			kw_uvarint(&w, KRW_PAD_TAG);
-			kw_uvarint(&w, (uint32_t)(cost - PAD_MIN));
-			if (cost > PAD_MIN) {
-				uint8_t *zeros = kw_extend(&w, cost - PAD_MIN);
-
-				if (zeros)
-					memset(zeros, 0, cost - PAD_MIN);
-			}
-			g -= cost;
-		}
+		write_pads(&w, g, k);
 		ok = !w.failed && w.len == target;
 		if (ok)
 			memcpy(out, w.buf, target);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../protocol/kbuf.h"
@@ -33,7 +34,10 @@ enum {
 	MALFORMED,      /* truncated Metadata */
 	TLS_ANSWER,     /* a TLS record instead of a response */
 	FLOOD,          /* 64 x 8 MiB Fetch v11 responses */
-	SINK            /* reads everything, answers nothing */
+	SINK,           /* reads everything, answers nothing */
+	NO_TAIL,        /* Fetch v16 without its top-level tagged section */
+	ANSWER_ONE,     /* answers one request (any), then hangs up */
+	SILENT          /* accepts, reads, never answers */
 };
 
 /* The gateway of these tests: two brokers (ids 1 and 2, so 9 is unmapped),
@@ -254,6 +258,32 @@ static void handler(struct fake_broker *fb, int fd)
 		free(chunk);
 		break;
 	}
+	case NO_TAIL:
+		if (fake_read_request(fd, &req) == 0) {
+			fetch_response(&w, req.correlation_id, 16, 1000, long_hosts,
+				       &s->tail_off[0]);
+			/* Cut the tagged section off and fix up the size. */
+			w.len = s->tail_off[0] + 4;
+			kw_patch_i32(&w, 0, (int32_t)(w.len - 4));
+			s->frame_len[0] = w.len - 4;
+			send_buf(fd, &w, 100);
+			fake_request_free(&req);
+			raw_wait_closed(fd, 20000);
+		}
+		break;
+	case ANSWER_ONE:
+		if (fake_read_request(fd, &req) == 0) {
+			off = frame_begin(&w, req.correlation_id, 0);
+			kw_i16(&w, 0);  /* ApiVersions v0: no error, no keys */
+			kw_i32(&w, 0);
+			frame_end(&w, off);
+			send_buf(fd, &w, 0);
+			fake_request_free(&req);
+		}
+		break;
+	case SILENT:
+		raw_wait_closed(fd, 20000);
+		break;
 	case SINK: {
 		/* Reads nothing for a second, then everything. */
 		uint8_t buf[65536];
@@ -561,6 +591,115 @@ START_TEST(test_unreachable_upstreams)
 }
 END_TEST
 
+START_TEST(test_fetch_without_tagged_section_never_forwarded_whole)
+{
+	struct script s = {.mode = NO_TAIL};
+	struct fake_broker fb;
+	struct kgate kg;
+	uint8_t buf[8192];
+	size_t got = 0;
+	int fd;
+
+	fake_broker_start(&fb, handler, &s);
+	start_gateway(&kg, fb.port);
+	fd = raw_connect(kg.broker_port[0]);
+	send_request(fd, 1, 16, 7, 1);
+	/* Whatever arrives, it is less than the whole frame, then EOF. */
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	ck_assert_uint_lt(got, s.frame_len[0] + 4);
+	close(fd);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(kgate_log_contains(&kg, "Fetch v16 response from"));
+	fake_broker_stop(&fb);
+}
+END_TEST
+
+/* Several clients at once, bootstrap upstreams [dead, live]: every one of
+ * them must end up at the live one, whatever the others do meanwhile. */
+START_TEST(test_bootstrap_tries_every_upstream)
+{
+	static const uint8_t req[] = {0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 3, 0, 0};
+	struct script s = {.mode = ANSWER_ONE}, off = {.mode = SINK};
+	struct fake_broker live, dead;
+	struct kgate kg;
+	char cfg[1024];
+	int fds[7], dead_port;
+
+	fake_broker_start(&dead, handler, &off);
+	dead_port = dead.port;
+	fake_broker_stop(&dead); /* nothing listens there now */
+	fake_broker_start(&live, handler, &s);
+	kgate_plan(&kg, 1);
+	snprintf(cfg, sizeof(cfg),
+		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": "
+		 "[\"127.0.0.1:%d\", \"127.0.0.1:%d\"] },"
+		 "  \"brokers\": [ { \"id\": 1, \"listen\": \"%s\", \"advertise\": \"%s\", "
+		 "\"upstream\": \"127.0.0.1:%d\" } ] }",
+		 kg.bootstrap, dead_port, live.port, kg.broker_addr[0], kg.broker_addr[0],
+		 live.port);
+	kgate_start(&kg, cfg);
+	/* An odd number, so the shared rotation cannot hide a retry that goes
+	 * back to the dead upstream. */
+	for (int i = 0; i < 7; i++) {
+		fds[i] = raw_connect(kg.bootstrap_port);
+		ck_assert_int_eq(raw_send(fds[i], req, sizeof(req)), 0);
+	}
+	for (int i = 0; i < 7; i++) {
+		uint8_t hdr[10];
+
+		ck_assert_msg(raw_recv(fds[i], hdr, sizeof(hdr)) == 0, "client %d not served", i);
+		ck_assert_int_eq(kbuf_get_i32(hdr + 4), 3);
+		close(fds[i]);
+	}
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(!kgate_log_contains(&kg, "no upstream reachable"));
+	fake_broker_stop(&live);
+}
+END_TEST
+
+/* A client parked while kgate learns the cluster, which is slow to answer,
+ * is let go as soon as it hangs up. */
+START_TEST(test_parked_client_that_leaves_is_released)
+{
+	struct script s = {.mode = SILENT};
+	struct fake_broker fb;
+	struct kgate kg;
+	char cfg[1024];
+	int64_t deadline;
+	int fd;
+
+	fake_broker_start(&fb, handler, &s);
+	kgate_plan(&kg, 1);
+	snprintf(cfg, sizeof(cfg),
+		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"127.0.0.1:%d\"] },"
+		 "  \"brokers\": [ { \"id\": 1, \"listen\": \"%s\", \"advertise\": \"%s\" } ],"
+		 "  \"limits\": { \"connect_timeout_ms\": 600000 } }",
+		 kg.bootstrap, fb.port, kg.broker_addr[0], kg.broker_addr[0]);
+	kgate_start(&kg, cfg);
+	fd = raw_connect(kg.broker_port[0]);
+	/* kgate is now asking the silent broker for Metadata. */
+	deadline = harness_now_ms() + 20000;
+	while (!kgate_log_contains(&kg, "asking 127.0.0.1:")) {
+		ck_assert_msg(harness_now_ms() < deadline, "kgate never asked the cluster");
+		usleep(10000);
+	}
+	close(fd);
+	deadline = harness_now_ms() + 20000;
+	while (!kgate_log_contains(&kg, "client left before the upstream was connected")) {
+		ck_assert_msg(harness_now_ms() < deadline, "parked client never released");
+		usleep(10000);
+	}
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	fake_broker_stop(&fb);
+}
+END_TEST
+
 /* ---- back-pressure ---- */
 
 START_TEST(test_slow_client_bounded_memory)
@@ -654,6 +793,9 @@ TCase *tcase_0005_fake_broker(void)
 	tcase_add_test(tc, test_malformed_response_closes);
 	tcase_add_test(tc, test_tls_answer_named);
 	tcase_add_test(tc, test_unreachable_upstreams);
+	tcase_add_test(tc, test_fetch_without_tagged_section_never_forwarded_whole);
+	tcase_add_test(tc, test_bootstrap_tries_every_upstream);
+	tcase_add_test(tc, test_parked_client_that_leaves_is_released);
 	tcase_add_test(tc, test_slow_client_bounded_memory);
 	tcase_add_test(tc, test_slow_broker_bounded_memory);
 	tcase_set_timeout(tc, 300);

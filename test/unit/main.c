@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, suite_frame());
 	srunner_add_suite(sr, suite_config());
 	srunner_add_suite(sr, suite_fifo());
+	srunner_add_suite(sr, suite_tail());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -174,6 +174,28 @@ START_TEST(test_duplicates)
 }
 END_TEST
 
+START_TEST(test_upstream_that_is_a_listener)
+{
+	/* Upstreams that would dial kgate itself, and the same address on
+	 * another port or another host, which would not. */
+	FAILS("{\"bootstrap\":{\"listen\":\"127.0.0.1:9094\",\"upstream\":"
+	      "[\"127.0.0.1:9094\",\"localhost:8444\",\"b-1:9094\"]},"
+	      "\"brokers\":["
+	      "{\"id\":1,\"listen\":\"127.0.0.1:8443\",\"advertise\":\"h:8443\","
+	      "\"upstream\":\"127.0.0.1:8443\"},"
+	      "{\"id\":2,\"listen\":\"0.0.0.0:8444\",\"advertise\":\"h:8444\","
+	      "\"upstream\":\"127.0.0.9:8444\"},"
+	      "{\"id\":3,\"listen\":\"0.0.0.0:8445\",\"advertise\":\"h:8445\","
+	      "\"upstream\":\"10.1.2.3:8445\"},"
+	      "{\"id\":4,\"listen\":\"127.0.0.1:8446\",\"advertise\":\"h:8446\","
+	      "\"upstream\":\"127.0.0.1:9092\"}]}",
+	      "bootstrap.upstream[0]: 127.0.0.1:9094 is kgate's own bootstrap.listen",
+	      "bootstrap.upstream[1]: localhost:8444 is kgate's own brokers[1].listen",
+	      "brokers[0].upstream: 127.0.0.1:8443 is kgate's own brokers[0].listen",
+	      "brokers[1].upstream: 127.0.0.9:8444 is kgate's own brokers[1].listen");
+}
+END_TEST
+
 START_TEST(test_cli)
 {
 	struct cli_opts o;
@@ -215,6 +237,7 @@ Suite *suite_config(void)
 	tcase_add_test(tc, test_missing_and_unknown);
 	tcase_add_test(tc, test_bad_values_all_reported);
 	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_upstream_that_is_a_listener);
 	tcase_add_test(tc, test_cli);
 	suite_add_tcase(s, tc);
 	return s;
