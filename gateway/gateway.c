@@ -152,6 +152,32 @@ static int listener_open(struct gateway *gw, struct listener *lst, const struct 
 	return 0;
 }
 
+/* Reads /etc/hosts and /etc/resolv.conf.  libevent's own initialisation
+ * gives up when resolv.conf is missing or lists no nameserver — common in
+ * containers and network namespaces, where the hosts file is all there is —
+ * so those cases are only logged here. */
+static void dns_configure(struct evdns_base *dns)
+{
+	static const char path[] = "/etc/resolv.conf";
+
+	switch (evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, path)) {
+	case 0:
+		break;
+	case 1:
+		log_info("no %s: names resolve through /etc/hosts, then a resolver on "
+			 "127.0.0.1", path);
+		break;
+	case 6:
+		log_info("%s lists no nameserver: names resolve through /etc/hosts, then a "
+			 "resolver on 127.0.0.1",
+			 path);
+		break;
+	default:
+		log_warn("cannot read %s: names resolve through /etc/hosts only", path);
+		break;
+	}
+}
+
 static void reaper_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -175,8 +201,9 @@ struct gateway *gateway_new(struct event_base *base, const struct cfg *cfg, char
 	kw_init(&gw->scratch);
 	cluster_init(&gw->cluster, gw);
 	gw->reaper = event_new(base, -1, 0, reaper_cb, gw);
-	/* Reads /etc/resolv.conf and /etc/hosts; IP literals need neither. */
-	gw->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	gw->dns = evdns_base_new(base, 0);
+	if (gw->dns)
+		dns_configure(gw->dns);
 	gw->listeners = calloc(cfg->n_brokers + 1, sizeof(*gw->listeners));
 	if (!gw->reaper || !gw->dns || !gw->listeners) {
 		snprintf(err, errlen, "cannot set up the event loop or DNS resolver");
