@@ -480,6 +480,9 @@ static int rewrite_whole(struct pair *p, struct evbuffer *in, size_t avail)
 		evbuffer_add(bufferevent_get_output(p->client.bev), out->buf, out->len);
 		kg_stats.bytes_to_client += out->len + sizeof(size_be);
 		kg_stats.responses_rewritten++;
+		/* A Produce answer changes only in NodeEndpoints (KIP-951). */
+		if (u->req.api_key == KAPI_PRODUCE)
+			kg_stats.leader_hints_rewritten++;
 	}
 	u->rstate = RS_FRAME;
 	return 1;
@@ -568,6 +571,7 @@ static int rewrite_tail(struct pair *p, struct evbuffer *in, size_t avail)
 		evbuffer_add(bufferevent_get_output(p->client.bev), out, len);
 		kg_stats.bytes_to_client += len;
 		kg_stats.responses_rewritten++;
+		kg_stats.leader_hints_rewritten++;
 		if (dropped) {
 			kg_stats.node_endpoints_dropped++;
 			pair_log(p, LOG_DEBUG, "Fetch NodeEndpoints dropped: the rewritten "

@@ -18,6 +18,7 @@
 	X(responses_rewritten, counter, "responses in which an address was rewritten") \
 	X(endpoints_rewritten, counter, "broker endpoints given their advertised address") \
 	X(endpoints_unmapped, counter, "endpoints left unchanged: node id not in brokers[]") \
+	X(leader_hints_rewritten, counter, "Produce/Fetch responses whose NodeEndpoints were rewritten") \
 	X(node_endpoints_dropped, counter, "Fetch NodeEndpoints removed to keep a frame's length") \
 	X(requests_refused, counter, "requests refused: hidden API or version above the cap") \
 	X(protocol_errors, counter, "connections closed for malformed or unexpected frames") \

@@ -429,6 +429,7 @@ START_TEST(test_fetch_v16_streamed_and_rewritten_in_place)
 	}
 	close(fd);
 	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(kgate_log_contains(&kg, "leader_hints_rewritten=2 "));
 	ck_assert(kgate_log_contains(&kg, "node_endpoints_dropped=1 "));
 	ck_assert(kgate_log_contains(&kg, "protocol_errors=0"));
 	fake_broker_stop(&fb);
@@ -471,6 +472,7 @@ START_TEST(test_produce_v10_node_endpoints)
 	free(f);
 	close(fd);
 	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(kgate_log_contains(&kg, "leader_hints_rewritten=1 "));
 	fake_broker_stop(&fb);
 }
 END_TEST
