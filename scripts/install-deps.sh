@@ -2,6 +2,12 @@
 # install-deps.sh — installs the Debian packages kgate is built and tested
 # with.  `make test` and `make demo` run it with --if-missing, so a fresh
 # Debian 12 machine needs nothing else; run it by hand to install them all.
+#
+#   scripts/install-deps.sh [--if-missing] [--e2e]
+#
+# --e2e adds what the end-to-end tier needs: HAProxy (the NLB), kcat,
+# kafka-python, tcpdump, iproute2, and Java 17 with Maven (to fetch and run
+# Apache Kafka) unless a Java 17+ and Maven are already on the PATH.
 set -euo pipefail
 
 PKGS=(
@@ -11,16 +17,40 @@ PKGS=(
   librdkafka-dev                   # mock cluster (demo, tests) and test clients
   check                            # unit test framework
 )
+E2E_PKGS=(
+  iproute2 haproxy tcpdump         # namespaces, the NLB, packet captures
+  kcat python3-kafka               # independent clients
+)
+
+if_missing=0
+e2e=0
+for arg in "$@"; do
+  case "$arg" in
+    --if-missing) if_missing=1 ;;
+    --e2e) e2e=1 ;;
+    *) echo "usage: $0 [--if-missing] [--e2e]" >&2; exit 2 ;;
+  esac
+done
+
+wanted=("${PKGS[@]}")
+if [ $e2e = 1 ]; then
+  wanted+=("${E2E_PKGS[@]}")
+  java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+  if [ -z "$java_major" ] || [ "$java_major" -lt 17 ] || ! command -v javac >/dev/null; then
+    wanted+=(openjdk-17-jdk-headless)
+  fi
+  command -v mvn >/dev/null || wanted+=(maven)
+fi
 
 missing=()
-for p in "${PKGS[@]}"; do
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ "${1:-}" = "--if-missing" ] && [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  [ $if_missing = 1 ] && exit 0
+  missing=("${wanted[@]}")
 fi
-[ ${#missing[@]} -eq 0 ] && missing=("${PKGS[@]}")
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
