@@ -5,6 +5,8 @@
 #   make test-unit       Check unit tests
 #   make test-asan       unit tests under ASan+UBSan, integration against a sanitized kgate
 #   make test-integration  librdkafka clients through kgate on the mock cluster
+#   make test-e2e        real Apache Kafka, network namespaces, several clients
+#                        (root; fetches Kafka with Maven on first use)
 #   make demo            kgate --demo plus a real producer and consumer through it
 #   make bench           micro-benchmarks (print numbers, assert nothing)
 #   make install PREFIX=/usr/local
@@ -59,7 +61,7 @@ BENCH       := $(BUILD)/bench_rewrite
 BENCH_FETCH := $(BUILD)/bench_fetch
 BENCH_PRODUCE := $(BUILD)/bench_produce
 
-.PHONY: all deps test test-all test-unit test-asan test-integration demo demo-run \
+.PHONY: all deps deps-e2e test test-all test-unit test-asan test-integration test-e2e demo demo-run \
         bench install clean
 .DEFAULT_GOAL := all
 
@@ -92,10 +94,13 @@ $(BUILD)/bench_%: $(call obj,test/bench/bench_%.c $(wildcard test/lib/*.c) $(PRO
 deps:
 	scripts/install-deps.sh --if-missing
 
-test: deps
+deps-e2e:
+	scripts/install-deps.sh --if-missing --e2e
+
+test: deps-e2e
 	$(MAKE) test-all
 
-test-all: test-unit test-asan test-integration
+test-all: test-unit test-asan test-integration test-e2e
 
 test-unit: $(TEST_UNIT)
 	KGATE_SRC=$(CURDIR) $(TEST_UNIT)
@@ -116,6 +121,10 @@ test-asan: $(TEST_INTEG)
 test-integration: $(KGATE) $(TEST_INTEG)
 	mkdir -p $(BUILD)/test-tmp
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(TEST_INTEG)
+
+test-e2e: deps-e2e $(KGATE) $(CLIENT)
+	KGATE_BIN=$(CURDIR)/$(KGATE) CLIENT_BIN=$(CURDIR)/$(CLIENT) E2E_DIR=$(CURDIR)/$(BUILD)/e2e \
+	  test/e2e/run.sh
 
 demo: deps
 	$(MAKE) demo-run

@@ -1,0 +1,475 @@
+# lib.sh — the end-to-end tier's building blocks, sourced by test/e2e/run.sh:
+# network namespaces that recreate the single-NLB deployment, a 3-node
+# Apache Kafka (KRaft) cluster inside one of them, HAProxy as the NLB, kgate,
+# packet captures, and checks.
+#
+#   client ns (10.77.2.2) ── nlb ns (10.77.2.1 | 10.77.1.1) ── msk ns (10.77.1.2-4, .10)
+#
+# The client namespace can reach only the NLB address: the nlb namespace does
+# not forward, it proxies (HAProxy, TCP mode).  Broker names resolve only in
+# the msk namespace (per-namespace hosts files under /etc/netns/).
+
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+E2E_ID=${KGATE_E2E_ID:-$$}
+NS_MSK=kg-msk-$E2E_ID
+NS_NLB=kg-nlb-$E2E_ID
+NS_CLI=kg-cli-$E2E_ID
+NLB_IP=10.77.2.1
+NLB_MSK_IP=10.77.1.1
+CLIENT_IP=10.77.2.2
+KGATE_MSK_IP=10.77.1.10
+NLB_NAME=nlb.kgate.test
+BROKER_PORT=9094
+CONTROLLER_PORT=9093
+GATEWAY_PORTS=(8443 8444 8445)
+KAFKA=$E2E_ROOT/scripts/kafka.sh
+KGATE_BIN=${KGATE_BIN:-$E2E_ROOT/build/kgate}
+CLIENT_BIN=${CLIENT_BIN:-$E2E_ROOT/build/kgate-client}
+# Debian's Python, where python3-kafka is installed (not a pyenv one).
+PYTHON=/usr/bin/python3
+# Failsafe deadlines; none of them decides a test.
+READY_TIMEOUT_S=120
+STOP_TIMEOUT_S=30
+
+E2E_DIR=${E2E_DIR:-$E2E_ROOT/build/e2e}
+declare -A E2E_PIDS=()
+
+broker_ip() { echo "10.77.1.$(($1 + 1))"; }
+broker_name() { echo "b-$1.msk.internal"; }
+
+log() { echo "e2e: $*" >&2; }
+die() {
+  echo "e2e: FAIL: $*" >&2
+  exit 1
+}
+
+# Runs a command in a namespace.
+in_ns() {
+  local ns=$1
+  shift
+  ip netns exec "$ns" "$@"
+}
+
+# ---- processes ----
+
+# Starts a named background process (in a namespace) with output to a log.
+spawn() {
+  local name=$1 ns=$2
+  shift 2
+  # ip netns exec execs the command, so $! is the process itself.
+  ip netns exec "$ns" "$@" >"$E2E_DIR/$name.log" 2>&1 &
+  E2E_PIDS[$name]=$!
+}
+
+# Stops a named process: SIGTERM (or the given signal), then waits.
+stop() {
+  local name=$1 sig=${2:-TERM} pid=${E2E_PIDS[$1]:-}
+  [ -n "$pid" ] || return 0
+  kill -"$sig" "$pid" 2>/dev/null || true
+  for _ in $(seq $((STOP_TIMEOUT_S * 10))); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name did not stop; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  local rc=0
+  wait "$pid" 2>/dev/null || rc=$?
+  unset "E2E_PIDS[$name]"
+  return $rc
+}
+
+# Waits until a command succeeds (a condition, not a delay).
+wait_for() {
+  local what=$1 deadline=$((SECONDS + READY_TIMEOUT_S))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "timed out waiting for $what"
+    sleep 0.2
+  done
+}
+
+# True when something accepts TCP connections on host:port in ns.
+port_open() {
+  in_ns "$1" timeout 2 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null
+}
+
+# ---- the network ----
+
+netns_up() {
+  netns_down
+  mkdir -p "$E2E_DIR"
+  for ns in "$NS_MSK" "$NS_NLB" "$NS_CLI"; do
+    ip netns add "$ns"
+    in_ns "$ns" ip link set lo up
+    mkdir -p "/etc/netns/$ns"
+    # No DNS servers: a name not in the hosts file fails at once.
+    : >"/etc/netns/$ns/resolv.conf"
+    printf '127.0.0.1 localhost\n::1 localhost\n' >"/etc/netns/$ns/hosts"
+  done
+  ip link add "km$E2E_ID" type veth peer name "nm$E2E_ID"
+  ip link set "km$E2E_ID" netns "$NS_MSK"
+  ip link set "nm$E2E_ID" netns "$NS_NLB"
+  ip link add "kc$E2E_ID" type veth peer name "nc$E2E_ID"
+  ip link set "kc$E2E_ID" netns "$NS_CLI"
+  ip link set "nc$E2E_ID" netns "$NS_NLB"
+  in_ns "$NS_MSK" ip addr add 10.77.1.2/24 dev "km$E2E_ID"
+  for ip in 10.77.1.3 10.77.1.4 $KGATE_MSK_IP; do
+    in_ns "$NS_MSK" ip addr add $ip/24 dev "km$E2E_ID"
+  done
+  in_ns "$NS_NLB" ip addr add $NLB_MSK_IP/24 dev "nm$E2E_ID"
+  in_ns "$NS_NLB" ip addr add $NLB_IP/24 dev "nc$E2E_ID"
+  in_ns "$NS_CLI" ip addr add $CLIENT_IP/24 dev "kc$E2E_ID"
+  in_ns "$NS_MSK" ip link set "km$E2E_ID" up
+  in_ns "$NS_NLB" ip link set "nm$E2E_ID" up
+  in_ns "$NS_NLB" ip link set "nc$E2E_ID" up
+  in_ns "$NS_CLI" ip link set "kc$E2E_ID" up
+  # The NLB proxies; it never routes between the two sides.
+  in_ns "$NS_NLB" sysctl -qw net.ipv4.ip_forward=0
+  for i in 1 2 3; do
+    echo "$(broker_ip $i) $(broker_name $i)" >>"/etc/netns/$NS_MSK/hosts"
+  done
+  echo "$NLB_IP $NLB_NAME" >>"/etc/netns/$NS_CLI/hosts"
+}
+
+netns_down() {
+  for ns in "$NS_MSK" "$NS_NLB" "$NS_CLI"; do
+    if ip netns list | grep -qw "$ns"; then
+      # Anything still running in it goes first.
+      ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+      ip netns del "$ns" 2>/dev/null || true
+    fi
+    rm -rf "/etc/netns/$ns"
+  done
+}
+
+# ---- Apache Kafka ----
+
+kafka_config() {
+  local i=$1 voters="" j
+  for j in 1 2 3; do
+    voters+="${voters:+,}$j@$(broker_ip $j):$CONTROLLER_PORT"
+  done
+  cat <<EOF
+node.id=$i
+process.roles=broker,controller
+listeners=PLAINTEXT://$(broker_ip $i):$BROKER_PORT,CONTROLLER://$(broker_ip $i):$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$(broker_name $i):$BROKER_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.quorum.voters=$voters
+log.dirs=$E2E_DIR/kafka-data-$i
+num.partitions=6
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+group.initial.rebalance.delay.ms=0
+auto.leader.rebalance.enable=false
+# Notice a killed broker within seconds (the default is 9 s).
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=500
+EOF
+}
+
+kafka_format() {
+  local id i
+  id=$("$KAFKA" run kafka.tools.StorageTool random-uuid)
+  for i in 1 2 3; do
+    rm -rf "$E2E_DIR/kafka-data-$i"
+    kafka_config "$i" >"$E2E_DIR/kafka-$i.properties"
+    "$KAFKA" run kafka.tools.StorageTool format -t "$id" \
+      -c "$E2E_DIR/kafka-$i.properties" >>"$E2E_DIR/kafka-format.log" 2>&1 ||
+      die "formatting broker $i failed (see $E2E_DIR/kafka-format.log)"
+  done
+}
+
+kafka_start() {
+  local i=$1
+  KAFKA_HEAP_OPTS="-Xmx512m -Xms256m" KAFKA_LOG4J=$E2E_ROOT/scripts/kafka/log4j2-broker.yaml \
+    spawn "broker-$i" "$NS_MSK" "$KAFKA" run kafka.Kafka "$E2E_DIR/kafka-$i.properties"
+}
+
+# Number of brokers the cluster's Metadata lists, asked inside msk.
+kafka_brokers_up() {
+  in_ns "$NS_MSK" kcat -b "$(broker_name 1):$BROKER_PORT,$(broker_name 2):$BROKER_PORT" -L -m 5 2>/dev/null |
+    grep -c "^  broker [0-9]* at b-"
+}
+
+kafka_all_up() { [ "$(kafka_brokers_up)" = 3 ]; }
+
+# partitions_led_by BROKER TOPIC: how many of TOPIC's partitions it leads.
+partitions_led_by() {
+  in_ns "$NS_MSK" kcat -b "$(broker_name 1):$BROKER_PORT,$(broker_name 3):$BROKER_PORT" -L \
+    -t "$2" 2>/dev/null | grep -c "partition [0-9]*, leader $1,"
+}
+
+# True when every partition of TOPIC has all three replicas in sync.
+all_in_sync() {
+  local out
+  out=$(in_ns "$NS_MSK" kcat -b "$(broker_name 1):$BROKER_PORT" -L -t "$1" 2>/dev/null) || return 1
+  [ "$(grep -c 'isrs: [0-9],[0-9],[0-9]$' <<<"$out")" = "$(grep -c 'partition [0-9]*, leader' <<<"$out")" ] &&
+    grep -q 'partition [0-9]*, leader' <<<"$out"
+}
+
+kafka_up() {
+  "$KAFKA" fetch >/dev/null
+  kafka_format
+  for i in 1 2 3; do
+    kafka_start "$i"
+  done
+  wait_for "3 Kafka brokers" kafka_all_up
+}
+
+kafka_down() {
+  for i in 1 2 3; do
+    stop "broker-$i" || true
+  done
+}
+
+# Runs a Kafka tool inside msk, against the brokers directly.
+kafka_tool() {
+  in_ns "$NS_MSK" "$KAFKA" run "$@"
+}
+
+create_topic() {
+  local topic=$1 partitions=${2:-6}
+  kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$(broker_name 1):$BROKER_PORT" \
+    --create --if-not-exists --topic "$topic" --partitions "$partitions" --replication-factor 3 \
+    >>"$E2E_DIR/topics.log" 2>&1 || die "creating topic $topic failed"
+}
+
+# ---- the NLB ----
+
+# mode "brokers": 9094 to any broker, 8443+i to broker i.
+# mode "gateway": every port to kgate in msk.
+nlb_up() {
+  local mode=$1 cfg=$E2E_DIR/haproxy-$1.cfg i target
+  {
+    printf 'global\n  maxconn 4096\ndefaults\n  mode tcp\n  timeout connect 5s\n'
+    printf '  timeout client 10m\n  timeout server 10m\n'
+    printf 'listen bootstrap\n  bind %s:9094\n  balance roundrobin\n' "$NLB_IP"
+    for i in 1 2 3; do
+      target=$(broker_ip $i):$BROKER_PORT
+      [ "$mode" = gateway ] && target=$KGATE_MSK_IP:9094
+      printf '  server s%d %s\n' "$i" "$target"
+    done
+    for i in 1 2 3; do
+      target=$(broker_ip $i):$BROKER_PORT
+      [ "$mode" = gateway ] && target=$KGATE_MSK_IP:${GATEWAY_PORTS[$((i - 1))]}
+      printf 'listen broker%d\n  bind %s:%d\n  server b%d %s\n' "$i" "$NLB_IP" \
+        "${GATEWAY_PORTS[$((i - 1))]}" "$i" "$target"
+    done
+  } >"$cfg"
+  spawn nlb "$NS_NLB" haproxy -db -f "$cfg"
+  wait_for "the NLB" port_open "$NS_CLI" "$NLB_IP" 9094
+}
+
+nlb_down() { stop nlb || true; }
+
+# ---- kgate ----
+
+# kgate_up NAME NS CONFIG_FILE: starts kgate and waits until it is ready.
+kgate_up() {
+  local name=$1 ns=$2 cfg=$3
+  "$KGATE_BIN" --check --config "$cfg" >/dev/null || die "$cfg is not valid"
+  spawn "$name" "$ns" "$KGATE_BIN" --config "$cfg" --log-level "${KGATE_E2E_LOG_LEVEL:-info}"
+  wait_for "$name ready" grep -q " ready" "$E2E_DIR/$name.log"
+}
+
+kgate_down() {
+  local name=$1
+  stop "$name" || die "$name did not stop cleanly (exit status $?)"
+}
+
+# gateway_config LISTEN_IP ADVERTISE_HOST BOOTSTRAP_UPSTREAMS [UPSTREAM_HOST]:
+# kgate's configuration with one listener per broker on the NLB's ports;
+# without UPSTREAM_HOST each broker's upstream is learned from the cluster.
+gateway_config() {
+  local listen=$1 advertise=$2 bootstrap=$3 upstream=${4:-} i port sep=""
+  printf '{ "bootstrap": { "listen": "%s:9094", "upstream": [%s] },\n  "brokers": [' \
+    "$listen" "$bootstrap"
+  for i in 1 2 3; do
+    port=${GATEWAY_PORTS[$((i - 1))]}
+    printf '%s\n    { "id": %d, "listen": "%s:%d", "advertise": "%s:%d"' "$sep" "$i" \
+      "$listen" "$port" "$advertise" "$port"
+    [ -n "$upstream" ] && printf ', "upstream": "%s:%d"' "$upstream" "$port"
+    printf ' }'
+    sep=,
+  done
+  printf ' ] }\n'
+}
+
+# The standalone gateway: in msk beside the brokers, the NLB's targets,
+# advertising the NLB; broker upstreams learned from the cluster.
+standalone_config() {
+  local i ups=""
+  for i in 1 2 3; do
+    ups+="${ups:+, }\"$(broker_name $i):$BROKER_PORT\""
+  done
+  gateway_config "$KGATE_MSK_IP" "$NLB_NAME" "$ups"
+}
+
+# The sidecar: in the client's namespace on loopback, dialling the NLB's
+# per-broker ports, advertising itself.
+sidecar_config() {
+  gateway_config 127.0.0.1 127.0.0.1 "\"$NLB_NAME:9094\"" "$NLB_NAME"
+}
+
+# ---- captures ----
+
+# capture_start NAME NS IFACE: records every TCP packet the client side sees.
+capture_start() {
+  local name=$1 ns=$2 iface=$3
+  spawn "capture-$name" "$ns" tcpdump -i "$iface" -U -s 0 -w "$E2E_DIR/$name.pcap" tcp
+  wait_for "tcpdump on $iface" grep -q "listening on" "$E2E_DIR/capture-$name.log"
+}
+
+capture_stop() {
+  stop "capture-$1" INT || true
+}
+
+# Fails if any packet of the capture carries one of the cluster's own names:
+# an address kgate should have rewritten reached the client.
+capture_assert_clean() {
+  local name=$1 pcap=$E2E_DIR/$1.pcap
+  [ -s "$pcap" ] || die "capture $name is empty"
+  if grep -a -q "msk\.internal" "$pcap"; then
+    die "capture $name: a broker's own address (msk.internal) reached the client"
+  fi
+  log "capture $name: $(stat -c %s "$pcap") bytes, no msk.internal address"
+}
+
+# ---- checks ----
+
+expect_contains() {
+  local file=$1 needle=$2
+  grep -q -- "$needle" "$file" || die "$file does not contain \"$needle\""
+}
+
+# The librdkafka client, in a namespace.
+rdk() {
+  local ns=$1
+  shift
+  in_ns "$ns" "$CLIENT_BIN" "$@"
+}
+
+# ---- message sets ----
+
+# verify_ids FILE COUNT: FILE has one "PARTITION ID" line per message read;
+# passes if ids 0..COUNT-1 each arrived exactly once, in increasing order
+# within each partition.
+verify_ids() {
+  local file=$1 count=$2
+  awk -v count="$count" '
+    { p = $1; id = $2 + 0
+      if (seen[id]++) dup++
+      if ((p in last) && last[p] >= id) ooo++
+      last[p] = id; n++ }
+    END {
+      for (i = 0; i < count; i++) if (!(i in seen)) missing++
+      printf "%d read, %d distinct, %d missing, %d duplicated, %d out of order\n",
+        n, length(seen), missing, dup, ooo
+      exit (missing || dup || ooo || length(seen) != count) ? 1 : 0 }' "$file"
+}
+
+# Java console producer: ids 0..COUNT-1 as "id:jv-id" (key:value), acks=all.
+java_produce() {
+  local ns=$1 bootstrap=$2 topic=$3 count=$4
+  seq 0 $((count - 1)) | awk '{ print $1 ":jv-" $1 }' |
+    in_ns "$ns" "$KAFKA" run org.apache.kafka.tools.ConsoleProducer \
+      --bootstrap-server "$bootstrap" --topic "$topic" \
+      --command-property acks=all --command-property enable.idempotence=true \
+      --reader-property parse.key=true --reader-property key.separator=: \
+      >>"$E2E_DIR/java-$topic.log" 2>&1 || die "Java console producer on $topic failed"
+}
+
+# Java console consumer in a group (optionally with group.protocol=consumer,
+# KIP-848) reading COUNT messages; checks the set and the order.
+java_consume() {
+  local ns=$1 bootstrap=$2 topic=$3 count=$4 group=$5 protocol=${6:-classic}
+  local out=$E2E_DIR/java-$topic-$group.out
+  in_ns "$ns" "$KAFKA" run org.apache.kafka.tools.consumer.ConsoleConsumer \
+    --bootstrap-server "$bootstrap" --topic "$topic" --group "$group" --from-beginning \
+    --max-messages "$count" --timeout-ms 60000 \
+    --command-property group.protocol="$protocol" \
+    --formatter-property print.partition=true --formatter-property print.key=true \
+    --formatter-property print.value=false \
+    2>>"$E2E_DIR/java-$topic.log" | sed 's/^Partition://' >"$out"
+  local result
+  result=$(verify_ids "$out" "$count") || die "Java consumer on $topic: $result (see $out)"
+  log "Java consumer ($protocol protocol) on $topic: $result"
+}
+
+# kcat: metadata, produce and consume a known set.
+kcat_roundtrip() {
+  local ns=$1 bootstrap=$2 topic=$3 count=$4 expect=$5 out=$E2E_DIR/kcat-$3.out addr result
+  in_ns "$ns" kcat -b "$bootstrap" -L -m 10 >"$E2E_DIR/kcat-$topic.meta" 2>&1 ||
+    die "kcat -L failed"
+  [ "$(grep -c '^  broker [0-9]* at ' "$E2E_DIR/kcat-$topic.meta")" = 3 ] ||
+    die "kcat lists $(grep -c '^  broker' "$E2E_DIR/kcat-$topic.meta") brokers, not 3"
+  for addr in $(sed -n 's/^  broker [0-9]* at \([^ ]*\).*/\1/p' "$E2E_DIR/kcat-$topic.meta"); do
+    [[ ",$expect," == *",$addr,"* ]] || die "kcat was told a broker is at $addr"
+  done
+  seq 0 $((count - 1)) | awk '{ print $1 ":kc-" $1 }' |
+    in_ns "$ns" kcat -b "$bootstrap" -t "$topic" -P -K: -X acks=all \
+      -X enable.idempotence=true -X message.timeout.ms=60000 ||
+    die "kcat produce failed"
+  in_ns "$ns" kcat -b "$bootstrap" -t "$topic" -C -o beginning -e -q -f '%p %k\n' \
+    -c "$count" >"$out" 2>>"$E2E_DIR/kcat-$topic.log" || die "kcat consume failed"
+  result=$(verify_ids "$out" "$count") || die "kcat on $topic: $result (see $out)"
+  log "kcat on $topic: $result"
+}
+
+# Java admin client: describeCluster() nodes, controller and partition
+# leaders must all be gateway addresses; topic creation goes through too.
+java_admin() {
+  local ns=$1 bootstrap=$2 topic=$3 expect=$4
+  in_ns "$ns" "$KAFKA" run org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
+    --create --topic "$topic" --partitions 6 --replication-factor 3 \
+    >"$E2E_DIR/admin-$topic.log" 2>&1 || die "creating $topic through the gateway failed"
+  in_ns "$ns" java -Xmx256m -Dlog4j2.configurationFile="$E2E_ROOT/scripts/kafka/log4j2-quiet.yaml" \
+    -cp "$("$KAFKA" fetch)/*" "$E2E_ROOT/test/e2e/clients/AdminView.java" \
+    "$bootstrap" "$expect" "$topic" >>"$E2E_DIR/admin-$topic.log" 2>&1 ||
+    die "the admin client saw addresses other than the gateway's (see $E2E_DIR/admin-$topic.log)"
+  log "Java admin: $(grep -c '^node\|^controller\|^leader' "$E2E_DIR/admin-$topic.log") addresses, all the gateway's"
+}
+
+# Every client, through BOOTSTRAP, each moving a known set and checking
+# that only EXPECT (comma-separated broker addresses) were given to it.
+client_suite() {
+  local ns=$1 bootstrap=$2 expect=$3 tag=$4 n_big=${E2E_MESSAGES:-100000}
+  rdk "$ns" metadata --bootstrap "$bootstrap" --expect-count 3 --expect-brokers "$expect" \
+    >"$E2E_DIR/$tag-rdk-metadata.out" 2>&1 || die "librdkafka metadata (see $E2E_DIR/$tag-rdk-metadata.out)"
+  create_topic "$tag-rdk"
+  rdk "$ns" produce --bootstrap "$bootstrap" --topic "$tag-rdk" --count "$n_big" \
+    --expect-brokers "$expect" >"$E2E_DIR/$tag-rdk-produce.out" 2>&1 ||
+    die "librdkafka producer (see $E2E_DIR/$tag-rdk-produce.out)"
+  rdk "$ns" consume --bootstrap "$bootstrap" --topic "$tag-rdk" --count "$n_big" \
+    --group "$tag-rdk" --members 2 --expect-brokers "$expect" >"$E2E_DIR/$tag-rdk-consume.out" 2>&1 ||
+    die "librdkafka consumer group (see $E2E_DIR/$tag-rdk-consume.out)"
+  log "librdkafka: $(grep -h '^produced\|^consumed' "$E2E_DIR/$tag-rdk-produce.out" "$E2E_DIR/$tag-rdk-consume.out" | tr '\n' ';')"
+  create_topic "$tag-kcat"
+  kcat_roundtrip "$ns" "$bootstrap" "$tag-kcat" 10000 "$expect"
+  create_topic "$tag-java"
+  java_produce "$ns" "$bootstrap" "$tag-java" "$n_big"
+  java_consume "$ns" "$bootstrap" "$tag-java" "$n_big" "$tag-java-classic" classic
+  java_consume "$ns" "$bootstrap" "$tag-java" "$n_big" "$tag-java-kip848" consumer
+  create_topic "$tag-kpy"
+  in_ns "$ns" "$PYTHON" "$E2E_ROOT/test/e2e/clients/kpy.py" "$bootstrap" "$tag-kpy" 10000 "$expect" \
+    >"$E2E_DIR/$tag-kpy.out" 2>&1 || die "kafka-python (see $E2E_DIR/$tag-kpy.out)"
+  log "$(head -1 "$E2E_DIR/$tag-kpy.out")"
+  java_admin "$ns" "$bootstrap" "$tag-admin" "$expect"
+}
+
+# Waits for a named background process to finish; returns its exit status.
+await() {
+  local name=$1 pid=${E2E_PIDS[$1]:-} rc=0
+  [ -n "$pid" ] || return 1
+  wait "$pid" || rc=$?
+  unset "E2E_PIDS[$name]"
+  return $rc
+}
