@@ -36,7 +36,9 @@ scenario_04_faults() {
     '$KAFKA' run org.apache.kafka.tools.ConsoleProducer --bootstrap-server '$NLB_NAME:9094' \
       --topic s04-java --command-property acks=all --command-property enable.idempotence=true \
       --reader-property parse.key=true --reader-property key.separator=:"
-  sleep 3
+  # Faults land mid-stream: once each producer is well under way.
+  wait_for "production under way" at_least 20000 s04-rdk
+  wait_for "Java production under way" at_least 10000 s04-java
   log "SIGKILL broker 2"
   stop broker-2 KILL || true
   wait_for "leadership to move off broker 2" no_leader_on_2
@@ -47,7 +49,9 @@ scenario_04_faults() {
   log "moving leadership back to the preferred replicas (broker 2)"
   elect_preferred || die "leader election failed (see $E2E_DIR/s04-election.out)"
   wait_for "broker 2 leading again" leads_again_2
-  sleep 2
+  local mark
+  mark=$(records_in s04-rdk)
+  wait_for "production going on after the election" at_least $((mark + 10000)) s04-rdk
   log "restarting kgate"
   kgate_down kgate-faults
   mv "$E2E_DIR/kgate-faults.log" "$E2E_DIR/kgate-faults-1.log"

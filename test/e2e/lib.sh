@@ -201,6 +201,19 @@ kafka_brokers_up() {
 
 kafka_all_up() { [ "$(kafka_brokers_up)" = 3 ]; }
 
+# records_in TOPIC: how many records the topic holds (sum of end offsets).
+records_in() {
+  local args=() p
+  for p in 0 1 2 3 4 5; do
+    args+=(-t "$1:$p:-1")
+  done
+  in_ns "$NS_MSK" kcat -b "$(broker_name 1):$BROKER_PORT,$(broker_name 3):$BROKER_PORT" -Q "${args[@]}" \
+    2>/dev/null | awk '/offset/ { s += $NF } END { print s + 0 }'
+}
+
+# at_least N TOPIC: true once TOPIC holds N records or more.
+at_least() { [ "$(records_in "$2")" -ge "$1" ]; }
+
 # partitions_led_by BROKER TOPIC: how many of TOPIC's partitions it leads.
 partitions_led_by() {
   in_ns "$NS_MSK" kcat -b "$(broker_name 1):$BROKER_PORT,$(broker_name 3):$BROKER_PORT" -L \

@@ -35,6 +35,8 @@ teardown() {
     stop "$name" KILL || true
   done
   netns_down
+  # Logs and captures stay for inspection; the brokers' data goes.
+  rm -rf "$E2E_DIR"/kafka-data-*
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM
