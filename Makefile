@@ -20,7 +20,7 @@ PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BUILD      ?= build
 
-GW_PKGS   := libevent jansson rdkafka
+GW_PKGS   := libevent libevent_openssl openssl jansson rdkafka
 TEST_PKGS := $(GW_PKGS) check
 
 # snprintf into fixed buffers truncates on purpose (log lines, JSON paths),
@@ -102,8 +102,16 @@ test: deps-e2e
 
 test-all: test-unit test-asan test-integration test-e2e
 
-test-unit: $(TEST_UNIT)
-	KGATE_SRC=$(CURDIR) $(TEST_UNIT)
+# A throwaway PKI for the TLS tests, made at test time (never committed).
+CERTS := $(BUILD)/certs
+$(CERTS)/.done: scripts/gen-certs.sh
+	rm -rf $(CERTS)
+	scripts/gen-certs.sh $(CERTS)
+	touch $@
+TEST_ENV = KGATE_SRC=$(CURDIR) KGATE_CERTS=$(CURDIR)/$(CERTS)
+
+test-unit: $(TEST_UNIT) $(CERTS)/.done
+	$(TEST_ENV) $(TEST_UNIT)
 
 # The unit tests under ASan+UBSan, then the integration tier against a
 # sanitized kgate: any leak makes kgate exit non-zero at its clean stop, which
@@ -111,19 +119,19 @@ test-unit: $(TEST_UNIT)
 # kgate's in the back-pressure tests' RSS bound.
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=8 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-test-asan: $(TEST_INTEG)
+test-asan: $(TEST_INTEG) $(CERTS)/.done
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 $(BUILD)/asan/test_unit $(BUILD)/asan/kgate
-	$(ASAN_ENV) CK_FORK=no KGATE_SRC=$(CURDIR) $(BUILD)/asan/test_unit
+	$(ASAN_ENV) CK_FORK=no $(TEST_ENV) $(BUILD)/asan/test_unit
 	mkdir -p $(BUILD)/asan/test-tmp
-	$(ASAN_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/asan/kgate \
+	$(ASAN_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/asan/kgate \
 	  KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/asan/test-tmp $(TEST_INTEG)
 
-test-integration: $(KGATE) $(TEST_INTEG)
+test-integration: $(KGATE) $(TEST_INTEG) $(CERTS)/.done
 	mkdir -p $(BUILD)/test-tmp
-	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(TEST_INTEG)
+	$(TEST_ENV) KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(TEST_INTEG)
 
-test-e2e: deps-e2e $(KGATE) $(CLIENT)
-	KGATE_BIN=$(CURDIR)/$(KGATE) CLIENT_BIN=$(CURDIR)/$(CLIENT) E2E_DIR=$(CURDIR)/$(BUILD)/e2e \
+test-e2e: deps-e2e $(KGATE) $(CLIENT) $(CERTS)/.done
+	$(TEST_ENV) KGATE_BIN=$(CURDIR)/$(KGATE) CLIENT_BIN=$(CURDIR)/$(CLIENT) E2E_DIR=$(CURDIR)/$(BUILD)/e2e \
 	  test/e2e/run.sh
 
 demo: deps

@@ -7,12 +7,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include "tls.h"
 
 enum cfg_kind {
 	K_LISTEN,    /* "ip:port" to bind */
@@ -21,7 +25,13 @@ enum cfg_kind {
 	K_INT32,     /* integer within [min, max], into an int32_t */
 	K_INT64,     /* integer within [min, max], into an int64_t */
 	K_OBJECT,    /* nested keys, same target struct */
-	K_BROKERS    /* array of broker objects */
+	K_BROKERS,   /* array of broker objects */
+	K_FILE,      /* path of a readable file */
+	K_STRING,    /* non-empty string */
+	K_BOOL,      /* true or false, into an int32_t */
+	K_ENUM,      /* one of the names in `names`, into an int32_t (its index) */
+	K_TLS        /* an object parsed with `sub` into the struct at offset
+			(whose first member is its `set`), or false */
 };
 
 struct cfg_table;
@@ -34,6 +44,8 @@ struct cfg_key {
 	size_t offset; /* of the target field in the struct being filled */
 	const struct cfg_table *sub;
 	int64_t min, max, def;
+	const char *const *names; /* K_ENUM */
+	int allow_false;          /* K_TLS: false switches TLS off here */
 };
 
 struct cfg_table {
@@ -43,17 +55,50 @@ struct cfg_table {
 
 #define TABLE(k) {k, sizeof(k) / sizeof(k[0])}
 
+static const char *const client_auth_names[] = {"none", "optional", "require", NULL};
+
+#define TLS_SERVER(f) offsetof(struct cfg_tls_server, f)
+static const struct cfg_key tls_server_keys[] = {
+	{"cert", K_FILE, 1, TLS_SERVER(cert), NULL, 0, 0, 0, NULL, 0},
+	{"key", K_FILE, 1, TLS_SERVER(key), NULL, 0, 0, 0, NULL, 0},
+	{"ca", K_FILE, 0, TLS_SERVER(ca), NULL, 0, 0, 0, NULL, 0},
+	{"client_auth", K_ENUM, 0, TLS_SERVER(client_auth), NULL, 0, 0, CFG_CLIENT_AUTH_NONE,
+	 client_auth_names, 0},
+	{"handshake_timeout_ms", K_INT64, 0, TLS_SERVER(handshake_timeout_ms), NULL, 1, 600000,
+	 10000, NULL, 0},
+	{"ciphers", K_STRING, 0, TLS_SERVER(ciphers), NULL, 0, 0, 0, NULL, 0},
+};
+static const struct cfg_table tls_server_table = TABLE(tls_server_keys);
+
+#define TLS_CLIENT(f) offsetof(struct cfg_tls_client, f)
+static const struct cfg_key tls_client_keys[] = {
+	{"ca", K_FILE, 0, TLS_CLIENT(ca), NULL, 0, 0, 0, NULL, 0},
+	{"verify", K_BOOL, 0, TLS_CLIENT(verify), NULL, 0, 1, 1, NULL, 0},
+	{"cert", K_FILE, 0, TLS_CLIENT(cert), NULL, 0, 0, 0, NULL, 0},
+	{"key", K_FILE, 0, TLS_CLIENT(key), NULL, 0, 0, 0, NULL, 0},
+	{"server_name", K_STRING, 0, TLS_CLIENT(server_name), NULL, 0, 0, 0, NULL, 0},
+};
+static const struct cfg_table tls_client_table = TABLE(tls_client_keys);
+
 static const struct cfg_key bootstrap_keys[] = {
-	{"listen", K_LISTEN, 1, offsetof(struct cfg, bootstrap_listen), NULL, 0, 0, 0},
-	{"upstream", K_ADDR_LIST, 1, offsetof(struct cfg, bootstrap_upstream), NULL, 0, 0, 0},
+	{"listen", K_LISTEN, 1, offsetof(struct cfg, bootstrap_listen), NULL, 0, 0, 0, NULL, 0},
+	{"upstream", K_ADDR_LIST, 1, offsetof(struct cfg, bootstrap_upstream), NULL, 0, 0, 0,
+	 NULL, 0},
+	{"tls", K_TLS, 0, offsetof(struct cfg, bootstrap_tls), &tls_server_table, 0, 0, 0, NULL,
+	 1},
+	{"upstream_tls", K_TLS, 0, offsetof(struct cfg, bootstrap_upstream_tls),
+	 &tls_client_table, 0, 0, 0, NULL, 1},
 };
 static const struct cfg_table bootstrap_table = TABLE(bootstrap_keys);
 
 static const struct cfg_key broker_keys[] = {
-	{"id", K_INT32, 1, offsetof(struct cfg_broker, id), NULL, 0, INT32_MAX, 0},
-	{"listen", K_LISTEN, 1, offsetof(struct cfg_broker, listen), NULL, 0, 0, 0},
-	{"advertise", K_ADDR, 1, offsetof(struct cfg_broker, advertise), NULL, 0, 0, 0},
-	{"upstream", K_ADDR, 0, offsetof(struct cfg_broker, upstream), NULL, 0, 0, 0},
+	{"id", K_INT32, 1, offsetof(struct cfg_broker, id), NULL, 0, INT32_MAX, 0, NULL, 0},
+	{"listen", K_LISTEN, 1, offsetof(struct cfg_broker, listen), NULL, 0, 0, 0, NULL, 0},
+	{"advertise", K_ADDR, 1, offsetof(struct cfg_broker, advertise), NULL, 0, 0, 0, NULL, 0},
+	{"upstream", K_ADDR, 0, offsetof(struct cfg_broker, upstream), NULL, 0, 0, 0, NULL, 0},
+	{"tls", K_TLS, 0, offsetof(struct cfg_broker, tls), &tls_server_table, 0, 0, 0, NULL, 1},
+	{"upstream_tls", K_TLS, 0, offsetof(struct cfg_broker, upstream_tls), &tls_client_table,
+	 0, 0, 0, NULL, 1},
 };
 static const struct cfg_table broker_table = TABLE(broker_keys);
 
@@ -61,20 +106,29 @@ static const struct cfg_table broker_table = TABLE(broker_keys);
 static const struct cfg_key limits_keys[] = {
 	/* Kafka's own socket.request.max.bytes default. */
 	{"max_frame_bytes", K_INT64, 0, offsetof(struct cfg, limits.max_frame_bytes), NULL,
-	 1024, INT32_MAX, 100 * MIB},
+	 1024, INT32_MAX, 100 * MIB, NULL, 0},
 	{"buffer_bytes", K_INT64, 0, offsetof(struct cfg, limits.buffer_bytes), NULL, 4096,
-	 1024 * MIB, 1 * MIB},
+	 1024 * MIB, 1 * MIB, NULL, 0},
 	{"connect_timeout_ms", K_INT64, 0, offsetof(struct cfg, limits.connect_timeout_ms),
-	 NULL, 1, 600000, 10000},
+	 NULL, 1, 600000, 10000, NULL, 0},
 	{"max_inflight", K_INT64, 0, offsetof(struct cfg, limits.max_inflight), NULL, 1,
-	 1 << 20, 1024},
+	 1 << 20, 1024, NULL, 0},
 };
 static const struct cfg_table limits_table = TABLE(limits_keys);
 
+static const struct cfg_key tls_keys[] = {
+	{"listen", K_TLS, 0, offsetof(struct cfg, tls_listen), &tls_server_table, 0, 0, 0, NULL,
+	 0},
+	{"upstream", K_TLS, 0, offsetof(struct cfg, tls_upstream), &tls_client_table, 0, 0, 0,
+	 NULL, 0},
+};
+static const struct cfg_table tls_table = TABLE(tls_keys);
+
 static const struct cfg_key root_keys[] = {
-	{"bootstrap", K_OBJECT, 1, 0, &bootstrap_table, 0, 0, 0},
-	{"brokers", K_BROKERS, 1, offsetof(struct cfg, brokers), &broker_table, 0, 0, 0},
-	{"limits", K_OBJECT, 0, 0, &limits_table, 0, 0, 0},
+	{"bootstrap", K_OBJECT, 1, 0, &bootstrap_table, 0, 0, 0, NULL, 0},
+	{"brokers", K_BROKERS, 1, offsetof(struct cfg, brokers), &broker_table, 0, 0, 0, NULL, 0},
+	{"tls", K_OBJECT, 0, 0, &tls_table, 0, 0, 0, NULL, 0},
+	{"limits", K_OBJECT, 0, 0, &limits_table, 0, 0, 0, NULL, 0},
 };
 static const struct cfg_table root_table = TABLE(root_keys);
 
@@ -107,6 +161,8 @@ static void apply_defaults(const struct cfg_table *t, void *base)
 
 		if (k->kind == K_INT64)
 			*(int64_t *)((char *)base + k->offset) = k->def;
+		else if (k->kind == K_BOOL || k->kind == K_ENUM)
+			*(int32_t *)((char *)base + k->offset) = (int32_t)k->def;
 		else if (k->kind == K_OBJECT)
 			apply_defaults(k->sub, base);
 	}
@@ -133,6 +189,17 @@ static const char *kind_expected(const struct cfg_key *k)
 		return "expected an object";
 	case K_BROKERS:
 		return "expected a non-empty array of broker objects";
+	case K_FILE:
+		return "expected the path of a readable file";
+	case K_STRING:
+		return "expected a non-empty string";
+	case K_BOOL:
+		return "expected true or false";
+	case K_ENUM:
+		return "expected one of the listed names";
+	case K_TLS:
+		return k->allow_false ? "expected an object (or false for plaintext here)"
+				      : "expected an object";
 	}
 	return "";
 }
@@ -229,6 +296,59 @@ static void parse_value(json_t *v, const char *path, const struct cfg_key *k, vo
 	case K_BROKERS:
 		parse_brokers(v, path, base, errs);
 		break;
+	case K_FILE:
+	case K_STRING: {
+		const char *str = json_string_value(v);
+		char **out = target;
+
+		if (!str || !str[0]) {
+			cfg_err(errs, "%s: %s", path, kind_expected(k));
+			break;
+		}
+		if (k->kind == K_FILE && access(str, R_OK) != 0) {
+			cfg_err(errs, "%s: cannot read \"%s\": %s", path, str, strerror(errno));
+			break;
+		}
+		free(*out);
+		*out = strdup(str);
+		break;
+	}
+	case K_BOOL:
+		if (!json_is_boolean(v))
+			cfg_err(errs, "%s: %s", path, kind_expected(k));
+		else
+			*(int32_t *)target = json_is_true(v);
+		break;
+	case K_ENUM: {
+		const char *str = json_string_value(v);
+		int32_t i;
+
+		for (i = 0; str && k->names[i] && strcmp(k->names[i], str) != 0; i++)
+			;
+		if (!str || !k->names[i]) {
+			char list[128] = "";
+
+			for (int j = 0; k->names[j]; j++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+					 j ? ", " : "", k->names[j]);
+			cfg_err(errs, "%s: expected one of %s", path, list);
+			break;
+		}
+		*(int32_t *)target = i;
+		break;
+	}
+	case K_TLS:
+		/* Every TLS struct starts with its `set` member. */
+		if (json_is_false(v) && k->allow_false) {
+			*(int *)target = CFG_TLS_OFF;
+		} else if (json_is_object(v)) {
+			*(int *)target = CFG_TLS_ON;
+			apply_defaults(k->sub, target);
+			parse_object(v, path, k->sub, target, errs);
+		} else {
+			cfg_err(errs, "%s: %s", path, kind_expected(k));
+		}
+		break;
 	}
 }
 
@@ -323,6 +443,80 @@ static void cross_check(const struct cfg *cfg, struct cfg_errors *errs)
 	}
 }
 
+/* A TLS block's rules that span keys, and a trial load into OpenSSL so
+ * that --check fails on what would fail at start. */
+static void check_tls_server(const struct cfg_tls_server *t, const char *path,
+			     struct cfg_errors *errs)
+{
+	char err[768];
+	SSL_CTX *ctx;
+
+	if (t->set != CFG_TLS_ON)
+		return;
+	if (t->client_auth != CFG_CLIENT_AUTH_NONE && !t->ca) {
+		cfg_err(errs, "%s.ca: missing (client_auth \"%s\" verifies client certificates "
+			      "against it)",
+			path, client_auth_names[t->client_auth]);
+		return;
+	}
+	ctx = cfg_tls_server_ctx(t, err, sizeof(err));
+	if (!ctx)
+		cfg_err(errs, "%s: %s", path, err);
+	SSL_CTX_free(ctx);
+}
+
+static void check_tls_client(const struct cfg_tls_client *t, const char *path,
+			     struct cfg_errors *errs)
+{
+	char err[768];
+	SSL_CTX *ctx;
+
+	if (t->set != CFG_TLS_ON)
+		return;
+	if (!t->cert != !t->key) {
+		cfg_err(errs, "%s: \"cert\" and \"key\" go together (a client certificate "
+			      "needs its key)",
+			path);
+		return;
+	}
+	ctx = cfg_tls_client_ctx(t, err, sizeof(err));
+	if (!ctx)
+		cfg_err(errs, "%s: %s", path, err);
+	SSL_CTX_free(ctx);
+}
+
+static void check_all_tls(const struct cfg *cfg, struct cfg_errors *errs)
+{
+	char path[64];
+
+	check_tls_server(&cfg->tls_listen, "tls.listen", errs);
+	check_tls_client(&cfg->tls_upstream, "tls.upstream", errs);
+	check_tls_server(&cfg->bootstrap_tls, "bootstrap.tls", errs);
+	check_tls_client(&cfg->bootstrap_upstream_tls, "bootstrap.upstream_tls", errs);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		snprintf(path, sizeof(path), "brokers[%zu].tls", i);
+		check_tls_server(&cfg->brokers[i].tls, path, errs);
+		snprintf(path, sizeof(path), "brokers[%zu].upstream_tls", i);
+		check_tls_client(&cfg->brokers[i].upstream_tls, path, errs);
+	}
+}
+
+const struct cfg_tls_server *cfg_listener_tls(const struct cfg *cfg, const struct cfg_broker *b)
+{
+	const struct cfg_tls_server *own = b ? &b->tls : &cfg->bootstrap_tls;
+	const struct cfg_tls_server *t = own->set != CFG_TLS_ABSENT ? own : &cfg->tls_listen;
+
+	return t->set == CFG_TLS_ON ? t : NULL;
+}
+
+const struct cfg_tls_client *cfg_upstream_tls(const struct cfg *cfg, const struct cfg_broker *b)
+{
+	const struct cfg_tls_client *own = b ? &b->upstream_tls : &cfg->bootstrap_upstream_tls;
+	const struct cfg_tls_client *t = own->set != CFG_TLS_ABSENT ? own : &cfg->tls_upstream;
+
+	return t->set == CFG_TLS_ON ? t : NULL;
+}
+
 static int cfg_from_json(json_t *root, struct cfg *cfg, struct cfg_errors *errs)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -330,6 +524,8 @@ static int cfg_from_json(json_t *root, struct cfg *cfg, struct cfg_errors *errs)
 	parse_object(root, "", &root_table, cfg, errs);
 	if (errs->n == 0)
 		cross_check(cfg, errs);
+	if (errs->n == 0)
+		check_all_tls(cfg, errs);
 	if (errs->n) {
 		cfg_free(cfg);
 		return -1;
@@ -369,8 +565,28 @@ int cfg_load_string(const char *json, struct cfg *cfg, struct cfg_errors *errs)
 			cfg, errs);
 }
 
+static void tls_server_free(struct cfg_tls_server *t)
+{
+	free(t->cert);
+	free(t->key);
+	free(t->ca);
+	free(t->ciphers);
+}
+
+static void tls_client_free(struct cfg_tls_client *t)
+{
+	free(t->ca);
+	free(t->cert);
+	free(t->key);
+	free(t->server_name);
+}
+
 void cfg_free(struct cfg *cfg)
 {
+	tls_server_free(&cfg->tls_listen);
+	tls_server_free(&cfg->bootstrap_tls);
+	tls_client_free(&cfg->tls_upstream);
+	tls_client_free(&cfg->bootstrap_upstream_tls);
 	cfg_addr_free(&cfg->bootstrap_listen);
 	for (size_t i = 0; i < cfg->bootstrap_upstream.n; i++)
 		cfg_addr_free(&cfg->bootstrap_upstream.v[i]);
@@ -379,6 +595,8 @@ void cfg_free(struct cfg *cfg)
 		cfg_addr_free(&cfg->brokers[i].listen);
 		cfg_addr_free(&cfg->brokers[i].advertise);
 		cfg_addr_free(&cfg->brokers[i].upstream);
+		tls_server_free(&cfg->brokers[i].tls);
+		tls_client_free(&cfg->brokers[i].upstream_tls);
 	}
 	free(cfg->brokers);
 	memset(cfg, 0, sizeof(*cfg));

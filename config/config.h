@@ -17,12 +17,41 @@
 
 #include "addr.h"
 
+/* Whether a TLS block was written: as an object, as false, or not at all. */
+enum cfg_tls_set { CFG_TLS_ABSENT = 0, CFG_TLS_ON = 1, CFG_TLS_OFF = -1 };
+
+enum cfg_client_auth { CFG_CLIENT_AUTH_NONE, CFG_CLIENT_AUTH_OPTIONAL, CFG_CLIENT_AUTH_REQUIRE };
+
+/* TLS towards clients (kgate terminates): "tls.listen", or a listener's
+ * own "tls". */
+struct cfg_tls_server {
+	int set;                      /* enum cfg_tls_set */
+	char *cert;                   /* PEM certificate chain, leaf first */
+	char *key;                    /* PEM private key */
+	char *ca;                     /* CA for client certificates */
+	int32_t client_auth;          /* enum cfg_client_auth */
+	int64_t handshake_timeout_ms;
+	char *ciphers;                /* TLS 1.2 cipher list; NULL: OpenSSL's */
+};
+
+/* TLS towards brokers (kgate originates): "tls.upstream", or a listener's
+ * own "upstream_tls". */
+struct cfg_tls_client {
+	int set;           /* enum cfg_tls_set */
+	char *ca;          /* NULL: the system's trust store */
+	int32_t verify;    /* verify the broker's certificate and name */
+	char *cert, *key;  /* client certificate (mTLS to brokers) */
+	char *server_name; /* name to verify and send as SNI; NULL: the broker's own */
+};
+
 /* One broker kgate fronts. */
 struct cfg_broker {
 	int32_t id;
 	struct cfg_addr listen;
 	struct cfg_addr advertise;
 	struct cfg_addr upstream; /* host NULL: learned from the cluster */
+	struct cfg_tls_server tls;
+	struct cfg_tls_client upstream_tls;
 };
 
 /* Resource bounds (the "limits" block). */
@@ -42,6 +71,10 @@ struct cfg_addr_list {
 struct cfg {
 	struct cfg_addr bootstrap_listen;
 	struct cfg_addr_list bootstrap_upstream; /* tried in turn */
+	struct cfg_tls_server bootstrap_tls;
+	struct cfg_tls_client bootstrap_upstream_tls;
+	struct cfg_tls_server tls_listen;   /* default for every listener */
+	struct cfg_tls_client tls_upstream; /* default for every upstream */
 	struct cfg_broker *brokers;
 	size_t n_brokers;
 	struct cfg_limits limits;
@@ -61,6 +94,10 @@ void cfg_free(struct cfg *cfg);
 void cfg_errors_free(struct cfg_errors *errs);
 /* Sets every default (the limits block); the rest stays zero. */
 void cfg_defaults(struct cfg *cfg);
+/* The TLS a listener serves (b NULL: bootstrap), or NULL for plaintext. */
+const struct cfg_tls_server *cfg_listener_tls(const struct cfg *cfg, const struct cfg_broker *b);
+/* The TLS kgate speaks to a listener's upstream, or NULL for plaintext. */
+const struct cfg_tls_client *cfg_upstream_tls(const struct cfg *cfg, const struct cfg_broker *b);
 /* The broker with this id, or NULL. */
 const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id);
 

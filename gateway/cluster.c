@@ -292,8 +292,23 @@ static void fetch_dialed(void *ctx, struct bufferevent *bev, const char *why)
 	evtimer_add(f->timer, &tv);
 }
 
+/* The bootstrap listener's upstream TLS, which kgate's own requests use. */
+static const struct dial_tls *bootstrap_tls(struct gateway *gw, const char *host,
+					    struct dial_tls *tls)
+{
+	const struct listener *lst = &gw->listeners[0];
+
+	if (!lst->upstream_tls)
+		return NULL;
+	tls->ctx = lst->upstream_tls;
+	tls->verify = lst->upstream_tls_cfg->verify;
+	tls->name = lst->upstream_tls_cfg->server_name ? lst->upstream_tls_cfg->server_name : host;
+	return tls;
+}
+
 static void fetch_dial(struct cluster_fetch *f)
 {
+	struct dial_tls tls;
 	struct gateway *gw = f->cl->gw;
 	const struct cfg_addr_list *ups = &gw->cfg->bootstrap_upstream;
 	const struct cfg_addr *a = &ups->v[(f->first + f->attempt) % ups->n];
@@ -302,7 +317,8 @@ static void fetch_dial(struct cluster_fetch *f)
 	evtimer_del(f->timer);
 	kg_stats.metadata_fetches++;
 	log_info("asking %s for the cluster's brokers", f->target);
-	f->dialer = dial_start(gw, a->host, a->port, fetch_dialed, f);
+	f->dialer = dial_start(gw, a->host, a->port, bootstrap_tls(gw, a->host, &tls), fetch_dialed,
+			       f);
 	if (!f->dialer)
 		fetch_done(f, "out of memory");
 }

@@ -8,11 +8,12 @@
  * limits.buffer_bytes, so a slow reader slows its writer instead of growing
  * memory.
  *
- * Sockets are read by kgate's own read events rather than the bufferevents':
- * libevent 2.1 (Debian 12's) reads at most 4096 bytes per readiness event
- * (EVBUFFER_MAX_READ), which left kgate several times slower than a plain
- * TCP relay.  The bufferevents still resolve, connect, write and report
- * errors.
+ * Plaintext sockets are read by kgate's own read events rather than the
+ * bufferevents': libevent 2.1 (Debian 12's) reads at most 4096 bytes per
+ * readiness event (EVBUFFER_MAX_READ), which left kgate several times slower
+ * than a plain TCP relay.  TLS connections are read by their OpenSSL
+ * bufferevents (a TLS record at a time).  Either way what is read lands in the
+ * side's own input buffer; the bufferevents write and report errors.
  */
 #include "conn.h"
 
@@ -38,6 +39,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "stats.h"
+#include "tls.h"
 
 /* Largest trailing tagged section of a Fetch response kgate will hold: a
  * NodeEndpoints list for thousands of brokers fits many times over. */
@@ -55,6 +57,7 @@
 	    (p)->lst->name, ##__VA_ARGS__)
 
 static void pair_dial(struct pair *p);
+static void reading_off(struct conn *c);
 static int process_requests(struct pair *p, int final);
 static int process_responses(struct pair *p, int final);
 
@@ -90,6 +93,7 @@ static int conn_init(struct conn *c, struct bufferevent *bev)
 	c->in = evbuffer_new();
 	c->rstate = RS_FRAME;
 	c->paused = 0;
+	c->tls = tls_is(bev);
 	return bev && c->in ? 0 : -1;
 }
 
@@ -117,6 +121,10 @@ static void pair_end(struct pair *p, enum log_level lvl, const char *reason)
 	if (p->timer) {
 		event_free(p->timer);
 		p->timer = NULL;
+	}
+	if (p->hs_timer) {
+		event_free(p->hs_timer);
+		p->hs_timer = NULL;
 	}
 	fifo_free(&p->inflight);
 	if (p->prev)
@@ -163,6 +171,25 @@ static int pair_fail(struct pair *p, const char *fmt, ...)
 	return -1;
 }
 
+/* TLS failed on one side (handshake, certificate, record): count, close. */
+static void pair_fail_tls(struct pair *p, const char *why)
+{
+	kg_stats.tls_failures++;
+	pair_end(p, LOG_WARN, why);
+}
+
+static void handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pair *p = arg;
+	char why[128];
+
+	(void)fd;
+	(void)what;
+	snprintf(why, sizeof(why), "client did not complete the TLS handshake within %" PRId64 " ms",
+		 p->lst->tls_cfg->handshake_timeout_ms);
+	pair_fail_tls(p, why);
+}
+
 static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -186,8 +213,7 @@ static void pair_drain(struct pair *p, struct conn *done, const char *reason)
 		 evbuffer_get_length(bufferevent_get_output(other->bev)), other->role);
 	p->state = PAIR_DRAINING;
 	conn_free(done);
-	if (other->rev)
-		event_del(other->rev);
+	reading_off(other);
 	bufferevent_setwatermark(other->bev, EV_WRITE, 0, 0);
 	if (p->timer)
 		event_free(p->timer);
@@ -217,11 +243,28 @@ static void forward(struct conn *c, size_t n)
 		kg_stats.bytes_to_client += n;
 }
 
+/* A side's reading, whichever does it: kgate's read event or OpenSSL's. */
+static void reading_on(struct conn *c)
+{
+	if (c->tls)
+		bufferevent_enable(c->bev, EV_READ);
+	else if (c->rev)
+		event_add(c->rev, NULL);
+}
+
+static void reading_off(struct conn *c)
+{
+	if (c->tls && c->bev)
+		bufferevent_disable(c->bev, EV_READ);
+	else if (c->rev)
+		event_del(c->rev);
+}
+
 static void pause_reading(struct conn *c)
 {
 	if (!c->paused) {
 		c->paused = 1;
-		event_del(c->rev);
+		reading_off(c);
 	}
 }
 
@@ -233,7 +276,7 @@ static int resume_reading(struct conn *c)
 	if (!c->paused || p->state != PAIR_OPEN)
 		return 0;
 	c->paused = 0;
-	event_add(c->rev, NULL);
+	reading_on(c);
 	return c == &p->client ? process_requests(p, 0) : process_responses(p, 0);
 }
 
@@ -681,11 +724,28 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 		process_responses(p, 0);
 }
 
-/* Starts reading c's socket with kgate's own read event. */
+/* A TLS connection decrypted some bytes: take them into the side's input
+ * (chains move, nothing is copied) and forward. */
+static void tls_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct pair *p = arg;
+	struct conn *c = bev == p->client.bev ? &p->client : &p->upstream;
+
+	evbuffer_add_buffer(c->in, bufferevent_get_input(bev));
+	if (c == &p->client)
+		process_requests(p, 0);
+	else
+		process_responses(p, 0);
+}
+
+/* Starts reading c: kgate's own read event on a plaintext socket, the
+ * OpenSSL bufferevent's reading for TLS. */
 static int start_reading(struct conn *c)
 {
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 
+	if (c->tls)
+		return bufferevent_enable(c->bev, EV_READ);
 	if (!c->rev)
 		c->rev = event_new(c->pair->gw->base, fd, EV_READ | EV_PERSIST, read_cb, c);
 	return c->rev ? event_add(c->rev, NULL) : -1;
@@ -768,7 +828,29 @@ static void event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct pair *p = arg;
 	struct conn *c = bev == p->client.bev ? &p->client : &p->upstream;
+	char why[768];
 
+	if (events & BEV_EVENT_CONNECTED) {
+		/* A client's TLS handshake is done. */
+		if (p->hs_timer) {
+			event_free(p->hs_timer);
+			p->hs_timer = NULL;
+		}
+		if (log_enabled(LOG_DEBUG)) {
+			tls_session(bev, why, sizeof(why));
+			pair_log(p, LOG_DEBUG, "TLS with client: %s", why);
+		}
+		return;
+	}
+	if (c->tls && (events & BEV_EVENT_ERROR)) {
+		tls_explain(bev, c == &p->client ? p->lst->addr->text : p->target, c == &p->client,
+			    why, sizeof(why));
+		if (p->state == PAIR_DRAINING)
+			pair_end(p, LOG_DEBUG, why);
+		else
+			pair_fail_tls(p, why);
+		return;
+	}
 	conn_ended(c, (events & BEV_EVENT_EOF) != 0);
 }
 
@@ -802,14 +884,25 @@ static void conn_ended(struct conn *c, int eof)
 
 static void setup_bev(struct pair *p, struct bufferevent *bev)
 {
-	/* Reading is done by read_cb, not the bufferevent. */
-	bufferevent_setcb(bev, NULL, write_cb, event_cb, p);
+	/* Plaintext is read by read_cb; TLS by the bufferevent, which hands
+	 * it over in tls_read_cb. */
+	bufferevent_setcb(bev, tls_read_cb, write_cb, event_cb, p);
 	/* Write callbacks fire when output falls to half the limit. */
 	bufferevent_setwatermark(bev, EV_WRITE, high_water(p) / 2, 0);
 	bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
 }
 
 /* ---- dialling ---- */
+
+/* 1 if the pair's upstream certificate is checked against the broker's own
+ * name (TLS, verification on, no server_name configured). */
+static int needs_own_name(const struct pair *p)
+{
+	const struct listener *lst = p->lst;
+
+	return lst->broker && lst->upstream_tls && lst->upstream_tls_cfg->verify &&
+	       !lst->upstream_tls_cfg->server_name;
+}
 
 /* Picks where this pair's upstream is; 0 = target set, 1 = parked until the
  * cluster is known, -1 = closed. */
@@ -834,6 +927,14 @@ static int pick_target(struct pair *p, const char **host, uint16_t *port)
 		return 0;
 	}
 	if (b->upstream.host) {
+		/* A TLS broker's certificate carries the name the cluster
+		 * advertises for it, not the NLB's: learn that name first. */
+		if (needs_own_name(p) && !cluster_find(&gw->cluster, b->id) &&
+		    p->state != PAIR_RESOLVING) {
+			p->state = PAIR_RESOLVING;
+			cluster_wait(&gw->cluster, p);
+			return 1;
+		}
 		*host = b->upstream.host;
 		*port = b->upstream.port;
 		return 0;
@@ -855,8 +956,31 @@ static int pick_target(struct pair *p, const char **host, uint16_t *port)
 	return 0;
 }
 
+/* The TLS to speak to this pair's upstream, or NULL.  The name checked
+ * against the broker's certificate (and sent as SNI) is the configured
+ * server_name, else the name the cluster advertises for the broker (also
+ * when kgate dials it through an NLB), else the host dialled. */
+static const struct dial_tls *upstream_tls(struct pair *p, const char *host,
+					   struct dial_tls *tls)
+{
+	const struct listener *lst = p->lst;
+	const struct cluster_node *node;
+
+	if (!lst->upstream_tls)
+		return NULL;
+	tls->ctx = lst->upstream_tls;
+	tls->verify = lst->upstream_tls_cfg->verify;
+	tls->name = host;
+	if (lst->upstream_tls_cfg->server_name)
+		tls->name = lst->upstream_tls_cfg->server_name;
+	else if (lst->broker && (node = cluster_find(&p->gw->cluster, lst->broker->id)))
+		tls->name = node->host;
+	return tls;
+}
+
 static void pair_dial(struct pair *p)
 {
+	struct dial_tls tls;
 	const char *host;
 	uint16_t port;
 
@@ -866,7 +990,7 @@ static void pair_dial(struct pair *p)
 	snprintf(p->target, sizeof(p->target), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
 		 port);
 	pair_log(p, LOG_DEBUG, "dialling %s", p->target);
-	p->dialer = dial_start(p->gw, host, port, dialed, p);
+	p->dialer = dial_start(p->gw, host, port, upstream_tls(p, host, &tls), dialed, p);
 	if (!p->dialer)
 		pair_end(p, LOG_ERROR, "out of memory");
 }
@@ -875,12 +999,16 @@ void pair_cluster_ready(struct pair *p, const char *failure)
 {
 	char why[512];
 
-	if (failure) {
+	if (failure && !p->lst->broker->upstream.host) {
 		snprintf(why, sizeof(why), "cannot learn where broker %" PRId32 " is: %s",
 			 p->lst->broker->id, failure);
 		pair_end(p, LOG_WARN, why);
 		return;
 	}
+	if (failure)
+		pair_log(p, LOG_INFO, "cannot learn broker %" PRId32 "'s own name (%s): its "
+				      "certificate is checked against %s",
+			 p->lst->broker->id, failure, p->lst->broker->upstream.host);
 	pair_dial(p);
 }
 
@@ -925,13 +1053,26 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	kg_stats.connections_accepted++;
 	kg_stats.connections_open++;
 
-	if (conn_init(&p->client, bufferevent_socket_new(gw->base, fd,
-							 BEV_OPT_CLOSE_ON_FREE |
-								 BEV_OPT_DEFER_CALLBACKS)) < 0) {
+	if (conn_init(&p->client, lst->tls ? tls_accept(gw->base, fd, lst->tls)
+					   : bufferevent_socket_new(gw->base, fd,
+								    BEV_OPT_CLOSE_ON_FREE |
+									    BEV_OPT_DEFER_CALLBACKS)) < 0) {
 		if (!p->client.bev)
 			evutil_closesocket(fd);
 		pair_end(p, LOG_ERROR, "out of memory");
 		return;
+	}
+	if (lst->tls) {
+		/* A client that never finishes its handshake must not hold a
+		 * connection (and its buffers) for ever. */
+		int64_t ms = lst->tls_cfg->handshake_timeout_ms;
+		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+		p->hs_timer = evtimer_new(gw->base, handshake_timeout_cb, p);
+		if (!p->hs_timer || evtimer_add(p->hs_timer, &tv) < 0) {
+			pair_end(p, LOG_ERROR, "out of memory");
+			return;
+		}
 	}
 	setup_bev(p, p->client.bev);
 	set_nodelay(p->client.bev);

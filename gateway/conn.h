@@ -38,6 +38,7 @@ struct conn {
 	struct bufferevent *bev; /* writes, connects, reports errors */
 	struct event *rev;       /* kgate's own read event (see conn.c) */
 	struct evbuffer *in;     /* what was read and not yet forwarded */
+	int tls;                 /* an OpenSSL bufferevent: it reads for us */
 	struct conn *link; /* the other side */
 	struct pair *pair;
 	const char *role; /* "client" or "upstream" */
@@ -69,6 +70,7 @@ struct pair {
 	struct fifo inflight;      /* requests awaiting responses */
 	struct dialer *dialer;     /* connecting the upstream */
 	struct event *timer;       /* drain deadline */
+	struct event *hs_timer;    /* client's TLS handshake deadline */
 	size_t attempt;            /* bootstrap upstreams tried */
 	size_t first_upstream;     /* where the bootstrap attempts started */
 	int32_t learned_id;        /* node whose learned address is dialled, or -1 */

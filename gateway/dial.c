@@ -1,4 +1,5 @@
-/* dial.c — resolve a name and connect to each of its addresses in turn. */
+/* dial.c — resolve a name, connect to each of its addresses in turn, and
+ * complete the TLS handshake when the upstream speaks TLS. */
 #include "dial.h"
 
 #include <errno.h>
@@ -11,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "gateway.h"
+#include "tls.h"
 
 struct dialer {
 	struct gateway *gw;
@@ -20,21 +23,39 @@ struct dialer {
 	uint16_t port;
 	struct evdns_getaddrinfo_request *req; /* name lookup in flight */
 	struct evutil_addrinfo *addrs, *next;  /* what the name resolved to */
-	struct bufferevent *bev;               /* the attempt in flight */
+	evutil_socket_t fd;                    /* TCP connect in flight */
+	struct event *wev;                     /* ... its writability */
+	struct bufferevent *bev;               /* TLS handshake in flight */
 	struct event *timer;                   /* per-address deadline, or "report now" */
+	SSL_CTX *tls;                          /* NULL: plaintext */
+	char tls_name[256];
+	int tls_verify;
 	dial_done_fn done;
 	void *ctx;
 	int resolving;       /* inside dial_start's lookup call */
 	int cancelled;       /* the owner left while the lookup was pending */
-	char why[256];       /* the last failure */
+	char why[512];       /* the last failure */
 };
 
 static void dial_try_next(struct dialer *d);
 
-static void dial_free(struct dialer *d)
+/* Drops the attempt in flight (socket, its event, a TLS handshake). */
+static void dial_drop_attempt(struct dialer *d)
 {
+	if (d->wev)
+		event_free(d->wev);
+	if (d->fd >= 0)
+		evutil_closesocket(d->fd);
 	if (d->bev)
 		bufferevent_free(d->bev);
+	d->wev = NULL;
+	d->fd = -1;
+	d->bev = NULL;
+}
+
+static void dial_free(struct dialer *d)
+{
+	dial_drop_attempt(d);
 	if (d->timer)
 		event_free(d->timer);
 	if (d->addrs)
@@ -46,10 +67,9 @@ static void dial_finish(struct dialer *d, struct bufferevent *bev)
 {
 	dial_done_fn done = d->done;
 	void *ctx = d->ctx;
-	char why[256];
+	char why[512];
 
 	snprintf(why, sizeof(why), "%s", d->why);
-	d->bev = NULL; /* now the caller's (or freed below) */
 	dial_free(d);
 	done(ctx, bev, bev ? NULL : why);
 }
@@ -67,35 +87,80 @@ static void dial_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (d->bev || d->req) {
-		snprintf(d->why, sizeof(d->why), "no connection after %" PRId64 " ms",
+	if (d->req || d->wev || d->bev) {
+		snprintf(d->why, sizeof(d->why), "no %s after %" PRId64 " ms",
+			 d->bev ? "TLS handshake" : "connection",
 			 d->gw->cfg->limits.connect_timeout_ms);
 		if (d->req) {
 			/* The lookup's cancel callback finishes the job. */
 			evdns_getaddrinfo_cancel(d->req);
 			return;
 		}
-		bufferevent_free(d->bev);
-		d->bev = NULL;
+		dial_drop_attempt(d);
 	}
 	dial_try_next(d);
 }
 
-static void dial_event_cb(struct bufferevent *bev, short events, void *arg)
+/* The TLS handshake finished, or failed. */
+static void dial_tls_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct dialer *d = arg;
+	char peer[300];
 
 	if (events & BEV_EVENT_CONNECTED) {
 		evtimer_del(d->timer);
 		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+		bufferevent_disable(bev, EV_READ);
+		d->bev = NULL; /* handed over */
 		dial_finish(d, bev);
 		return;
 	}
-	snprintf(d->why, sizeof(d->why), "%s",
-		 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	bufferevent_free(d->bev);
-	d->bev = NULL;
+	snprintf(peer, sizeof(peer), "%s:%u", d->host, d->port);
+	tls_explain(bev, peer, 0, d->why, sizeof(d->why));
+	dial_drop_attempt(d);
 	dial_try_next(d);
+}
+
+/* The TCP connect finished, or failed. */
+static void dial_connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dialer *d = arg;
+	struct bufferevent *bev;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)what;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		snprintf(d->why, sizeof(d->why), "%s", strerror(err));
+		dial_drop_attempt(d);
+		dial_try_next(d);
+		return;
+	}
+	event_free(d->wev);
+	d->wev = NULL;
+	d->fd = -1; /* the bufferevent owns it from here */
+	if (!d->tls) {
+		evtimer_del(d->timer);
+		bev = bufferevent_socket_new(d->gw->base, fd,
+					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (!bev) {
+			evutil_closesocket(fd);
+			snprintf(d->why, sizeof(d->why), "out of memory");
+		}
+		dial_finish(d, bev);
+		return;
+	}
+	d->bev = tls_connect(d->gw->base, fd, d->tls, d->tls_name, d->tls_verify);
+	if (!d->bev) {
+		evutil_closesocket(fd);
+		snprintf(d->why, sizeof(d->why), "cannot start TLS (out of memory)");
+		dial_try_next(d);
+		return;
+	}
+	bufferevent_setcb(d->bev, NULL, NULL, dial_tls_cb, d);
+	bufferevent_enable(d->bev, EV_READ | EV_WRITE);
 }
 
 /* Connects to the next resolved address, or reports the last failure. */
@@ -105,20 +170,24 @@ static void dial_try_next(struct dialer *d)
 		struct evutil_addrinfo *ai = d->next;
 
 		d->next = ai->ai_next;
-		d->bev = bufferevent_socket_new(d->gw->base, -1,
-						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		if (!d->bev) {
+		d->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (d->fd < 0) {
+			snprintf(d->why, sizeof(d->why), "socket: %s", strerror(errno));
+			continue;
+		}
+		if (connect(d->fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+			snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
+			dial_drop_attempt(d);
+			continue;
+		}
+		d->wev = event_new(d->gw->base, d->fd, EV_WRITE, dial_connect_cb, d);
+		if (!d->wev || event_add(d->wev, NULL) < 0) {
 			snprintf(d->why, sizeof(d->why), "out of memory");
+			dial_drop_attempt(d);
 			break;
 		}
-		bufferevent_setcb(d->bev, NULL, NULL, dial_event_cb, d);
-		if (bufferevent_socket_connect(d->bev, ai->ai_addr, (int)ai->ai_addrlen) == 0) {
-			arm(d, d->gw->cfg->limits.connect_timeout_ms);
-			return;
-		}
-		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
-		bufferevent_free(d->bev);
-		d->bev = NULL;
+		arm(d, d->gw->cfg->limits.connect_timeout_ms);
+		return;
 	}
 	dial_finish(d, NULL);
 }
@@ -154,7 +223,7 @@ static void dial_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 }
 
 struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port,
-			  dial_done_fn done, void *ctx)
+			  const struct dial_tls *tls, dial_done_fn done, void *ctx)
 {
 	struct evutil_addrinfo hints;
 	struct dialer *d = calloc(1, sizeof(*d));
@@ -165,8 +234,14 @@ struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port,
 		return NULL;
 	d->gw = gw;
 	d->port = port;
+	d->fd = -1;
 	d->done = done;
 	d->ctx = ctx;
+	if (tls) {
+		d->tls = tls->ctx;
+		d->tls_verify = tls->verify;
+		snprintf(d->tls_name, sizeof(d->tls_name), "%s", tls->name);
+	}
 	snprintf(d->host, sizeof(d->host), "%s", host);
 	snprintf(d->why, sizeof(d->why), "no address for %s", host);
 	d->timer = evtimer_new(gw->base, dial_timer_cb, d);

@@ -1,28 +1,37 @@
 /* dial.h — connecting to "host:port": resolve (hosts file, DNS, or an IP
- * literal), then try each address in turn, each within the connect timeout.
+ * literal), then try each address in turn, each within the connect timeout,
+ * and for TLS upstreams complete the handshake too.
  *
  * An NLB or a broker name can resolve to several addresses (one per
  * availability zone, IPv4 and IPv6); libevent's connect-by-hostname only
- * tries the first.  The dialer hands over a connected bufferevent, or says
- * why none could be had.
+ * tries the first.  The dialer hands over a connected bufferevent (an
+ * OpenSSL one, handshake done, for TLS), or says why none could be had.
  */
 #ifndef KGATE_DIAL_H
 #define KGATE_DIAL_H
 
+#include <openssl/ssl.h>
 #include <stdint.h>
 
 struct bufferevent;
 struct gateway;
 struct dialer;
 
+/* TLS towards the upstream: context, and the name to verify and send. */
+struct dial_tls {
+	SSL_CTX *ctx;
+	const char *name;
+	int verify;
+};
+
 /* Called once: bev is connected (now the caller's), or NULL and why says
  * what went wrong.  The dialer is gone when this returns. */
 typedef void (*dial_done_fn)(void *ctx, struct bufferevent *bev, const char *why);
 
-/* Starts dialling; never calls done before returning.  NULL if out of
- * memory. */
+/* Starts dialling (tls NULL: plaintext); never calls done before
+ * returning.  NULL if out of memory. */
 struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port,
-			  dial_done_fn done, void *ctx);
+			  const struct dial_tls *tls, dial_done_fn done, void *ctx);
 /* Abandons a dial in progress; done is not called. */
 void dial_cancel(struct dialer *d);
 

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "../config/tls.h"
 #include "conn.h"
 #include "log.h"
 #include "stats.h"
@@ -129,6 +130,26 @@ static int listener_open(struct gateway *gw, struct listener *lst, const struct 
 		snprintf(lst->name, sizeof(lst->name), "broker %" PRId32, b->id);
 	else
 		snprintf(lst->name, sizeof(lst->name), "bootstrap");
+	lst->tls_cfg = cfg_listener_tls(gw->cfg, b);
+	lst->upstream_tls_cfg = cfg_upstream_tls(gw->cfg, b);
+	if (lst->tls_cfg) {
+		char why[768];
+
+		lst->tls = cfg_tls_server_ctx(lst->tls_cfg, why, sizeof(why));
+		if (!lst->tls) {
+			snprintf(err, errlen, "%s listener: %s", lst->name, why);
+			return -1;
+		}
+	}
+	if (lst->upstream_tls_cfg) {
+		char why[768];
+
+		lst->upstream_tls = cfg_tls_client_ctx(lst->upstream_tls_cfg, why, sizeof(why));
+		if (!lst->upstream_tls) {
+			snprintf(err, errlen, "%s upstream: %s", lst->name, why);
+			return -1;
+		}
+	}
 	if (evutil_parse_sockaddr_port(a->text, (struct sockaddr *)&ss, &sslen) < 0) {
 		snprintf(err, errlen, "%s listener: cannot parse %s", lst->name, a->text);
 		return -1;
@@ -144,11 +165,13 @@ static int listener_open(struct gateway *gw, struct listener *lst, const struct 
 	}
 	evconnlistener_set_error_cb(lst->evl, accept_error_cb);
 	if (b)
-		log_info("broker %" PRId32 " listening on %s, advertised as %s, upstream %s",
-			 b->id, a->text, b->advertise.text,
-			 b->upstream.text ? b->upstream.text : "(as the cluster advertises it)");
+		log_info("broker %" PRId32 " listening on %s%s, advertised as %s, upstream %s%s",
+			 b->id, a->text, lst->tls ? " (TLS)" : "", b->advertise.text,
+			 b->upstream.text ? b->upstream.text : "(as the cluster advertises it)",
+			 lst->upstream_tls ? " over TLS" : "");
 	else
-		log_info("bootstrap listening on %s", a->text);
+		log_info("bootstrap listening on %s%s%s", a->text, lst->tls ? " (TLS)" : "",
+			 lst->upstream_tls ? ", upstreams over TLS" : "");
 	return 0;
 }
 
@@ -249,6 +272,10 @@ void gateway_free(struct gateway *gw)
 	if (gw->reaper)
 		event_free(gw->reaper);
 	kw_free(&gw->scratch);
+	for (size_t i = 0; gw->listeners && i <= gw->cfg->n_brokers; i++) {
+		SSL_CTX_free(gw->listeners[i].tls);
+		SSL_CTX_free(gw->listeners[i].upstream_tls);
+	}
 	free(gw->listeners);
 	free(gw->unmapped_logged);
 	free(gw);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #include "../config/config.h"
 #include "../protocol/kbuf.h"
 #include "../protocol/kmap.h"
@@ -25,6 +27,10 @@ struct listener {
 	const struct cfg_addr *addr;
 	const struct cfg_broker *broker; /* NULL for bootstrap */
 	char name[96];                   /* "bootstrap" or "broker 1", for logs */
+	SSL_CTX *tls;                    /* serving clients; NULL: plaintext */
+	const struct cfg_tls_server *tls_cfg;
+	SSL_CTX *upstream_tls;           /* towards its upstream; NULL: plaintext */
+	const struct cfg_tls_client *upstream_tls_cfg;
 };
 
 struct gateway {

@@ -22,6 +22,7 @@
 	X(node_endpoints_dropped, counter, "Fetch NodeEndpoints removed to keep a frame's length") \
 	X(requests_refused, counter, "requests refused: hidden API or version above the cap") \
 	X(protocol_errors, counter, "connections closed for malformed or unexpected frames") \
+	X(tls_failures, counter, "connections closed because TLS failed (handshake or record)") \
 	X(metadata_fetches, counter, "Metadata requests kgate sent itself to learn brokers") \
 	X(bytes_to_upstream, counter, "bytes forwarded from clients to brokers")       \
 	X(bytes_to_client, counter, "bytes forwarded from brokers to clients")

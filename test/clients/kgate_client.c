@@ -55,6 +55,8 @@ static const char *const kc_cmd_names[KC_N_CMDS] = {"demo", "produce", "consume"
 						     "expect-failure"};
 
 /* Command-line options; integers are 0 when not given. */
+#define KC_MAX_PROPS 16
+
 struct kc_opts {
 	enum kc_cmd cmd;
 	const char *bootstrap;
@@ -63,6 +65,9 @@ struct kc_opts {
 	const char *group;
 	long long count, start, rate, messages, partitions, members, expect_count, timeout_s;
 	bool verbose;
+	/* --set NAME=VALUE: librdkafka properties for every handle (TLS, SASL) */
+	const char *props[KC_MAX_PROPS];
+	int n_props;
 };
 
 #define KC_IN(cmd) (1u << (cmd))
@@ -98,6 +103,8 @@ static const struct kc_optdef kc_optdefs[] = {
 	{"group", KC_IN(KC_CONSUME), KC_IN(KC_CONSUME), KC_STR(group)},
 	{"members", KC_IN(KC_CONSUME), 0, KC_INT(members, 1, KC_MAX_MEMBERS)},
 	{"expect-count", KC_IN(KC_METADATA), 0, KC_INT(expect_count, 1, 10000)},
+	/* Handled in kc_parse: collected, not stored in one field. */
+	{"set", KC_ALL, 0, 0, 0, 0},
 };
 
 #define KC_N_OPTS (sizeof(kc_optdefs) / sizeof(kc_optdefs[0]))
@@ -259,6 +266,8 @@ static void kc_usage(FILE *f)
 		"                   must be listed or be a --bootstrap address\n"
 		"  --timeout SECONDS  failsafe deadline for the whole command (default %d,\n"
 		"                   expect-failure %d); the process ends at most %d s later\n"
+		"  --set NAME=VALUE  a librdkafka property for every handle (repeatable),\n"
+		"                   e.g. security.protocol=ssl\n"
 		"  --verbose        librdkafka's log on stderr\n"
 		"exit status: 0 every check held, 1 a check failed (reason on stderr),\n"
 		"2 usage error\n",
@@ -385,10 +394,18 @@ static int kc_parse_args(int argc, char **argv, struct kc_opts *o)
 		seen |= 1ul << c;
 		if (c == 1)
 			return 1;
-		if (c == 0)
+		if (c == 0) {
 			o->verbose = true;
-		else if (kc_set_opt(o, &kc_optdefs[c], optarg) < 0)
+		} else if (strcmp(kc_optdefs[c].name, "set") == 0) {
+			if (o->n_props == KC_MAX_PROPS || !strchr(optarg, '=')) {
+				fprintf(stderr, "kgate-client: --set NAME=VALUE (at most %d)\n",
+					KC_MAX_PROPS);
+				return -1;
+			}
+			o->props[o->n_props++] = optarg;
+		} else if (kc_set_opt(o, &kc_optdefs[c], optarg) < 0) {
 			return -1;
+		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "kgate-client: unexpected argument \"%s\"\n", argv[optind + 1]);
@@ -549,6 +566,18 @@ static int kc_handle_new(struct kc_handle *h, rd_kafka_type_t type, const struct
 		if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, sizeof(errstr)) !=
 		    RD_KAFKA_CONF_OK) {
 			kc_fail("%s: %s=%s: %s", h->role, kv[0], kv[1], errstr);
+			rd_kafka_conf_destroy(conf);
+			return -1;
+		}
+	}
+	for (int i = 0; i < o->n_props; i++) {
+		char name[128];
+		const char *eq = strchr(o->props[i], '=');
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - o->props[i]), o->props[i]);
+		if (rd_kafka_conf_set(conf, name, eq + 1, errstr, sizeof(errstr)) !=
+		    RD_KAFKA_CONF_OK) {
+			kc_fail("%s: --set %s: %s", h->role, o->props[i], errstr);
 			rd_kafka_conf_destroy(conf);
 			return -1;
 		}

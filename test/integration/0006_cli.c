@@ -44,10 +44,10 @@ START_TEST(test_check_valid_and_invalid)
 	ck_assert_ptr_nonnull(strstr(out, "OK: bootstrap 0.0.0.0:9094, 1 broker"));
 
 	write_config("{\"bootstrap\":{\"listen\":\"nlb:9094\",\"upstream\":[]},"
-		     "\"brokers\":[{\"id\":1,\"listen\":\"0.0.0.0:8443\"}], \"tls\": {}}");
+		     "\"brokers\":[{\"id\":1,\"listen\":\"0.0.0.0:8443\"}], \"sasl\": {}}");
 	ck_assert_int_eq(kgate("--check", "--config", good), 2);
 	/* Every error, each with its path. */
-	ck_assert_ptr_nonnull(strstr(out, "tls: unknown key"));
+	ck_assert_ptr_nonnull(strstr(out, "sasl: unknown key"));
 	ck_assert_ptr_nonnull(strstr(out, "bootstrap.listen: \"nlb\" is not an IP address"));
 	ck_assert_ptr_nonnull(strstr(out, "bootstrap.upstream: expected a non-empty array"));
 	ck_assert_ptr_nonnull(strstr(out, "brokers[0].advertise: missing"));

@@ -331,6 +331,73 @@ int kgate_owns(const struct kgate *k, const char *addr)
 	return 0;
 }
 
+pid_t harness_spawn(char *const argv[], const char *log_path)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void harness_kill(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+int harness_free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+void harness_wait_port(int port)
+{
+	int64_t deadline = harness_now_ms() + START_DEADLINE_MS;
+
+	for (;;) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+		if (rc == 0)
+			return;
+		ck_assert_msg(harness_now_ms() < deadline, "nothing listens on port %d", port);
+		sleep_ms(10);
+	}
+}
+
+const char *cert_path(int slot, const char *name)
+{
+	static char paths[8][512];
+	const char *dir = getenv("KGATE_CERTS");
+
+	ck_assert_msg(dir != NULL, "KGATE_CERTS is not set (make sets it)");
+	snprintf(paths[slot % 8], sizeof(paths[0]), "%s/%s", dir, name);
+	return paths[slot % 8];
+}
+
 int harness_run(char *const argv[], char *out, size_t len)
 {
 	int pipefd[2], status;

@@ -69,6 +69,18 @@ void kgate_start_static(struct kgate *k, int n, int upstream_port, const char *l
  * helpers report through Check); returns the number of failures. */
 int harness_run_case(TCase *tc);
 
+/* Starts a command in the background (output to log_path), dying with the
+ * test; returns its pid. */
+pid_t harness_spawn(char *const argv[], const char *log_path);
+/* Kills and reaps a spawned process. */
+void harness_kill(pid_t pid);
+/* A free loopback port (bound and released; good enough for tests). */
+int harness_free_port(void);
+/* Waits (failsafe deadline) until something accepts on 127.0.0.1:port. */
+void harness_wait_port(int port);
+/* Path of a file in the test PKI (KGATE_CERTS), in a static buffer per slot. */
+const char *cert_path(int slot, const char *name);
+
 /* Runs a command (argv) to completion; returns its exit status, with stdout
  * and stderr captured into out (NUL-terminated, truncated to len). */
 int harness_run(char *const argv[], char *out, size_t len);

@@ -1,6 +1,7 @@
 /* test_config.c — configuration validation: what is accepted, and that
  * every mistake is reported with its JSON path, all of them at once. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../config/cli.h"
@@ -112,10 +113,10 @@ END_TEST
 START_TEST(test_missing_and_unknown)
 {
 	FAILS("{}", "bootstrap: missing", "brokers: missing");
-	FAILS("{\"bootstrap\":{\"listen\":\"0.0.0.0:9094\",\"upstream\":[\"a:1\"],\"tls\":1},"
+	FAILS("{\"bootstrap\":{\"listen\":\"0.0.0.0:9094\",\"upstream\":[\"a:1\"],\"sasl\":1},"
 	      "\"brokers\":[{\"id\":1,\"listen\":\"0.0.0.0:1\",\"advertise\":\"x:1\",\"port\":2}],"
 	      "\"extra\":true}",
-	      "bootstrap.tls: unknown key", "brokers[0].port: unknown key",
+	      "bootstrap.sasl: unknown key", "brokers[0].port: unknown key",
 	      "extra: unknown key");
 	FAILS("{\"bootstrap\":{\"upstream\":[\"a:1\"]},\"brokers\":[{\"listen\":\"0.0.0.0:1\"}]}",
 	      "bootstrap.listen: missing", "brokers[0].id: missing",
@@ -196,6 +197,92 @@ START_TEST(test_upstream_that_is_a_listener)
 }
 END_TEST
 
+/* Builds JSON with {C} replaced by the certificate directory. */
+static char *with_certs(const char *tmpl)
+{
+	const char *dir = getenv("KGATE_CERTS");
+	static char out[8192];
+	size_t n = 0;
+
+	ck_assert_msg(dir != NULL, "KGATE_CERTS is not set (make test-unit sets it)");
+	for (const char *p = tmpl; *p && n < sizeof(out) - 256; p++) {
+		if (p[0] == '{' && p[1] == 'C' && p[2] == '}') {
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", dir);
+			p += 2;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+#define BASE "\"bootstrap\":{\"listen\":\"127.0.0.1:9094\",\"upstream\":[\"b:1\"]%s},"       \
+	     "\"brokers\":[{\"id\":1,\"listen\":\"127.0.0.1:8443\",\"advertise\":\"h:1\"%s}]"
+
+START_TEST(test_tls_valid)
+{
+	struct cfg cfg;
+	char json[4096];
+
+	snprintf(json, sizeof(json),
+		 "{" BASE ",\"tls\":{\"listen\":{\"cert\":\"{C}/gateway.pem\",\"key\":\"{C}/gateway.key\","
+		 "\"client_auth\":\"optional\",\"ca\":\"{C}/ca.pem\"},"
+		 "\"upstream\":{\"ca\":\"{C}/ca.pem\",\"cert\":\"{C}/client.pem\","
+		 "\"key\":\"{C}/client.key\"}}}",
+		 ",\"tls\":false",
+		 ",\"upstream_tls\":{\"ca\":\"{C}/ca.pem\",\"server_name\":\"b-1.msk.internal\"}");
+	load_ok(with_certs(json), &cfg);
+	/* bootstrap: listener plaintext (false), upstream the global TLS. */
+	ck_assert_ptr_null(cfg_listener_tls(&cfg, NULL));
+	ck_assert_ptr_eq(cfg_upstream_tls(&cfg, NULL), &cfg.tls_upstream);
+	ck_assert_int_eq(cfg.tls_upstream.verify, 1);
+	/* broker: listener the global TLS, upstream its own. */
+	ck_assert_ptr_eq(cfg_listener_tls(&cfg, &cfg.brokers[0]), &cfg.tls_listen);
+	ck_assert_int_eq(cfg.tls_listen.client_auth, CFG_CLIENT_AUTH_OPTIONAL);
+	ck_assert_int_eq(cfg.tls_listen.handshake_timeout_ms, 10000);
+	ck_assert_str_eq(cfg_upstream_tls(&cfg, &cfg.brokers[0])->server_name, "b-1.msk.internal");
+	cfg_free(&cfg);
+	/* No TLS anywhere: both NULL. */
+	snprintf(json, sizeof(json), "{" BASE "}", "", "");
+	load_ok(json, &cfg);
+	ck_assert_ptr_null(cfg_listener_tls(&cfg, &cfg.brokers[0]));
+	ck_assert_ptr_null(cfg_upstream_tls(&cfg, &cfg.brokers[0]));
+	cfg_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_tls_errors)
+{
+	char json[4096];
+
+	/* Files that do not exist, wrong types, bad names. */
+	snprintf(json, sizeof(json),
+		 "{" BASE ",\"tls\":{\"listen\":{\"cert\":\"{C}/nope.pem\",\"key\":\"{C}/gateway.key\","
+		 "\"client_auth\":\"maybe\"},\"upstream\":\"yes\"}}",
+		 ",\"tls\":true", ",\"upstream_tls\":{\"verify\":\"no\"}");
+	FAILS(with_certs(json), "tls.listen.cert: cannot read", "tls.listen.client_auth: expected one of",
+	      "tls.upstream: expected an object", "bootstrap.tls: expected an object (or false",
+	      "brokers[0].upstream_tls.verify: expected true or false");
+	/* Files that exist but do not fit. */
+	snprintf(json, sizeof(json),
+		 "{" BASE ",\"tls\":{\"listen\":{\"cert\":\"{C}/gateway.pem\",\"key\":\"{C}/client.key\"},"
+		 "\"upstream\":{\"ca\":\"{C}/ca.key\"}}}",
+		 ",\"tls\":{\"cert\":\"{C}/expired.pem\",\"key\":\"{C}/expired.key\"},"
+		 "\"upstream_tls\":{\"cert\":\"{C}/client.pem\"}",
+		 ",\"tls\":{\"cert\":\"{C}/gateway.pem\",\"key\":\"{C}/gateway.key\","
+		 "\"client_auth\":\"require\",\"ciphers\":\"NO-SUCH-CIPHER\"}");
+	FAILS(with_certs(json), "client.key\" does not match the certificate in",
+	      "tls.upstream: cannot load CA certificates", "expired.pem\" has expired",
+	      "bootstrap.upstream_tls: \"cert\" and \"key\" go together",
+	      "brokers[0].tls.ca: missing");
+	snprintf(json, sizeof(json), "{" BASE "}", "",
+		 ",\"tls\":{\"cert\":\"{C}/gateway.pem\",\"key\":\"{C}/gateway.key\","
+		 "\"ciphers\":\"NO-SUCH-CIPHER\"}");
+	FAILS(with_certs(json), "brokers[0].tls: cipher list \"NO-SUCH-CIPHER\" selects no cipher");
+}
+END_TEST
+
 START_TEST(test_cli)
 {
 	struct cli_opts o;
@@ -238,6 +325,8 @@ Suite *suite_config(void)
 	tcase_add_test(tc, test_bad_values_all_reported);
 	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_upstream_that_is_a_listener);
+	tcase_add_test(tc, test_tls_valid);
+	tcase_add_test(tc, test_tls_errors);
 	tcase_add_test(tc, test_cli);
 	suite_add_tcase(s, tc);
 	return s;
