@@ -811,7 +811,12 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why)
 	p->state = PAIR_OPEN;
 	kg_stats.upstream_connects++;
 	set_nodelay(bev);
-	pair_log(p, LOG_DEBUG, "connected to %s", p->target);
+	if (log_enabled(LOG_DEBUG)) {
+		char session[128];
+
+		tls_session(bev, session, sizeof(session));
+		pair_log(p, LOG_DEBUG, "connected to %s (%s)", p->target, session);
+	}
 	bufferevent_enable(bev, EV_WRITE);
 	if (start_reading(&p->upstream) < 0) {
 		pair_end(p, LOG_ERROR, "cannot watch sockets (out of memory)");

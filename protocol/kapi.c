@@ -22,9 +22,10 @@ static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 	[KAPI_METADATA] = {"Metadata", 13, 9, 0, KAPI_REWRITE, 0, krw_metadata},
 	[KAPI_FIND_COORDINATOR] = {"FindCoordinator", 6, 3, 0, KAPI_REWRITE, 0,
 				   krw_find_coordinator},
-	/* v0 handshakes are followed by unframed SASL tokens; v1 makes the
-	 * client use framed SaslAuthenticate, which passes through untouched. */
-	[KAPI_SASL_HANDSHAKE] = {"SaslHandshake", 1, -1, -1, KAPI_PASS, 0, NULL},
+	/* v0 handshakes are followed by unframed SASL tokens, which cannot be
+	 * told from Kafka requests; v1 makes the client use framed
+	 * SaslAuthenticate, which passes through untouched. */
+	[KAPI_SASL_HANDSHAKE] = {"SaslHandshake", 1, -1, -1, KAPI_PASS, 0, NULL, 1},
 	/* Clients send their newest ApiVersions before they know what the
 	 * broker supports, and the answer's leading fields are stable across
 	 * versions by design, so newer requests are forwarded (lenient). */
@@ -76,7 +77,7 @@ static const char *const kapi_names[] = {
 	"StreamsGroupTopologyDescriptionUpdate", "UnregisterController",
 };
 
-static const struct kapi kapi_pass_row = {NULL, -1, -1, -1, KAPI_PASS, 0, NULL};
+static const struct kapi kapi_pass_row = {NULL, -1, -1, -1, KAPI_PASS, 0, NULL, 0};
 
 const struct kapi *kapi_get(int16_t key)
 {
@@ -127,6 +128,14 @@ int kapi_request_check(int16_t key, int16_t version, const char **why)
 
 	if (version < 0) {
 		*why = "negative request version";
+		return -1;
+	}
+	if (version < a->min_version) {
+		*why = key == KAPI_SASL_HANDSHAKE
+			       ? "SaslHandshake v0 is followed by unframed SASL tokens, which a "
+				 "gateway cannot frame; use a client that sends v1 (kafka-python: "
+				 "set api_version)"
+			       : "version older than kgate forwards";
 		return -1;
 	}
 	if (a->flags & KAPI_F_HIDDEN) {

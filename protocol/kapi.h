@@ -55,6 +55,7 @@ struct kapi {
 	uint8_t mode;           /* enum kapi_mode for versions >= rewrite_from */
 	uint8_t flags;          /* KAPI_F_* */
 	krw_fn rewrite;         /* for KAPI_REWRITE */
+	int16_t min_version;    /* oldest version kgate forwards */
 };
 
 /* The row for key (never NULL: unknown keys get an all-pass row). */

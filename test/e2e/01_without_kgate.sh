@@ -7,7 +7,7 @@ scenario_01_without_kgate() {
   capture_start s01 "$NS_CLI" "kc$E2E_ID"
   in_ns "$NS_CLI" kcat -b "$NLB_NAME:9094" -L -m 10 >"$E2E_DIR/s01-kcat.meta" 2>&1 ||
     die "bootstrapping through the NLB failed"
-  expect_contains "$E2E_DIR/s01-kcat.meta" "broker 1 at b-1.msk.internal:9094"
+  expect_contains "$E2E_DIR/s01-kcat.meta" "broker 1 at b-1.msk.internal:$BROKER_PORT"
   rdk "$NS_CLI" expect-failure --bootstrap "$NLB_NAME:9094" --topic s01 --timeout 15 \
     >"$E2E_DIR/s01-rdk.out" 2>&1 || die "producing through the bare NLB did not fail"
   expect_contains "$E2E_DIR/s01-rdk.out" "msk.internal"

@@ -19,8 +19,14 @@ NLB_MSK_IP=10.77.1.1
 CLIENT_IP=10.77.2.2
 KGATE_MSK_IP=10.77.1.10
 NLB_NAME=nlb.kgate.test
-BROKER_PORT=9094
+# The brokers' listeners, as on MSK: plaintext, TLS, SASL/SCRAM over TLS.
+BROKER_PORT=9092
+TLS_PORT=9094
+SASL_PORT=9096
 CONTROLLER_PORT=9093
+SCRAM_USER=alice
+SCRAM_PASSWORD=alice-secret
+CERTS=${KGATE_CERTS:-$E2E_ROOT/build/certs}
 GATEWAY_PORTS=(8443 8444 8445)
 KAFKA=$E2E_ROOT/scripts/kafka.sh
 KGATE_BIN=${KGATE_BIN:-$E2E_ROOT/build/kgate}
@@ -154,11 +160,23 @@ kafka_config() {
   cat <<EOF
 node.id=$i
 process.roles=broker,controller
-listeners=PLAINTEXT://$(broker_ip $i):$BROKER_PORT,CONTROLLER://$(broker_ip $i):$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$(broker_name $i):$BROKER_PORT
+listeners=PLAINTEXT://$(broker_ip $i):$BROKER_PORT,SSL://$(broker_ip $i):$TLS_PORT,SASL_SSL://$(broker_ip $i):$SASL_PORT,CONTROLLER://$(broker_ip $i):$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$(broker_name $i):$BROKER_PORT,SSL://$(broker_name $i):$TLS_PORT,SASL_SSL://$(broker_name $i):$SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+ssl.keystore.type=PEM
+ssl.keystore.location=$E2E_DIR/broker-$i.keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$CERTS/ca.pem
+# Only kgate talks to the TLS listener: it must show a client certificate.
+listener.name.ssl.ssl.client.auth=required
+# SCRAM for the Java client and kafka-python; PLAIN for librdkafka 2.0.2
+# (Debian's), whose SCRAM Kafka 4.x rejects with or without kgate (fixed in
+# librdkafka 2.6.1).
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SCRAM_USER="$SCRAM_PASSWORD";
 controller.quorum.voters=$voters
 log.dirs=$E2E_DIR/kafka-data-$i
 num.partitions=6
@@ -181,8 +199,12 @@ kafka_format() {
   for i in 1 2 3; do
     rm -rf "$E2E_DIR/kafka-data-$i"
     kafka_config "$i" >"$E2E_DIR/kafka-$i.properties"
+    # A PEM keystore holds the key and the certificate in one file.
+    cat "$CERTS/broker-$i.key" "$CERTS/broker-$i.pem" >"$E2E_DIR/broker-$i.keystore.pem"
     "$KAFKA" run kafka.tools.StorageTool format -t "$id" \
-      -c "$E2E_DIR/kafka-$i.properties" >>"$E2E_DIR/kafka-format.log" 2>&1 ||
+      -c "$E2E_DIR/kafka-$i.properties" \
+      --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+      >>"$E2E_DIR/kafka-format.log" 2>&1 ||
       die "formatting broker $i failed (see $E2E_DIR/kafka-format.log)"
   done
 }
@@ -257,21 +279,22 @@ create_topic() {
 
 # ---- the NLB ----
 
-# mode "brokers": 9094 to any broker, 8443+i to broker i.
+# mode "brokers": 9094 to any broker, 8443+i to broker i, on the brokers'
+#   PORT (default: the plaintext listener).
 # mode "gateway": every port to kgate in msk.
 nlb_up() {
-  local mode=$1 cfg=$E2E_DIR/haproxy-$1.cfg i target
+  local mode=$1 port=${2:-$BROKER_PORT} cfg=$E2E_DIR/haproxy-$1.cfg i target
   {
     printf 'global\n  maxconn 4096\ndefaults\n  mode tcp\n  timeout connect 5s\n'
     printf '  timeout client 10m\n  timeout server 10m\n'
     printf 'listen bootstrap\n  bind %s:9094\n  balance roundrobin\n' "$NLB_IP"
     for i in 1 2 3; do
-      target=$(broker_ip $i):$BROKER_PORT
+      target=$(broker_ip $i):$port
       [ "$mode" = gateway ] && target=$KGATE_MSK_IP:9094
       printf '  server s%d %s\n' "$i" "$target"
     done
     for i in 1 2 3; do
-      target=$(broker_ip $i):$BROKER_PORT
+      target=$(broker_ip $i):$port
       [ "$mode" = gateway ] && target=$KGATE_MSK_IP:${GATEWAY_PORTS[$((i - 1))]}
       printf 'listen broker%d\n  bind %s:%d\n  server b%d %s\n' "$i" "$NLB_IP" \
         "${GATEWAY_PORTS[$((i - 1))]}" "$i" "$target"
@@ -298,39 +321,87 @@ kgate_down() {
   stop "$name" || die "$name did not stop cleanly (exit status $?)"
 }
 
-# gateway_config LISTEN_IP ADVERTISE_HOST BOOTSTRAP_UPSTREAMS [UPSTREAM_HOST]:
-# kgate's configuration with one listener per broker on the NLB's ports;
-# without UPSTREAM_HOST each broker's upstream is learned from the cluster.
+# gateway_config LISTEN_IP ADVERTISE_HOST BOOTSTRAP_UPSTREAMS [UPSTREAM [EXTRA]]:
+# kgate's configuration with one listener per broker on the NLB's ports.
+# UPSTREAM: empty (learned from the cluster), "nlb" (the NLB's per-broker
+# port), or ":PORT" (the broker's own name at PORT).  EXTRA is appended to
+# the top-level object (a "tls" block, say).
 gateway_config() {
-  local listen=$1 advertise=$2 bootstrap=$3 upstream=${4:-} i port sep=""
+  local listen=$1 advertise=$2 bootstrap=$3 upstream=${4:-} extra=${5:-} i port sep=""
   printf '{ "bootstrap": { "listen": "%s:9094", "upstream": [%s] },\n  "brokers": [' \
     "$listen" "$bootstrap"
   for i in 1 2 3; do
     port=${GATEWAY_PORTS[$((i - 1))]}
     printf '%s\n    { "id": %d, "listen": "%s:%d", "advertise": "%s:%d"' "$sep" "$i" \
       "$listen" "$port" "$advertise" "$port"
-    [ -n "$upstream" ] && printf ', "upstream": "%s:%d"' "$upstream" "$port"
+    case "$upstream" in
+      nlb) printf ', "upstream": "%s:%d"' "$NLB_NAME" "$port" ;;
+      :*) printf ', "upstream": "%s%s"' "$(broker_name $i)" "$upstream" ;;
+    esac
     printf ' }'
     sep=,
   done
-  printf ' ] }\n'
+  printf ' ]%s }\n' "${extra:+,
+  $extra}"
+}
+
+# The brokers' own addresses at PORT, as a JSON list body.
+broker_list() {
+  local i ups=""
+  for i in 1 2 3; do
+    ups+="${ups:+, }\"$(broker_name $i):$1\""
+  done
+  echo "$ups"
 }
 
 # The standalone gateway: in msk beside the brokers, the NLB's targets,
 # advertising the NLB; broker upstreams learned from the cluster.
 standalone_config() {
-  local i ups=""
-  for i in 1 2 3; do
-    ups+="${ups:+, }\"$(broker_name $i):$BROKER_PORT\""
-  done
-  gateway_config "$KGATE_MSK_IP" "$NLB_NAME" "$ups"
+  gateway_config "$KGATE_MSK_IP" "$NLB_NAME" "$(broker_list $BROKER_PORT)"
 }
 
 # The sidecar: in the client's namespace on loopback, dialling the NLB's
 # per-broker ports, advertising itself.
 sidecar_config() {
-  gateway_config 127.0.0.1 127.0.0.1 "\"$NLB_NAME:9094\"" "$NLB_NAME"
+  gateway_config 127.0.0.1 127.0.0.1 "\"$NLB_NAME:9094\"" nlb
 }
+
+# TLS blocks with the test PKI.
+tls_listen_json() {
+  printf '"listen": { "cert": "%s/gateway.pem", "key": "%s/gateway.key" }' "$CERTS" "$CERTS"
+}
+tls_upstream_json() { # [SERVER_NAME]
+  printf '"upstream": { "ca": "%s/ca.pem", "cert": "%s/client.pem", "key": "%s/client.key"%s }' \
+    "$CERTS" "$CERTS" "$CERTS" "${1:+, \"server_name\": \"$1\"}"
+}
+
+# Client settings for TLS and SASL/SCRAM, per client; `security MODE`
+# selects what the helpers below pass (plain, tls or sasl).
+RDK_SEC=()
+KCAT_SEC=()
+JAVA_SEC=()
+security() {
+  case "$1" in
+    plain) RDK_SEC=() KCAT_SEC=() JAVA_SEC=() ;;
+    tls) RDK_SEC=("${RDK_TLS[@]}") KCAT_SEC=("${KCAT_TLS[@]}") JAVA_SEC=("${JAVA_TLS[@]}") ;;
+    sasl) RDK_SEC=("${RDK_SASL[@]}") KCAT_SEC=("${KCAT_SASL[@]}") JAVA_SEC=("${JAVA_SASL[@]}") ;;
+  esac
+}
+
+RDK_TLS=(--set security.protocol=ssl --set "ssl.ca.location=$CERTS/ca.pem")
+RDK_SASL=(--set security.protocol=sasl_ssl --set "ssl.ca.location=$CERTS/ca.pem"
+  --set sasl.mechanisms=PLAIN --set "sasl.username=$SCRAM_USER"
+  --set "sasl.password=$SCRAM_PASSWORD")
+KCAT_TLS=(-X security.protocol=ssl -X "ssl.ca.location=$CERTS/ca.pem")
+KCAT_SASL=(-X security.protocol=sasl_ssl -X "ssl.ca.location=$CERTS/ca.pem"
+  -X sasl.mechanisms=PLAIN -X "sasl.username=$SCRAM_USER"
+  -X "sasl.password=$SCRAM_PASSWORD")
+JAVA_TLS=(--command-property security.protocol=SSL --command-property ssl.truststore.type=PEM
+  --command-property "ssl.truststore.location=$CERTS/ca.pem")
+JAVA_SASL=(--command-property security.protocol=SASL_SSL --command-property ssl.truststore.type=PEM
+  --command-property "ssl.truststore.location=$CERTS/ca.pem"
+  --command-property sasl.mechanism=SCRAM-SHA-512
+  --command-property "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$SCRAM_USER\" password=\"$SCRAM_PASSWORD\";")
 
 # ---- captures ----
 
@@ -363,11 +434,32 @@ expect_contains() {
   grep -q -- "$needle" "$file" || die "$file does not contain \"$needle\""
 }
 
-# The librdkafka client, in a namespace.
+# The librdkafka client, in a namespace, with the selected security.
 rdk() {
-  local ns=$1
-  shift
-  in_ns "$ns" "$CLIENT_BIN" "$@"
+  local ns=$1 cmd=$2
+  shift 2
+  in_ns "$ns" "$CLIENT_BIN" "$cmd" "${RDK_SEC[@]}" "$@"
+}
+
+# librdkafka, kcat and the Java client over the selected security, each
+# moving a known set (COUNT for librdkafka and Java).
+secure_suite() {
+  local ns=$1 bootstrap=$2 expect=$3 tag=$4 count=${5:-20000}
+  rdk "$ns" metadata --bootstrap "$bootstrap" --expect-count 3 --expect-brokers "$expect" \
+    >"$E2E_DIR/$tag-rdk-metadata.out" 2>&1 || die "librdkafka metadata (see $E2E_DIR/$tag-rdk-metadata.out)"
+  create_topic "$tag-rdk"
+  rdk "$ns" produce --bootstrap "$bootstrap" --topic "$tag-rdk" --count "$count" \
+    --expect-brokers "$expect" >"$E2E_DIR/$tag-rdk-produce.out" 2>&1 ||
+    die "librdkafka producer (see $E2E_DIR/$tag-rdk-produce.out)"
+  rdk "$ns" consume --bootstrap "$bootstrap" --topic "$tag-rdk" --count "$count" \
+    --group "$tag-rdk" --members 2 --expect-brokers "$expect" >"$E2E_DIR/$tag-rdk-consume.out" 2>&1 ||
+    die "librdkafka consumer group (see $E2E_DIR/$tag-rdk-consume.out)"
+  log "librdkafka: $(grep -h '^produced\|^consumed' "$E2E_DIR/$tag-rdk-produce.out" "$E2E_DIR/$tag-rdk-consume.out" | tr '\n' ';')"
+  create_topic "$tag-kcat"
+  kcat_roundtrip "$ns" "$bootstrap" "$tag-kcat" 2000 "$expect"
+  create_topic "$tag-java"
+  java_produce "$ns" "$bootstrap" "$tag-java" "$count"
+  java_consume "$ns" "$bootstrap" "$tag-java" "$count" "$tag-java" classic
 }
 
 # ---- message sets ----
@@ -396,7 +488,7 @@ java_produce() {
     in_ns "$ns" "$KAFKA" run org.apache.kafka.tools.ConsoleProducer \
       --bootstrap-server "$bootstrap" --topic "$topic" \
       --command-property acks=all --command-property enable.idempotence=true \
-      --reader-property parse.key=true --reader-property key.separator=: \
+      --reader-property parse.key=true --reader-property key.separator=: "${JAVA_SEC[@]}" \
       >>"$E2E_DIR/java-$topic.log" 2>&1 || die "Java console producer on $topic failed"
 }
 
@@ -408,7 +500,7 @@ java_consume() {
   in_ns "$ns" "$KAFKA" run org.apache.kafka.tools.consumer.ConsoleConsumer \
     --bootstrap-server "$bootstrap" --topic "$topic" --group "$group" --from-beginning \
     --max-messages "$count" --timeout-ms 60000 \
-    --command-property group.protocol="$protocol" \
+    --command-property group.protocol="$protocol" "${JAVA_SEC[@]}" \
     --formatter-property print.partition=true --formatter-property print.key=true \
     --formatter-property print.value=false \
     2>>"$E2E_DIR/java-$topic.log" | sed 's/^Partition://' >"$out"
@@ -420,7 +512,7 @@ java_consume() {
 # kcat: metadata, produce and consume a known set.
 kcat_roundtrip() {
   local ns=$1 bootstrap=$2 topic=$3 count=$4 expect=$5 out=$E2E_DIR/kcat-$3.out addr result
-  in_ns "$ns" kcat -b "$bootstrap" -L -m 10 >"$E2E_DIR/kcat-$topic.meta" 2>&1 ||
+  in_ns "$ns" kcat -b "$bootstrap" "${KCAT_SEC[@]}" -L -m 10 >"$E2E_DIR/kcat-$topic.meta" 2>&1 ||
     die "kcat -L failed"
   [ "$(grep -c '^  broker [0-9]* at ' "$E2E_DIR/kcat-$topic.meta")" = 3 ] ||
     die "kcat lists $(grep -c '^  broker' "$E2E_DIR/kcat-$topic.meta") brokers, not 3"
@@ -428,10 +520,10 @@ kcat_roundtrip() {
     [[ ",$expect," == *",$addr,"* ]] || die "kcat was told a broker is at $addr"
   done
   seq 0 $((count - 1)) | awk '{ print $1 ":kc-" $1 }' |
-    in_ns "$ns" kcat -b "$bootstrap" -t "$topic" -P -K: -X acks=all \
+    in_ns "$ns" kcat -b "$bootstrap" "${KCAT_SEC[@]}" -t "$topic" -P -K: -X acks=all \
       -X enable.idempotence=true -X message.timeout.ms=60000 ||
     die "kcat produce failed"
-  in_ns "$ns" kcat -b "$bootstrap" -t "$topic" -C -o beginning -e -q -f '%p %k\n' \
+  in_ns "$ns" kcat -b "$bootstrap" "${KCAT_SEC[@]}" -t "$topic" -C -o beginning -e -q -f '%p %k\n' \
     -c "$count" >"$out" 2>>"$E2E_DIR/kcat-$topic.log" || die "kcat consume failed"
   result=$(verify_ids "$out" "$count") || die "kcat on $topic: $result (see $out)"
   log "kcat on $topic: $result"

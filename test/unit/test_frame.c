@@ -114,6 +114,8 @@ START_TEST(test_api_table)
 	ck_assert_int_eq(kapi_request_check(KAPI_METADATA, 14, &why), -1);
 	ck_assert_int_eq(kapi_request_check(KAPI_FETCH, 19, &why), -1);
 	ck_assert_int_eq(kapi_request_check(KAPI_SASL_HANDSHAKE, 1, &why), 0);
+	ck_assert_int_eq(kapi_request_check(KAPI_SASL_HANDSHAKE, 0, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "unframed SASL tokens"));
 	ck_assert_int_eq(kapi_request_check(KAPI_SASL_HANDSHAKE, 2, &why), -1);
 	ck_assert_int_eq(kapi_request_check(KAPI_SHARE_FETCH, 1, &why), -1);
 	ck_assert_int_eq(kapi_request_check(KAPI_API_VERSIONS, 9, &why), 0);
