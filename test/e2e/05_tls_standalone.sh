@@ -11,7 +11,7 @@ scenario_05_tls_standalone() {
   nlb_up gateway
   capture_start s05 "$NS_CLI" "kc$E2E_ID"
   security tls
-  secure_suite "$NS_CLI" "$NLB_NAME:9094" "$expect" s05
+  core_suite "$NS_CLI" "$NLB_NAME:9094" "$expect" s05
   create_topic s05-kpy
   in_ns "$NS_CLI" env KPY_CA="$CERTS/ca.pem" "$PYTHON" "$E2E_ROOT/test/e2e/clients/kpy.py" \
     "$NLB_NAME:9094" s05-kpy 5000 "$expect" >"$E2E_DIR/s05-kpy.out" 2>&1 ||

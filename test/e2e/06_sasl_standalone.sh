@@ -13,7 +13,7 @@ scenario_06_sasl_standalone() {
   nlb_up gateway
   capture_start s06 "$NS_CLI" "kc$E2E_ID"
   security sasl
-  secure_suite "$NS_CLI" "$NLB_NAME:9094" "$expect" s06
+  core_suite "$NS_CLI" "$NLB_NAME:9094" "$expect" s06
   # A wrong SCRAM password is refused by the broker, through kgate exactly
   # as it is directly.
   printf '%s\n' security.protocol=SASL_SSL ssl.truststore.type=PEM \

@@ -20,7 +20,7 @@ PY
   KGATE_E2E_LOG_LEVEL=debug kgate_up kgate-tls-sidecar "$NS_CLI" "$E2E_DIR/tls-sidecar.json"
   capture_start s07 "$NS_CLI" lo
   security plain
-  secure_suite "$NS_CLI" 127.0.0.1:9094 "$expect" s07
+  core_suite "$NS_CLI" 127.0.0.1:9094 "$expect" s07
   capture_stop s07
   capture_assert_clean s07
   kgate_down kgate-tls-sidecar

@@ -441,10 +441,12 @@ rdk() {
   in_ns "$ns" "$CLIENT_BIN" "$cmd" "${RDK_SEC[@]}" "$@"
 }
 
-# librdkafka, kcat and the Java client over the selected security, each
-# moving a known set (COUNT for librdkafka and Java).
-secure_suite() {
-  local ns=$1 bootstrap=$2 expect=$3 tag=$4 count=${5:-20000}
+# librdkafka, kcat and the Java client (classic group protocol) over the
+# selected security, each moving a known set — COUNT messages for
+# librdkafka and Java, KCAT_COUNT for kcat — and checking that only EXPECT
+# (comma-separated broker addresses) were given to them.
+core_suite() {
+  local ns=$1 bootstrap=$2 expect=$3 tag=$4 count=${5:-20000} kcat_count=${6:-2000}
   rdk "$ns" metadata --bootstrap "$bootstrap" --expect-count 3 --expect-brokers "$expect" \
     >"$E2E_DIR/$tag-rdk-metadata.out" 2>&1 || die "librdkafka metadata (see $E2E_DIR/$tag-rdk-metadata.out)"
   create_topic "$tag-rdk"
@@ -456,10 +458,10 @@ secure_suite() {
     die "librdkafka consumer group (see $E2E_DIR/$tag-rdk-consume.out)"
   log "librdkafka: $(grep -h '^produced\|^consumed' "$E2E_DIR/$tag-rdk-produce.out" "$E2E_DIR/$tag-rdk-consume.out" | tr '\n' ';')"
   create_topic "$tag-kcat"
-  kcat_roundtrip "$ns" "$bootstrap" "$tag-kcat" 2000 "$expect"
+  kcat_roundtrip "$ns" "$bootstrap" "$tag-kcat" "$kcat_count" "$expect"
   create_topic "$tag-java"
   java_produce "$ns" "$bootstrap" "$tag-java" "$count"
-  java_consume "$ns" "$bootstrap" "$tag-java" "$count" "$tag-java" classic
+  java_consume "$ns" "$bootstrap" "$tag-java" "$count" "$tag-java-classic" classic
 }
 
 # ---- message sets ----
@@ -547,21 +549,7 @@ java_admin() {
 # that only EXPECT (comma-separated broker addresses) were given to it.
 client_suite() {
   local ns=$1 bootstrap=$2 expect=$3 tag=$4 n_big=${E2E_MESSAGES:-100000}
-  rdk "$ns" metadata --bootstrap "$bootstrap" --expect-count 3 --expect-brokers "$expect" \
-    >"$E2E_DIR/$tag-rdk-metadata.out" 2>&1 || die "librdkafka metadata (see $E2E_DIR/$tag-rdk-metadata.out)"
-  create_topic "$tag-rdk"
-  rdk "$ns" produce --bootstrap "$bootstrap" --topic "$tag-rdk" --count "$n_big" \
-    --expect-brokers "$expect" >"$E2E_DIR/$tag-rdk-produce.out" 2>&1 ||
-    die "librdkafka producer (see $E2E_DIR/$tag-rdk-produce.out)"
-  rdk "$ns" consume --bootstrap "$bootstrap" --topic "$tag-rdk" --count "$n_big" \
-    --group "$tag-rdk" --members 2 --expect-brokers "$expect" >"$E2E_DIR/$tag-rdk-consume.out" 2>&1 ||
-    die "librdkafka consumer group (see $E2E_DIR/$tag-rdk-consume.out)"
-  log "librdkafka: $(grep -h '^produced\|^consumed' "$E2E_DIR/$tag-rdk-produce.out" "$E2E_DIR/$tag-rdk-consume.out" | tr '\n' ';')"
-  create_topic "$tag-kcat"
-  kcat_roundtrip "$ns" "$bootstrap" "$tag-kcat" 10000 "$expect"
-  create_topic "$tag-java"
-  java_produce "$ns" "$bootstrap" "$tag-java" "$n_big"
-  java_consume "$ns" "$bootstrap" "$tag-java" "$n_big" "$tag-java-classic" classic
+  core_suite "$ns" "$bootstrap" "$expect" "$tag" "$n_big" 10000
   java_consume "$ns" "$bootstrap" "$tag-java" "$n_big" "$tag-java-kip848" consumer
   create_topic "$tag-kpy"
   in_ns "$ns" "$PYTHON" "$E2E_ROOT/test/e2e/clients/kpy.py" "$bootstrap" "$tag-kpy" 10000 "$expect" \
