@@ -179,3 +179,8 @@ int cfg_addr_listen_overlap(const struct cfg_addr *a, const struct cfg_addr *b)
 	inet_pton(fb, b->host, bb);
 	return memcmp(ba, bb, fa == AF_INET ? 4 : 16) == 0;
 }
+
+void cfg_addr_format(char *buf, size_t len, const char *host, unsigned port)
+{
+	snprintf(buf, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+}

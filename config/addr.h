@@ -23,6 +23,8 @@ enum cfg_host_kind {
 int cfg_addr_parse(const char *s, enum cfg_host_kind kind, struct cfg_addr *a,
 		   char *err, size_t errlen);
 void cfg_addr_free(struct cfg_addr *a);
+/* Writes "host:port", bracketing an IPv6 host, as cfg_addr_parse reads it. */
+void cfg_addr_format(char *buf, size_t len, const char *host, unsigned port);
 /* 1 if connecting to upstream would certainly reach listener: the same
  * port at the same address, or at loopback/"localhost"/a wildcard when the
  * listener is a wildcard.  (A name or another address may still loop, but

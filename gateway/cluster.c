@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "../protocol/kapi.h"
@@ -75,16 +76,41 @@ const struct cluster_node *cluster_find(const struct cluster *cl, int32_t id)
 	return NULL;
 }
 
+static int same_addr(const struct cfg_addr *a, const char *host, size_t host_len, int32_t port)
+{
+	return a->port == port && strlen(a->host) == host_len &&
+	       strncasecmp(a->host, host, host_len) == 0;
+}
+
+/* 1 if host:port is one of kgate's own addresses (advertised or listening):
+ * dialling it would loop back into kgate. */
+static int is_own_address(const struct cfg *cfg, const char *host, size_t host_len, int32_t port)
+{
+	if (same_addr(&cfg->bootstrap_listen, host, host_len, port))
+		return 1;
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		if (same_addr(&cfg->brokers[i].advertise, host, host_len, port) ||
+		    same_addr(&cfg->brokers[i].listen, host, host_len, port))
+			return 1;
+	return 0;
+}
+
 void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len,
 		   int32_t port)
 {
 	struct cluster_node *node = (struct cluster_node *)cluster_find(cl, id);
 	char *h;
 
-	if (port < 1 || port > 65535 || host_len == 0 || memchr(host, '\0', host_len))
-		return;
+	/* Called for every endpoint of every rewritten response: what is
+	 * already known costs one comparison. */
 	if (node && node->port == port && strlen(node->host) == host_len &&
 	    memcmp(node->host, host, host_len) == 0)
+		return;
+	if (port < 1 || port > 65535 || host_len == 0 || memchr(host, '\0', host_len))
+		return;
+	/* A cluster that already advertises kgate's own addresses must not
+	 * become kgate's upstream: that would loop. */
+	if (is_own_address(cl->gw->cfg, host, host_len, port))
 		return;
 	h = strndup(host, host_len);
 	if (!h)
@@ -292,33 +318,20 @@ static void fetch_dialed(void *ctx, struct bufferevent *bev, const char *why)
 	evtimer_add(f->timer, &tv);
 }
 
-/* The bootstrap listener's upstream TLS, which kgate's own requests use. */
-static const struct dial_tls *bootstrap_tls(struct gateway *gw, const char *host,
-					    struct dial_tls *tls)
-{
-	const struct listener *lst = &gw->listeners[0];
-
-	if (!lst->upstream_tls)
-		return NULL;
-	tls->ctx = lst->upstream_tls;
-	tls->verify = lst->upstream_tls_cfg->verify;
-	tls->name = lst->upstream_tls_cfg->server_name ? lst->upstream_tls_cfg->server_name : host;
-	return tls;
-}
-
 static void fetch_dial(struct cluster_fetch *f)
 {
-	struct dial_tls tls;
 	struct gateway *gw = f->cl->gw;
 	const struct cfg_addr_list *ups = &gw->cfg->bootstrap_upstream;
 	const struct cfg_addr *a = &ups->v[(f->first + f->attempt) % ups->n];
+	const char *tls_name;
+	/* kgate's own requests go where the bootstrap listener's would. */
+	SSL_CTX *tls = listener_upstream_tls(&gw->listeners[0], a->host, &tls_name);
 
 	snprintf(f->target, sizeof(f->target), "%s", a->text);
 	evtimer_del(f->timer);
 	kg_stats.metadata_fetches++;
 	log_info("asking %s for the cluster's brokers", f->target);
-	f->dialer = dial_start(gw, a->host, a->port, bootstrap_tls(gw, a->host, &tls), fetch_dialed,
-			       f);
+	f->dialer = dial_start(gw, a->host, a->port, tls, tls_name, fetch_dialed, f);
 	if (!f->dialer)
 		fetch_done(f, "out of memory");
 }

@@ -36,7 +36,8 @@ void cluster_init(struct cluster *cl, struct gateway *gw);
 /* Abandons kgate's own Metadata request, if any (at shutdown). */
 void cluster_stop(struct cluster *cl);
 void cluster_free(struct cluster *cl);
-/* Records (or updates) where node id is; host need not be NUL-terminated. */
+/* Records (or updates) where node id is; host need not be NUL-terminated.
+ * Invalid addresses and kgate's own (a loop) are ignored. */
 void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len,
 		   int32_t port);
 const struct cluster_node *cluster_find(const struct cluster *cl, int32_t id);

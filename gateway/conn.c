@@ -61,6 +61,20 @@ static void reading_off(struct conn *c);
 static int process_requests(struct pair *p, int final);
 static int process_responses(struct pair *p, int final);
 
+/* Works through what side c has read: requests from the client, responses
+ * from the upstream.  -1 = the pair closed. */
+static int conn_process(struct conn *c, int final)
+{
+	return c == &c->pair->client ? process_requests(c->pair, final)
+				     : process_responses(c->pair, final);
+}
+
+/* The side of p that bev belongs to. */
+static struct conn *conn_of(struct pair *p, const struct bufferevent *bev)
+{
+	return bev == p->client.bev ? &p->client : &p->upstream;
+}
+
 static int64_t max_frame(const struct pair *p)
 {
 	return p->gw->cfg->limits.max_frame_bytes;
@@ -203,7 +217,7 @@ static void pair_drain(struct pair *p, struct conn *done, const char *reason)
 {
 	struct conn *other = done->link;
 
-	if ((done == &p->client ? process_requests(p, 1) : process_responses(p, 1)) < 0)
+	if (conn_process(done, 1) < 0)
 		return;
 	if (!other->bev || evbuffer_get_length(bufferevent_get_output(other->bev)) == 0) {
 		pair_end(p, LOG_DEBUG, reason);
@@ -244,12 +258,11 @@ static void forward(struct conn *c, size_t n)
 }
 
 /* A side's reading, whichever does it: kgate's read event or OpenSSL's. */
-static void reading_on(struct conn *c)
+static int reading_on(struct conn *c)
 {
 	if (c->tls)
-		bufferevent_enable(c->bev, EV_READ);
-	else if (c->rev)
-		event_add(c->rev, NULL);
+		return bufferevent_enable(c->bev, EV_READ);
+	return c->rev ? event_add(c->rev, NULL) : -1;
 }
 
 static void reading_off(struct conn *c)
@@ -277,7 +290,7 @@ static int resume_reading(struct conn *c)
 		return 0;
 	c->paused = 0;
 	reading_on(c);
-	return c == &p->client ? process_requests(p, 0) : process_responses(p, 0);
+	return conn_process(c, 0);
 }
 
 /* Cuts through up to c->left bytes of the current frame. */
@@ -523,8 +536,7 @@ static int rewrite_whole(struct pair *p, struct evbuffer *in, size_t avail)
 		evbuffer_add(bufferevent_get_output(p->client.bev), out->buf, out->len);
 		kg_stats.bytes_to_client += out->len + sizeof(size_be);
 		kg_stats.responses_rewritten++;
-		/* A Produce answer changes only in NodeEndpoints (KIP-951). */
-		if (u->req.api_key == KAPI_PRODUCE)
+		if (api->flags & KAPI_F_LEADER_HINTS)
 			kg_stats.leader_hints_rewritten++;
 	}
 	u->rstate = RS_FRAME;
@@ -596,6 +608,8 @@ static int walk_fetch(struct pair *p, size_t avail)
 static int rewrite_tail(struct pair *p, struct evbuffer *in, size_t avail)
 {
 	struct conn *u = &p->upstream;
+	const struct kapi *api = kapi_get(u->req.api_key);
+	struct kwbuf *scratch = &p->gw->scratch;
 	size_t len = (size_t)u->left;
 	uint8_t *tail, *out;
 	int rc, dropped;
@@ -603,18 +617,20 @@ static int rewrite_tail(struct pair *p, struct evbuffer *in, size_t avail)
 	if (avail < len)
 		return 0;
 	tail = evbuffer_pullup(in, (ssize_t)len);
-	out = malloc(len ? len : 1);
-	if (!tail || !out) {
-		free(out);
+	/* The rewritten section has the same length; it is written into the
+	 * buffer whole-frame rewrites reuse. */
+	kw_reset(scratch);
+	out = kw_extend(scratch, len ? len : 1);
+	if (!tail || !out)
 		return pair_fail(p, "out of memory holding a Fetch tagged section");
-	}
 	rc = krw_fetch_tail(tail, len, u->req.api_version, out, &p->gw->map, &dropped);
 	if (rc == KRW_CHANGED) {
 		evbuffer_drain(in, len);
 		evbuffer_add(bufferevent_get_output(p->client.bev), out, len);
 		kg_stats.bytes_to_client += len;
 		kg_stats.responses_rewritten++;
-		kg_stats.leader_hints_rewritten++;
+		if (api->flags & KAPI_F_LEADER_HINTS)
+			kg_stats.leader_hints_rewritten++;
 		if (dropped) {
 			kg_stats.node_endpoints_dropped++;
 			pair_log(p, LOG_DEBUG, "Fetch NodeEndpoints dropped: the rewritten "
@@ -623,7 +639,6 @@ static int rewrite_tail(struct pair *p, struct evbuffer *in, size_t avail)
 	} else if (rc == KRW_UNCHANGED) {
 		forward(u, len);
 	}
-	free(out);
 	if (rc == KRW_ERROR)
 		return pair_fail(p, "malformed tagged section in Fetch v%d response from %s",
 				 u->req.api_version, p->target);
@@ -718,44 +733,37 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 		v[1].iov_len = (size_t)r - v[0].iov_len;
 	}
 	evbuffer_commit_space(in, v, n);
-	if (c == &p->client)
-		process_requests(p, 0);
-	else
-		process_responses(p, 0);
+	conn_process(c, 0);
 }
 
 /* A TLS connection decrypted some bytes: take them into the side's input
  * (chains move, nothing is copied) and forward. */
 static void tls_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct pair *p = arg;
-	struct conn *c = bev == p->client.bev ? &p->client : &p->upstream;
+	struct conn *c = conn_of(arg, bev);
 
 	evbuffer_add_buffer(c->in, bufferevent_get_input(bev));
-	if (c == &p->client)
-		process_requests(p, 0);
-	else
-		process_responses(p, 0);
+	conn_process(c, 0);
 }
 
 /* Starts reading c: kgate's own read event on a plaintext socket, the
  * OpenSSL bufferevent's reading for TLS. */
 static int start_reading(struct conn *c)
 {
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
-
-	if (c->tls)
-		return bufferevent_enable(c->bev, EV_READ);
-	if (!c->rev)
-		c->rev = event_new(c->pair->gw->base, fd, EV_READ | EV_PERSIST, read_cb, c);
-	return c->rev ? event_add(c->rev, NULL) : -1;
+	if (!c->tls && !c->rev) {
+		c->rev = event_new(c->pair->gw->base, bufferevent_getfd(c->bev),
+				   EV_READ | EV_PERSIST, read_cb, c);
+		if (!c->rev)
+			return -1;
+	}
+	return reading_on(c);
 }
 
 /* Output drained below the low watermark: the peer may read again. */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct pair *p = arg;
-	struct conn *c = bev == p->client.bev ? &p->client : &p->upstream;
+	struct conn *c = conn_of(p, bev);
 
 	if (p->state == PAIR_DRAINING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
@@ -832,7 +840,7 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why)
 static void event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct pair *p = arg;
-	struct conn *c = bev == p->client.bev ? &p->client : &p->upstream;
+	struct conn *c = conn_of(p, bev);
 	char why[768];
 
 	if (events & BEV_EVENT_CONNECTED) {
@@ -961,41 +969,19 @@ static int pick_target(struct pair *p, const char **host, uint16_t *port)
 	return 0;
 }
 
-/* The TLS to speak to this pair's upstream, or NULL.  The name checked
- * against the broker's certificate (and sent as SNI) is the configured
- * server_name, else the name the cluster advertises for the broker (also
- * when kgate dials it through an NLB), else the host dialled. */
-static const struct dial_tls *upstream_tls(struct pair *p, const char *host,
-					   struct dial_tls *tls)
-{
-	const struct listener *lst = p->lst;
-	const struct cluster_node *node;
-
-	if (!lst->upstream_tls)
-		return NULL;
-	tls->ctx = lst->upstream_tls;
-	tls->verify = lst->upstream_tls_cfg->verify;
-	tls->name = host;
-	if (lst->upstream_tls_cfg->server_name)
-		tls->name = lst->upstream_tls_cfg->server_name;
-	else if (lst->broker && (node = cluster_find(&p->gw->cluster, lst->broker->id)))
-		tls->name = node->host;
-	return tls;
-}
-
 static void pair_dial(struct pair *p)
 {
-	struct dial_tls tls;
-	const char *host;
+	const char *host, *tls_name;
 	uint16_t port;
+	SSL_CTX *tls;
 
 	if (pick_target(p, &host, &port) != 0)
 		return;
 	p->state = PAIR_CONNECTING;
-	snprintf(p->target, sizeof(p->target), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
-		 port);
+	cfg_addr_format(p->target, sizeof(p->target), host, port);
 	pair_log(p, LOG_DEBUG, "dialling %s", p->target);
-	p->dialer = dial_start(p->gw, host, port, upstream_tls(p, host, &tls), dialed, p);
+	tls = listener_upstream_tls(p->lst, host, &tls_name);
+	p->dialer = dial_start(p->gw, host, port, tls, tls_name, dialed, p);
 	if (!p->dialer)
 		pair_end(p, LOG_ERROR, "out of memory");
 }

@@ -29,7 +29,6 @@ struct dialer {
 	struct event *timer;                   /* per-address deadline, or "report now" */
 	SSL_CTX *tls;                          /* NULL: plaintext */
 	char tls_name[256];
-	int tls_verify;
 	dial_done_fn done;
 	void *ctx;
 	int resolving;       /* inside dial_start's lookup call */
@@ -115,7 +114,7 @@ static void dial_tls_cb(struct bufferevent *bev, short events, void *arg)
 		dial_finish(d, bev);
 		return;
 	}
-	snprintf(peer, sizeof(peer), "%s:%u", d->host, d->port);
+	cfg_addr_format(peer, sizeof(peer), d->host, d->port);
 	tls_explain(bev, peer, 0, d->why, sizeof(d->why));
 	dial_drop_attempt(d);
 	dial_try_next(d);
@@ -152,7 +151,7 @@ static void dial_connect_cb(evutil_socket_t fd, short what, void *arg)
 		dial_finish(d, bev);
 		return;
 	}
-	d->bev = tls_connect(d->gw->base, fd, d->tls, d->tls_name, d->tls_verify);
+	d->bev = tls_connect(d->gw->base, fd, d->tls, d->tls_name);
 	if (!d->bev) {
 		evutil_closesocket(fd);
 		snprintf(d->why, sizeof(d->why), "cannot start TLS (out of memory)");
@@ -222,8 +221,8 @@ static void dial_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 		dial_try_next(d);
 }
 
-struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port,
-			  const struct dial_tls *tls, dial_done_fn done, void *ctx)
+struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port, SSL_CTX *tls,
+			  const char *tls_name, dial_done_fn done, void *ctx)
 {
 	struct evutil_addrinfo hints;
 	struct dialer *d = calloc(1, sizeof(*d));
@@ -238,9 +237,8 @@ struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port,
 	d->done = done;
 	d->ctx = ctx;
 	if (tls) {
-		d->tls = tls->ctx;
-		d->tls_verify = tls->verify;
-		snprintf(d->tls_name, sizeof(d->tls_name), "%s", tls->name);
+		d->tls = tls;
+		snprintf(d->tls_name, sizeof(d->tls_name), "%s", tls_name);
 	}
 	snprintf(d->host, sizeof(d->host), "%s", host);
 	snprintf(d->why, sizeof(d->why), "no address for %s", host);

@@ -17,21 +17,15 @@ struct bufferevent;
 struct gateway;
 struct dialer;
 
-/* TLS towards the upstream: context, and the name to verify and send. */
-struct dial_tls {
-	SSL_CTX *ctx;
-	const char *name;
-	int verify;
-};
-
 /* Called once: bev is connected (now the caller's), or NULL and why says
  * what went wrong.  The dialer is gone when this returns. */
 typedef void (*dial_done_fn)(void *ctx, struct bufferevent *bev, const char *why);
 
-/* Starts dialling (tls NULL: plaintext); never calls done before
- * returning.  NULL if out of memory. */
-struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port,
-			  const struct dial_tls *tls, dial_done_fn done, void *ctx);
+/* Starts dialling; with tls, completes a TLS handshake that checks tls_name
+ * (see tls_connect).  Never calls done before returning.  NULL if out of
+ * memory. */
+struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port, SSL_CTX *tls,
+			  const char *tls_name, dial_done_fn done, void *ctx);
 /* Abandons a dial in progress; done is not called. */
 void dial_cancel(struct dialer *d);
 

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include "../config/tls.h"
@@ -23,25 +22,6 @@
 #define LISTEN_BACKLOG 1024
 
 /* ---- the node-id map the rewriters consult ---- */
-
-static int same_addr(const struct cfg_addr *a, const struct kstr *host, int32_t port)
-{
-	return a->port == port && (int32_t)strlen(a->host) == host->len &&
-	       strncasecmp(a->host, (const char *)host->ptr, (size_t)host->len) == 0;
-}
-
-/* 1 if host:port is one of kgate's own addresses (advertised or listening):
- * dialling it would loop back into kgate. */
-static int is_own_address(const struct cfg *cfg, const struct kstr *host, int32_t port)
-{
-	if (same_addr(&cfg->bootstrap_listen, host, port))
-		return 1;
-	for (size_t i = 0; i < cfg->n_brokers; i++)
-		if (same_addr(&cfg->brokers[i].advertise, host, port) ||
-		    same_addr(&cfg->brokers[i].listen, host, port))
-			return 1;
-	return 0;
-}
 
 /* Logs an unmapped node id the first time it is seen. */
 static void warn_unmapped(struct gateway *gw, int32_t id, const struct kstr *host,
@@ -68,11 +48,8 @@ static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
 	struct gateway *gw = ctx;
 	const struct cfg_broker *b;
 
-	/* A cluster that already advertises kgate's own addresses must not
-	 * become kgate's upstream: that would loop. */
-	if (!is_own_address(gw->cfg, orig_host, orig_port))
-		cluster_learn(&gw->cluster, node_id, (const char *)orig_host->ptr,
-			      (size_t)orig_host->len, orig_port);
+	cluster_learn(&gw->cluster, node_id, (const char *)orig_host->ptr, (size_t)orig_host->len,
+		      orig_port);
 	b = cfg_broker_by_id(gw->cfg, node_id);
 	if (!b) {
 		kg_stats.endpoints_unmapped++;
@@ -87,6 +64,20 @@ static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
 }
 
 /* ---- listeners ---- */
+
+SSL_CTX *listener_upstream_tls(const struct listener *lst, const char *host, const char **name)
+{
+	const struct cluster_node *node;
+
+	*name = host;
+	if (!lst->upstream_tls)
+		return NULL;
+	if (lst->upstream_tls_cfg->server_name)
+		*name = lst->upstream_tls_cfg->server_name;
+	else if (lst->broker && (node = cluster_find(&lst->gw->cluster, lst->broker->id)))
+		*name = node->host;
+	return lst->upstream_tls;
+}
 
 static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 		      int socklen, void *arg)

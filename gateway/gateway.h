@@ -51,6 +51,12 @@ struct gateway {
 	size_t n_unmapped_logged;
 };
 
+/* The TLS context towards lst's upstream (NULL: plaintext), and in *name the
+ * name its certificate is checked against and sent as SNI: the configured
+ * server_name, else the name the cluster advertises for the listener's
+ * broker (also when kgate dials it through an NLB), else host, the address
+ * dialled. */
+SSL_CTX *listener_upstream_tls(const struct listener *lst, const char *host, const char **name);
 /* Binds every listener; NULL with err filled if any cannot be bound. */
 struct gateway *gateway_new(struct event_base *base, const struct cfg *cfg, char *err,
 			    size_t errlen);

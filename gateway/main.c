@@ -66,7 +66,7 @@ static int load_config(const struct cli_opts *o, struct cfg *cfg, struct demo **
 	return 0;
 }
 
-static int run(const struct cli_opts *o, const struct cfg *cfg, struct demo *demo)
+static int run(const struct cfg *cfg, struct demo *demo)
 {
 	struct runtime rt = {0};
 	struct event *sigs[3] = {0};
@@ -74,7 +74,6 @@ static int run(const struct cli_opts *o, const struct cfg *cfg, struct demo *dem
 	char err[512];
 	int rc = 0;
 
-	(void)o;
 	signal(SIGPIPE, SIG_IGN);
 	rt.base = event_base_new();
 	if (!rt.base) {
@@ -101,8 +100,9 @@ static int run(const struct cli_opts *o, const struct cfg *cfg, struct demo *dem
 		demo_print_usage(demo);
 	event_base_dispatch(rt.base);
 	stats_log();
-	/* Let libevent finish what closing started (deferred frees, cancelled
-	 * name lookups) before the loop goes away. */
+	/* The stop signal closed everything (this covers a loop that ended any
+	 * other way); let libevent finish what closing started (deferred frees,
+	 * cancelled name lookups) before the loop goes away. */
 	gateway_shutdown(rt.gw);
 	event_base_loop(rt.base, EVLOOP_NONBLOCK);
 	event_base_loop(rt.base, EVLOOP_NONBLOCK);
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 		cfg_free(&cfg);
 		return 0;
 	}
-	rc = run(&o, &cfg, demo);
+	rc = run(&cfg, demo);
 	demo_stop(demo);
 	cfg_free(&cfg);
 	libevent_global_shutdown();

@@ -20,7 +20,7 @@
 	X(endpoints_unmapped, counter, "endpoints left unchanged: node id not in brokers[]") \
 	X(leader_hints_rewritten, counter, "Produce/Fetch responses whose NodeEndpoints were rewritten") \
 	X(node_endpoints_dropped, counter, "Fetch NodeEndpoints removed to keep a frame's length") \
-	X(requests_refused, counter, "requests refused: hidden API or version above the cap") \
+	X(requests_refused, counter, "requests refused: hidden API, or version outside what kgate forwards") \
 	X(protocol_errors, counter, "connections closed for malformed or unexpected frames") \
 	X(tls_failures, counter, "connections closed because TLS failed (handshake or record)") \
 	X(metadata_fetches, counter, "Metadata requests kgate sent itself to learn brokers") \

@@ -35,7 +35,7 @@ struct bufferevent *tls_accept(struct event_base *base, evutil_socket_t fd, SSL_
 }
 
 struct bufferevent *tls_connect(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
-				const char *name, int verify)
+				const char *name)
 {
 	SSL *ssl = SSL_new(ctx);
 	unsigned char ip[16];
@@ -46,7 +46,7 @@ struct bufferevent *tls_connect(struct event_base *base, evutil_socket_t fd, SSL
 	/* SNI carries DNS names only. */
 	if (!is_ip)
 		SSL_set_tlsext_host_name(ssl, name);
-	if (verify) {
+	if (SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER) {
 		X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
 
 		if (is_ip)

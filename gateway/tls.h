@@ -13,9 +13,9 @@ struct event_base;
 /* A client connection on a TLS listener: the handshake starts at once. */
 struct bufferevent *tls_accept(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx);
 /* A connection to a broker: name is sent as SNI (if it is a DNS name) and,
- * when verify, checked against the broker's certificate. */
+ * when ctx verifies peers, checked against the broker's certificate. */
 struct bufferevent *tls_connect(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
-				const char *name, int verify);
+				const char *name);
 /* 1 if bev speaks TLS. */
 int tls_is(struct bufferevent *bev);
 /* Why TLS on bev failed, in words, for a log line.  serving: 1 on kgate's

@@ -13,11 +13,11 @@
 static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 	/* Produce v10+ carries NodeEndpoints (KIP-951); v13 (4.4) swaps topic
 	 * names for ids.  Responses are small, so they are decoded whole. */
-	[KAPI_PRODUCE] = {"Produce", 13, 9, 10, KAPI_REWRITE, 0, krw_produce},
+	[KAPI_PRODUCE] = {"Produce", 13, 9, 10, KAPI_REWRITE, KAPI_F_LEADER_HINTS, krw_produce},
 	/* Fetch v16+ carries NodeEndpoints after the records: streamed, and
 	 * only the trailing tagged section is rewritten (same length). v18 is
 	 * 4.4's, response unchanged from v17. */
-	[KAPI_FETCH] = {"Fetch", 18, 12, 16, KAPI_TAIL, 0, NULL},
+	[KAPI_FETCH] = {"Fetch", 18, 12, 16, KAPI_TAIL, KAPI_F_LEADER_HINTS, NULL},
 	/* Metadata v13 (4.4) adds a top-level ErrorCode after the topics. */
 	[KAPI_METADATA] = {"Metadata", 13, 9, 0, KAPI_REWRITE, 0, krw_metadata},
 	[KAPI_FIND_COORDINATOR] = {"FindCoordinator", 6, 3, 0, KAPI_REWRITE, 0,
@@ -25,7 +25,10 @@ static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 	/* v0 handshakes are followed by unframed SASL tokens, which cannot be
 	 * told from Kafka requests; v1 makes the client use framed
 	 * SaslAuthenticate, which passes through untouched. */
-	[KAPI_SASL_HANDSHAKE] = {"SaslHandshake", 1, -1, -1, KAPI_PASS, 0, NULL, 1},
+	[KAPI_SASL_HANDSHAKE] = {"SaslHandshake", 1, -1, -1, KAPI_PASS, 0, NULL, 1,
+				 "SaslHandshake v0 is followed by unframed SASL tokens, which a "
+				 "gateway cannot frame; use a client that sends v1 (kafka-python: "
+				 "set api_version)"},
 	/* Clients send their newest ApiVersions before they know what the
 	 * broker supports, and the answer's leading fields are stable across
 	 * versions by design, so newer requests are forwarded (lenient). */
@@ -77,7 +80,7 @@ static const char *const kapi_names[] = {
 	"StreamsGroupTopologyDescriptionUpdate", "UnregisterController",
 };
 
-static const struct kapi kapi_pass_row = {NULL, -1, -1, -1, KAPI_PASS, 0, NULL, 0};
+static const struct kapi kapi_pass_row = {NULL, -1, -1, -1, KAPI_PASS, 0, NULL, 0, NULL};
 
 const struct kapi *kapi_get(int16_t key)
 {
@@ -131,11 +134,7 @@ int kapi_request_check(int16_t key, int16_t version, const char **why)
 		return -1;
 	}
 	if (version < a->min_version) {
-		*why = key == KAPI_SASL_HANDSHAKE
-			       ? "SaslHandshake v0 is followed by unframed SASL tokens, which a "
-				 "gateway cannot frame; use a client that sends v1 (kafka-python: "
-				 "set api_version)"
-			       : "version older than kgate forwards";
+		*why = a->too_old;
 		return -1;
 	}
 	if (a->flags & KAPI_F_HIDDEN) {

@@ -45,6 +45,7 @@ typedef int (*krw_fn)(const uint8_t *in, size_t len, int16_t version,
 
 #define KAPI_F_HIDDEN 0x01  /* removed from ApiVersions; requests refused */
 #define KAPI_F_LENIENT 0x02 /* requests above max_version are still forwarded */
+#define KAPI_F_LEADER_HINTS 0x04 /* what is rewritten is NodeEndpoints (KIP-951) */
 
 /* One row of the table. */
 struct kapi {
@@ -56,6 +57,7 @@ struct kapi {
 	uint8_t flags;          /* KAPI_F_* */
 	krw_fn rewrite;         /* for KAPI_REWRITE */
 	int16_t min_version;    /* oldest version kgate forwards */
+	const char *too_old;    /* why older versions are refused (for the log) */
 };
 
 /* The row for key (never NULL: unknown keys get an all-pass row). */

@@ -98,6 +98,11 @@ START_TEST(test_sample_file_and_ipv6)
 	ck_assert_str_eq(cfg.bootstrap_upstream.v[0].host, "fd00::1");
 	ck_assert_int_eq(cfg.limits.max_frame_bytes, 2048);
 	cfg_free(&cfg);
+	/* Addresses kgate logs are written the way the config takes them. */
+	cfg_addr_format(path, sizeof(path), "fd00::1", 9092);
+	ck_assert_str_eq(path, "[fd00::1]:9092");
+	cfg_addr_format(path, sizeof(path), "b-1.msk.internal", 9094);
+	ck_assert_str_eq(path, "b-1.msk.internal:9094");
 }
 END_TEST
 
