@@ -673,7 +673,6 @@ START_TEST(test_parked_client_that_leaves_is_released)
 	struct fake_broker fb;
 	struct kgate kg;
 	char cfg[1024];
-	int64_t deadline;
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
@@ -686,17 +685,11 @@ START_TEST(test_parked_client_that_leaves_is_released)
 	kgate_start(&kg, cfg);
 	fd = raw_connect(kg.broker_port[0]);
 	/* kgate is now asking the silent broker for Metadata. */
-	deadline = harness_now_ms() + 20000;
-	while (!kgate_log_contains(&kg, "asking 127.0.0.1:")) {
-		ck_assert_msg(harness_now_ms() < deadline, "kgate never asked the cluster");
-		usleep(10000);
-	}
+	ck_assert_msg(kgate_wait_log(&kg, "asking 127.0.0.1:", 1, 20000),
+		      "kgate never asked the cluster");
 	close(fd);
-	deadline = harness_now_ms() + 20000;
-	while (!kgate_log_contains(&kg, "client left before the upstream was connected")) {
-		ck_assert_msg(harness_now_ms() < deadline, "parked client never released");
-		usleep(10000);
-	}
+	ck_assert_msg(kgate_wait_log(&kg, "client left before the upstream was connected", 1, 20000),
+		      "parked client never released");
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	fake_broker_stop(&fb);
 }
@@ -711,7 +704,6 @@ START_TEST(test_slow_client_bounded_memory)
 	struct kgate kg;
 	const size_t body = 8u << 20;
 	uint8_t *buf = malloc(body + 8);
-	long peak;
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
@@ -729,10 +721,8 @@ START_TEST(test_slow_client_bounded_memory)
 		for (size_t j = 0; j < body; j += 65537)
 			ck_assert_uint_eq(buf[j], record_byte(j));
 	}
-	peak = kgate_rss_kib(&kg, 1);
-	fprintf(stderr, "0005: 512 MiB to a stalled client: kgate peak RSS %ld KiB\n", peak);
 	/* Without back-pressure the whole 512 MiB would pile up in kgate. */
-	ck_assert_msg(peak > 0 && peak < 64 * 1024, "kgate peak RSS %ld KiB", peak);
+	kgate_assert_peak_rss(&kg, "0005: 512 MiB to a stalled client", 64 * 1024);
 	close(fd);
 	free(buf);
 	ck_assert_int_eq(kgate_stop(&kg), 0);
@@ -748,7 +738,6 @@ START_TEST(test_slow_broker_bounded_memory)
 	const size_t body = 8u << 20;
 	uint8_t *req = malloc(body);
 	uint64_t checksum = 0;
-	long peak;
 	int fd;
 
 	fake_broker_start(&fb, handler, &s);
@@ -774,10 +763,8 @@ START_TEST(test_slow_broker_bounded_memory)
 	while (s.received < 32 * (uint64_t)body) {
 		usleep(10000);
 	}
-	peak = kgate_rss_kib(&kg, 1);
-	fprintf(stderr, "0005: 256 MiB to a stalled broker: kgate peak RSS %ld KiB\n", peak);
 	ck_assert_msg(s.checksum == checksum, "bytes changed on the way");
-	ck_assert_msg(peak > 0 && peak < 64 * 1024, "kgate peak RSS %ld KiB", peak);
+	kgate_assert_peak_rss(&kg, "0005: 256 MiB to a stalled broker", 64 * 1024);
 	free(req);
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	fake_broker_stop(&fb);

@@ -37,10 +37,8 @@ static void round_trip(const struct kgate *kg, int tls)
 {
 	struct broker_view pview, cview;
 	struct delivery d;
-	struct ledger ledger;
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk;
-	rd_kafka_topic_partition_list_t *parts;
 	char errstr[256];
 
 	view_init(&pview);
@@ -61,19 +59,8 @@ static void round_trip(const struct kgate *kg, int tls)
 	conf_set(conf, "group.id", "kgate-0007");
 	if (tls)
 		client_tls(conf);
-	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-	ck_assert_msg(rk != NULL, "%s", errstr);
-	rd_kafka_poll_set_consumer(rk);
-	parts = rd_kafka_topic_partition_list_new(3);
-	for (int p = 0; p < 3; p++)
-		rd_kafka_topic_partition_list_add(parts, TOPIC, p)->offset =
-			RD_KAFKA_OFFSET_BEGINNING;
-	ck_assert_int_eq(rd_kafka_assign(rk, parts), 0);
-	rd_kafka_topic_partition_list_destroy(parts);
-	ledger_init(&ledger, MESSAGES);
-	consume_until(rk, &ledger, MESSAGES, 60);
-	ledger_assert_exactly_once(&ledger);
-	ledger_free(&ledger);
+	rk = consumer_assign_from_start(conf, TOPIC, 3);
+	consume_exactly_once(rk, MESSAGES, 60);
 	view_refresh(rk, &cview);
 	view_assert_gateway_only(&cview, kg);
 	consumer_destroy(rk);
@@ -235,8 +222,6 @@ START_TEST(test_bad_tls_clients)
 	struct kgate kg;
 	char tls[1024], *cfg;
 	int fds[200], fd;
-	long rss;
-	int64_t deadline;
 
 	mock_start(&mock, 3);
 	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
@@ -264,14 +249,12 @@ START_TEST(test_bad_tls_clients)
 		ck_assert_msg(raw_wait_closed(fds[i], 30000), "stalled handshake %d not closed", i);
 		close(fds[i]);
 	}
-	rss = kgate_rss_kib(&kg, 1);
-	fprintf(stderr, "0007: 200 stalled TLS handshakes: kgate peak RSS %ld KiB\n", rss);
-	ck_assert_msg(rss > 0 && rss < 64 * 1024, "kgate peak RSS %ld KiB", rss);
+	kgate_assert_peak_rss(&kg, "0007: 200 stalled TLS handshakes", 64 * 1024);
 	/* ... and a well-behaved client is served as ever. */
 	round_trip(&kg, 1);
-	deadline = harness_now_ms() + 20000;
-	while (kgate_log_count(&kg, "did not complete the TLS handshake within 2000 ms") < 200)
-		ck_assert_msg(harness_now_ms() < deadline, "not every stalled handshake was logged");
+	ck_assert_msg(kgate_wait_log(&kg, "did not complete the TLS handshake within 2000 ms", 200,
+				     20000),
+		      "not every stalled handshake was logged");
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	ck_assert(kgate_log_contains(&kg, "client sent plaintext (not TLS) to TLS listener " ));
 	mock_stop(&mock);

@@ -312,12 +312,19 @@ rd_kafka_t *consumer_from_start(const char *bootstrap, struct broker_view *view,
 				const char *topic, int partitions)
 {
 	rd_kafka_conf_t *conf = client_conf(bootstrap, view);
+
+	/* group.id only names the handle: partitions are assigned, not joined. */
+	conf_set(conf, "group.id", "kgate-test-reader");
+	return consumer_assign_from_start(conf, topic, partitions);
+}
+
+rd_kafka_t *consumer_assign_from_start(rd_kafka_conf_t *conf, const char *topic,
+				       int partitions)
+{
 	rd_kafka_topic_partition_list_t *parts;
 	char errstr[256];
 	rd_kafka_t *rk;
 
-	/* group.id only names the handle: partitions are assigned, not joined. */
-	conf_set(conf, "group.id", "kgate-test-reader");
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	ck_assert_msg(rk != NULL, "consumer: %s", errstr);
 	rd_kafka_poll_set_consumer(rk);

@@ -69,6 +69,10 @@ rd_kafka_t *producer_new(const char *bootstrap, struct broker_view *view, struct
 /* A consumer reading partitions 0..n-1 of topic from the beginning. */
 rd_kafka_t *consumer_from_start(const char *bootstrap, struct broker_view *view,
 				const char *topic, int partitions);
+/* The same, from a configuration the caller has finished (its group.id set,
+ * TLS say): for tests whose consumer needs more than client_conf gives. */
+rd_kafka_t *consumer_assign_from_start(rd_kafka_conf_t *conf, const char *topic,
+				       int partitions);
 /* Reads back ids 0..n-1 with consumer and asserts exactly once, in order. */
 void consume_exactly_once(rd_kafka_t *consumer, int64_t n, int deadline_s);
 /* Closes and destroys a consumer. */

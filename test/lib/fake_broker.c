@@ -98,12 +98,11 @@ int fake_send(int fd, const void *buf, size_t len, size_t chunk)
 
 	while (len > 0) {
 		size_t n = chunk && chunk < len ? chunk : len;
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
-		if (w <= 0)
+		if (raw_send(fd, p, n) < 0)
 			return -1;
-		p += w;
-		len -= (size_t)w;
+		p += n;
+		len -= n;
 	}
 	return 0;
 }

@@ -321,6 +321,26 @@ long kgate_rss_kib(const struct kgate *k, int peak)
 	return kib;
 }
 
+void kgate_assert_peak_rss(const struct kgate *k, const char *label, long max_kib)
+{
+	long peak = kgate_rss_kib(k, 1);
+
+	fprintf(stderr, "%s: kgate peak RSS %ld KiB\n", label, peak);
+	ck_assert_msg(peak > 0 && peak < max_kib, "kgate peak RSS %ld KiB", peak);
+}
+
+int kgate_wait_log(const struct kgate *k, const char *s, int n, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	while (kgate_log_count(k, s) < n) {
+		if (harness_now_ms() >= deadline)
+			return 0;
+		sleep_ms(10);
+	}
+	return 1;
+}
+
 int kgate_owns(const struct kgate *k, const char *addr)
 {
 	if (strcmp(addr, k->bootstrap) == 0)

@@ -53,6 +53,13 @@ int kgate_log_contains(const struct kgate *k, const char *s);
 int kgate_log_count(const struct kgate *k, const char *s);
 /* Peak and current resident memory of kgate, in KiB (VmHWM, VmRSS). */
 long kgate_rss_kib(const struct kgate *k, int peak);
+/* Prints kgate's peak memory under label and asserts it stayed below
+ * max_kib: the one bound every back-pressure test holds kgate to. */
+void kgate_assert_peak_rss(const struct kgate *k, const char *label, long max_kib);
+/* Waits (up to timeout_ms) until kgate's log holds s at least n times;
+ * returns 1 if it did, 0 on timeout, for the caller to assert with its
+ * own message. */
+int kgate_wait_log(const struct kgate *k, const char *s, int n, int timeout_ms);
 /* 1 if addr ("host:port") is one of kgate's listeners. */
 int kgate_owns(const struct kgate *k, const char *addr);
 

@@ -12,6 +12,16 @@ const char *test_src_path(const char *rel, char *buf, size_t len)
 	return buf;
 }
 
+int map_fixed(void *ctx, int32_t node_id, const struct kstr *orig_host, int32_t orig_port,
+	      struct kmap_addr *out)
+{
+	(void)node_id;
+	(void)orig_host;
+	(void)orig_port;
+	*out = *(const struct kmap_addr *)ctx;
+	return 1;
+}
+
 int main(void)
 {
 	SRunner *sr = srunner_create(suite_kbuf());

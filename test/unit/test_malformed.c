@@ -11,20 +11,8 @@
 #include "../../protocol/rewrite.h"
 #include "tests.h"
 
-static int map_all(void *ctx, int32_t node_id, const struct kstr *orig_host,
-		   int32_t orig_port, struct kmap_addr *out)
-{
-	(void)ctx;
-	(void)node_id;
-	(void)orig_host;
-	(void)orig_port;
-	out->host = "gateway.example";
-	out->host_len = 15;
-	out->port = 8443;
-	return 1;
-}
-
-static const struct kmap all_map = {map_all, NULL};
+static struct kmap_addr gateway_addr = {"gateway.example", 15, 8443};
+static const struct kmap all_map = {map_fixed, &gateway_addr};
 
 static int run(int16_t key, int16_t version, const uint8_t *in, size_t len)
 {

@@ -8,20 +8,8 @@
 #include "../../protocol/rewrite.h"
 #include "tests.h"
 
-static int map_short(void *ctx, int32_t node_id, const struct kstr *orig_host,
-		     int32_t orig_port, struct kmap_addr *out)
-{
-	(void)ctx;
-	(void)node_id;
-	(void)orig_host;
-	(void)orig_port;
-	out->host = "h";
-	out->host_len = 1;
-	out->port = 1;
-	return 1;
-}
-
-static const struct kmap short_map = {map_short, NULL};
+static struct kmap_addr short_addr = {"h", 1, 1};
+static const struct kmap short_map = {map_fixed, &short_addr};
 
 /* A tagged section holding only NodeEndpoints: n entries of host_len-byte
  * names. */
@@ -152,19 +140,6 @@ START_TEST(test_count_varint_boundary)
 }
 END_TEST
 
-static int map_long(void *ctx, int32_t node_id, const struct kstr *orig_host,
-		    int32_t orig_port, struct kmap_addr *out)
-{
-	(void)ctx;
-	(void)node_id;
-	(void)orig_host;
-	(void)orig_port;
-	out->host = "a-much-longer-gateway-name.example.com";
-	out->host_len = (int32_t)strlen(out->host);
-	out->port = 8443;
-	return 1;
-}
-
 START_TEST(test_longer_drops_endpoints)
 {
 	/* One-byte names rewritten to longer ones cannot fit: dropped. */
@@ -173,8 +148,10 @@ START_TEST(test_longer_drops_endpoints)
 	uint32_t count, tag, size;
 	struct kreader r;
 	int dropped;
-	const struct kmap long_map = {map_long, NULL};
+	struct kmap_addr long_addr = {"a-much-longer-gateway-name.example.com", 0, 8443};
+	const struct kmap long_map = {map_fixed, &long_addr};
 
+	long_addr.host_len = (int32_t)strlen(long_addr.host);
 	kw_init(&in);
 	section(&in, 3, 1);
 	out = malloc(in.len);

@@ -4,6 +4,8 @@
 
 #include <check.h>
 
+#include "../../protocol/kmap.h"
+
 Suite *suite_kbuf(void);
 Suite *suite_vectors(void);
 Suite *suite_malformed(void);
@@ -14,5 +16,10 @@ Suite *suite_tail(void);
 
 /* Path of a file in the source tree (KGATE_SRC or "."). */
 const char *test_src_path(const char *rel, char *buf, size_t len);
+/* A kmap lookup that sends every node to the one address ctx points at (a
+ * struct kmap_addr): the suites that only need "rewritten to something of
+ * this length" share it instead of each writing its own. */
+int map_fixed(void *ctx, int32_t node_id, const struct kstr *orig_host, int32_t orig_port,
+	      struct kmap_addr *out);
 
 #endif
