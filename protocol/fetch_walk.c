@@ -103,6 +103,9 @@ int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used
 		}                                                             \
 	} while (0)
 
+	/* Nothing consumed until a primitive is complete: every return,
+	 * errors included, leaves both outputs defined. */
+	*used = 0;
 	*skip = 0;
 	for (;;) {
 		switch (w->state) {

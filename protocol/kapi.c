@@ -10,41 +10,123 @@
 
 #include "rewrite.h"
 
+/* Fetch's streaming interface (see struct kapi_stream). */
+static void fetch_walk_init(union kapi_walk *w, int16_t version)
+{
+	kfw_init(&w->fetch, version);
+}
+
+static int fetch_walk(union kapi_walk *w, const uint8_t *buf, size_t len, size_t *used,
+		      uint64_t *skip)
+{
+	return kfw_walk(&w->fetch, buf, len, used, skip);
+}
+
+static const struct kapi_stream fetch_stream = {
+	.init = fetch_walk_init,
+	.walk = fetch_walk,
+	.rewrite_tail = krw_fetch_tail,
+};
+
 static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 	/* Produce v10+ carries NodeEndpoints (KIP-951); v13 (4.4) swaps topic
 	 * names for ids.  Responses are small, so they are decoded whole. */
-	[KAPI_PRODUCE] = {"Produce", 13, 9, 10, KAPI_REWRITE, KAPI_F_LEADER_HINTS, krw_produce},
+	[KAPI_PRODUCE] = {
+		.name = "Produce",
+		.max_version = 13,
+		.first_flexible = 9,
+		.rewrite_from = 10,
+		.mode = KAPI_REWRITE,
+		.flags = KAPI_F_LEADER_HINTS,
+		.rewrite = krw_produce,
+	},
 	/* Fetch v16+ carries NodeEndpoints after the records: streamed, and
 	 * only the trailing tagged section is rewritten (same length). v18 is
 	 * 4.4's, response unchanged from v17. */
-	[KAPI_FETCH] = {"Fetch", 18, 12, 16, KAPI_TAIL, KAPI_F_LEADER_HINTS, NULL},
+	[KAPI_FETCH] = {
+		.name = "Fetch",
+		.max_version = 18,
+		.first_flexible = 12,
+		.rewrite_from = 16,
+		.mode = KAPI_TAIL,
+		.flags = KAPI_F_LEADER_HINTS,
+		.stream = &fetch_stream,
+	},
 	/* Metadata v13 (4.4) adds a top-level ErrorCode after the topics. */
-	[KAPI_METADATA] = {"Metadata", 13, 9, 0, KAPI_REWRITE, 0, krw_metadata},
-	[KAPI_FIND_COORDINATOR] = {"FindCoordinator", 6, 3, 0, KAPI_REWRITE, 0,
-				   krw_find_coordinator},
+	[KAPI_METADATA] = {
+		.name = "Metadata",
+		.max_version = 13,
+		.first_flexible = 9,
+		.rewrite_from = 0,
+		.mode = KAPI_REWRITE,
+		.rewrite = krw_metadata,
+	},
+	[KAPI_FIND_COORDINATOR] = {
+		.name = "FindCoordinator",
+		.max_version = 6,
+		.first_flexible = 3,
+		.rewrite_from = 0,
+		.mode = KAPI_REWRITE,
+		.rewrite = krw_find_coordinator,
+	},
 	/* v0 handshakes are followed by unframed SASL tokens, which cannot be
 	 * told from Kafka requests; v1 makes the client use framed
 	 * SaslAuthenticate, which passes through untouched. */
-	[KAPI_SASL_HANDSHAKE] = {"SaslHandshake", 1, -1, -1, KAPI_PASS, 0, NULL, 1,
-				 "SaslHandshake v0 is followed by unframed SASL tokens, which a "
-				 "gateway cannot frame; use a client that sends v1 (kafka-python: "
-				 "set api_version)"},
+	[KAPI_SASL_HANDSHAKE] = {
+		.name = "SaslHandshake",
+		.max_version = 1,
+		.first_flexible = -1,
+		.mode = KAPI_PASS,
+		.min_version = 1,
+		.too_old = "SaslHandshake v0 is followed by unframed SASL tokens, which a "
+			   "gateway cannot frame; use a client that sends v1 (kafka-python: "
+			   "set api_version)",
+	},
 	/* Clients send their newest ApiVersions before they know what the
 	 * broker supports, and the answer's leading fields are stable across
 	 * versions by design, so newer requests are forwarded (lenient). */
-	[KAPI_API_VERSIONS] = {"ApiVersions", 5, 3, 0, KAPI_REWRITE, KAPI_F_LENIENT,
-			       krw_api_versions},
+	[KAPI_API_VERSIONS] = {
+		.name = "ApiVersions",
+		.max_version = 5,
+		.first_flexible = 3,
+		.rewrite_from = 0,
+		.mode = KAPI_REWRITE,
+		.flags = KAPI_F_LENIENT,
+		.rewrite = krw_api_versions,
+	},
 	/* DescribeQuorum v2 lists controller listeners; v0-1 carry none. */
-	[KAPI_DESCRIBE_QUORUM] = {"DescribeQuorum", 1, 0, -1, KAPI_PASS, 0, NULL},
+	[KAPI_DESCRIBE_QUORUM] = {
+		.name = "DescribeQuorum",
+		.max_version = 1,
+		.first_flexible = 0,
+		.mode = KAPI_PASS,
+	},
 	/* DescribeCluster v2 (4.4) adds Brokers[].IsFenced. */
-	[KAPI_DESCRIBE_CLUSTER] = {"DescribeCluster", 2, 0, 0, KAPI_REWRITE, 0,
-				   krw_describe_cluster},
+	[KAPI_DESCRIBE_CLUSTER] = {
+		.name = "DescribeCluster",
+		.max_version = 2,
+		.first_flexible = 0,
+		.rewrite_from = 0,
+		.mode = KAPI_REWRITE,
+		.rewrite = krw_describe_cluster,
+	},
 	/* Share groups (KIP-932) put NodeEndpoints after records from v0 on;
 	 * kgate does not rewrite them yet, so it hides these APIs rather than
 	 * let a real broker address reach the client. */
-	[KAPI_SHARE_FETCH] = {"ShareFetch", -1, 0, -1, KAPI_PASS, KAPI_F_HIDDEN, NULL},
-	[KAPI_SHARE_ACKNOWLEDGE] = {"ShareAcknowledge", -1, 0, -1, KAPI_PASS,
-				    KAPI_F_HIDDEN, NULL},
+	[KAPI_SHARE_FETCH] = {
+		.name = "ShareFetch",
+		.max_version = -1,
+		.first_flexible = 0,
+		.mode = KAPI_PASS,
+		.flags = KAPI_F_HIDDEN,
+	},
+	[KAPI_SHARE_ACKNOWLEDGE] = {
+		.name = "ShareAcknowledge",
+		.max_version = -1,
+		.first_flexible = 0,
+		.mode = KAPI_PASS,
+		.flags = KAPI_F_HIDDEN,
+	},
 };
 
 /* Names of every ApiKey known when this was written (for log lines). */
@@ -80,7 +162,12 @@ static const char *const kapi_names[] = {
 	"StreamsGroupTopologyDescriptionUpdate", "UnregisterController",
 };
 
-static const struct kapi kapi_pass_row = {NULL, -1, -1, -1, KAPI_PASS, 0, NULL, 0, NULL};
+static const struct kapi kapi_pass_row = {
+	.max_version = -1,
+	.first_flexible = -1,
+	.rewrite_from = -1,
+	.mode = KAPI_PASS,
+};
 
 const struct kapi *kapi_get(int16_t key)
 {

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fetch_walk.h"
 #include "kbuf.h"
 #include "kmap.h"
 
@@ -43,11 +44,34 @@ enum krw_result { KRW_ERROR = -1, KRW_UNCHANGED = 0, KRW_CHANGED = 1 };
 typedef int (*krw_fn)(const uint8_t *in, size_t len, int16_t version,
 		      struct kwbuf *out, const struct kmap *map);
 
+/* A streamed response's walker position; each walker keeps its own member
+ * (ShareFetch's joins Fetch's here). */
+union kapi_walk {
+	struct kfetch_walk fetch;
+};
+
+/* How a KAPI_TAIL response is streamed: a walker that follows the frame's
+ * structure, passing opaque bytes by length, and stops where the trailing
+ * tagged section begins; then a rewriter for that section that keeps its
+ * length, so the frame's size, already forwarded, stays true. */
+struct kapi_stream {
+	void (*init)(union kapi_walk *w, int16_t version);
+	/* As kfw_walk: an enum kfw_result, *used bytes consumed, *skip opaque
+	 * bytes to pass on KFW_SKIP. */
+	int (*walk)(union kapi_walk *w, const uint8_t *buf, size_t len, size_t *used,
+		    uint64_t *skip);
+	/* As krw_fetch_tail: in[0..len) rewritten into out[0..len). */
+	int (*rewrite_tail)(const uint8_t *in, size_t len, int16_t version, uint8_t *out,
+			    const struct kmap *map, int *dropped);
+};
+
 #define KAPI_F_HIDDEN 0x01  /* removed from ApiVersions; requests refused */
 #define KAPI_F_LENIENT 0x02 /* requests above max_version are still forwarded */
 #define KAPI_F_LEADER_HINTS 0x04 /* what is rewritten is NodeEndpoints (KIP-951) */
 
-/* One row of the table. */
+/* One row of the table.  Rows are written with designated initializers;
+ * what a row leaves out is 0/NULL: rewrite_from 0 with mode KAPI_PASS means
+ * "never rewritten", min_version 0 "every version forwarded". */
 struct kapi {
 	const char *name;
 	int16_t max_version;    /* newest version understood; -1 = not clamped */
@@ -56,6 +80,7 @@ struct kapi {
 	uint8_t mode;           /* enum kapi_mode for versions >= rewrite_from */
 	uint8_t flags;          /* KAPI_F_* */
 	krw_fn rewrite;         /* for KAPI_REWRITE */
+	const struct kapi_stream *stream; /* for KAPI_TAIL */
 	int16_t min_version;    /* oldest version kgate forwards */
 	const char *too_old;    /* why older versions are refused (for the log) */
 };

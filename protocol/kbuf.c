@@ -238,9 +238,15 @@ int kr_skip_tags(struct kreader *r)
 
 	if (kr_uvarint(r, &count) < 0)
 		return -1;
-	/* Each field takes at least two bytes (tag and size). */
-	if (count > kr_remaining(r) / 2)
-		return kr_fail(r);
+	/* Each field takes at least two bytes (tag and size).  A count the
+	 * bytes present cannot hold is short, not malformed: a header read
+	 * from a stream may have the rest of its fields still to come (and a
+	 * whole buffer is refused either way). */
+	if (count > kr_remaining(r) / 2) {
+		if (!r->err)
+			r->err = KR_ERR_SHORT;
+		return -1;
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		if (kr_uvarint(r, &tag) < 0 || kr_uvarint(r, &size) < 0 ||
 		    kr_skip(r, size) < 0)

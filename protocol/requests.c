@@ -1,14 +1,14 @@
 /* requests.c — encoding kgate's own requests (MetadataRequest.json,
- * ApiVersionsRequest.json) and decoding the ApiVersions answer. */
+ * ApiVersionsRequest.json) and decoding their answers. */
 #include "requests.h"
 
 #include <string.h>
 
 #include "kapi.h"
+#include "rewrite.h"
 
-/* Size placeholder, then request header v1 or v2. Returns the size offset. */
-static size_t begin(struct kwbuf *w, int16_t key, int16_t version, int32_t correlation_id,
-		    const char *client_id)
+size_t kreq_begin(struct kwbuf *w, int16_t key, int16_t version, int32_t correlation_id,
+		  const char *client_id)
 {
 	size_t off = kw_reserve_i32(w);
 
@@ -21,20 +21,14 @@ static size_t begin(struct kwbuf *w, int16_t key, int16_t version, int32_t corre
 	return off;
 }
 
-static void end(struct kwbuf *w, size_t off)
+void kreq_end(struct kwbuf *w, size_t off)
 {
 	kw_patch_i32(w, off, (int32_t)(w->len - off - 4));
 }
 
-void kreq_api_versions(struct kwbuf *w, int32_t correlation_id, const char *client_id)
-{
-	end(w, begin(w, KAPI_API_VERSIONS, 0, correlation_id, client_id));
-}
-
-void kreq_metadata(struct kwbuf *w, int16_t v, int32_t correlation_id, const char *client_id)
+void kreq_metadata_body(struct kwbuf *w, int16_t v)
 {
 	int flexible = v >= 9;
-	size_t off = begin(w, KAPI_METADATA, v, correlation_id, client_id);
 
 	kw_array_len(w, flexible, 0); /* Topics: none (v0 would mean all) */
 	if (v >= 4)
@@ -45,11 +39,22 @@ void kreq_metadata(struct kwbuf *w, int16_t v, int32_t correlation_id, const cha
 		kw_i8(w, 0); /* IncludeTopicAuthorizedOperations */
 	if (flexible)
 		kw_uvarint(w, 0);
-	end(w, off);
 }
 
-int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t key, int16_t *min,
-			     int16_t *max)
+void kreq_api_versions(struct kwbuf *w, int32_t correlation_id, const char *client_id)
+{
+	kreq_end(w, kreq_begin(w, KAPI_API_VERSIONS, 0, correlation_id, client_id));
+}
+
+void kreq_metadata(struct kwbuf *w, int16_t v, int32_t correlation_id, const char *client_id)
+{
+	size_t off = kreq_begin(w, KAPI_METADATA, v, correlation_id, client_id);
+
+	kreq_metadata_body(w, v);
+	kreq_end(w, off);
+}
+
+int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t key, int16_t *min, int16_t *max)
 {
 	struct kreader r;
 	int32_t correlation_id, n;
@@ -73,4 +78,31 @@ int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t key, int16_t
 	}
 err:
 	return -1;
+}
+
+/* The Metadata walk is the rewriter's: one bounded decoder of the layout.
+ * Here its map substitutes nothing and reports every endpoint instead, so
+ * no output is ever written. */
+struct broker_visit {
+	kresp_broker_fn fn;
+	void *ctx;
+};
+
+static int visit_broker(void *ctx, int32_t node_id, const struct kstr *host, int32_t port,
+			struct kmap_addr *out)
+{
+	const struct broker_visit *v = ctx;
+
+	(void)out;
+	v->fn(v->ctx, node_id, host, port);
+	return 0;
+}
+
+int kresp_metadata_brokers(const uint8_t *in, size_t len, int16_t version, kresp_broker_fn fn,
+			   void *ctx)
+{
+	struct broker_visit v = {fn, ctx};
+	const struct kmap map = {visit_broker, &v};
+
+	return krw_metadata(in, len, version, NULL, &map) == KRW_UNCHANGED ? 0 : -1;
 }

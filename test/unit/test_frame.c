@@ -1,5 +1,6 @@
 /* test_frame.c — request headers, Produce acks, foreign protocols, the API
  * table's caps, and the requests kgate sends itself. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../protocol/frame.h"
@@ -62,6 +63,29 @@ START_TEST(test_produce_acks)
 
 		ck_assert_int_eq(kframe_produce_acks(bad, sizeof(bad), 9, &acks), KFRAME_ERROR);
 	}
+}
+END_TEST
+
+/* Fuzzing found: a Produce v9 request with a tagged field in its header
+ * was refused when only the start of the tagged section had arrived — the
+ * tag count was judged against the bytes present so far. */
+START_TEST(test_produce_acks_header_tags_arriving)
+{
+	/* Size 26, Produce v9, correlation 5, ClientId "c", header tags {0:
+	 * "abc"}, TransactionalId null, Acks 1, TimeoutMs 30000, no topics. */
+	static const uint8_t frame[] = {0, 0, 0, 0x1a, 0, 0, 0, 9, 0, 0, 0, 5, 0, 1, 'c',
+					1, 0, 3, 'a', 'b', 'c', 0, 0, 1, 0, 0, 0x75, 0x30,
+					1, 0};
+	const uint8_t *req = frame + 4;
+	size_t acks_end = 20; /* bytes of the request up to and including Acks */
+	int16_t acks = 99;
+
+	for (size_t cut = 0; cut < acks_end; cut++)
+		ck_assert_msg(kframe_produce_acks(req, cut, 9, &acks) == KFRAME_NEED_MORE,
+			      "refused when cut at %zu", cut);
+	ck_assert_int_eq(kframe_produce_acks(req, acks_end, 9, &acks), KFRAME_OK);
+	ck_assert_int_eq(acks, 1);
+	ck_assert_int_eq(kframe_produce_acks(req, sizeof(frame) - 4, 9, &acks), KFRAME_OK);
 }
 END_TEST
 
@@ -174,12 +198,86 @@ START_TEST(test_api_versions_range)
 }
 END_TEST
 
+/* Collects what kresp_metadata_brokers reports. */
+struct seen_brokers {
+	int n;
+	int32_t id[4], port[4];
+	char host[4][32];
+};
+
+static void seen_broker(void *ctx, int32_t node_id, const struct kstr *host, int32_t port)
+{
+	struct seen_brokers *s = ctx;
+
+	if (s->n < 4) {
+		s->id[s->n] = node_id;
+		s->port[s->n] = port;
+		snprintf(s->host[s->n], sizeof(s->host[0]), "%.*s", (int)host->len,
+			 (const char *)host->ptr);
+	}
+	s->n++;
+}
+
+/* A Metadata answer decoded for kgate itself (what discovery learns from):
+ * every broker reported as sent, nothing learned from a malformed one. */
+START_TEST(test_metadata_brokers_decoder)
+{
+	static const int16_t versions[] = {1, 2, 9, 12, 13};
+	struct kwbuf w;
+	struct seen_brokers s;
+
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		int16_t v = versions[i];
+		int flexible = v >= 9;
+
+		kw_init(&w);
+		kw_i32(&w, 42); /* CorrelationId */
+		if (flexible)
+			kw_uvarint(&w, 0);
+		if (v >= 3)
+			kw_i32(&w, 0); /* ThrottleTimeMs */
+		kw_array_len(&w, flexible, 2);
+		for (int32_t id = 1; id <= 2; id++) {
+			kw_i32(&w, id);
+			kw_string(&w, flexible, id == 1 ? "b-1.internal" : "b-2.internal", 12);
+			kw_i32(&w, 9091 + id);
+			kw_string(&w, flexible, NULL, -1); /* Rack */
+			if (flexible)
+				kw_uvarint(&w, 0);
+		}
+		if (v >= 2)
+			kw_string(&w, flexible, "cluster", 7); /* ClusterId */
+		kw_i32(&w, 1);                                 /* ControllerId */
+		kw_array_len(&w, flexible, 0);         /* Topics */
+		if (v >= 8 && v <= 10)
+			kw_i32(&w, 0); /* ClusterAuthorizedOperations */
+		if (v >= 13)
+			kw_i16(&w, 0); /* ErrorCode */
+		if (flexible)
+			kw_uvarint(&w, 0);
+		ck_assert(!w.failed);
+		memset(&s, 0, sizeof(s));
+		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, seen_broker, &s), 0);
+		ck_assert_int_eq(s.n, 2);
+		ck_assert_int_eq(s.id[1], 2);
+		ck_assert_str_eq(s.host[1], "b-2.internal");
+		ck_assert_int_eq(s.port[1], 9093);
+		for (size_t cut = 0; cut < w.len; cut++)
+			ck_assert_int_eq(kresp_metadata_brokers(w.buf, cut, v, seen_broker, &s),
+					 -1);
+		kw_free(&w);
+	}
+}
+END_TEST
+
 Suite *suite_frame(void)
 {
 	Suite *s = suite_create("frame");
 	TCase *tc = tcase_create("headers and table");
 
 	tcase_add_test(tc, test_produce_acks);
+	tcase_add_test(tc, test_produce_acks_header_tags_arriving);
+	tcase_add_test(tc, test_metadata_brokers_decoder);
 	tcase_add_test(tc, test_request_header);
 	tcase_add_test(tc, test_guess_foreign);
 	tcase_add_test(tc, test_api_table);

@@ -87,14 +87,22 @@ START_TEST(test_fetch_walk_garbage)
 	static const uint8_t null_topics[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	static const uint8_t bad_varint[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
 	struct kfetch_walk w;
-	size_t used;
-	uint64_t skip;
+	size_t used = 777;
+	uint64_t skip = 777;
 
+	/* Every path defines *used and *skip, errors included: fuzzing found
+	 * a caller that forwarded an unset *used before looking at the
+	 * result. */
 	kfw_init(&w, 16);
 	ck_assert_int_eq(kfw_walk(&w, null_topics, sizeof(null_topics), &used, &skip),
 			 KFW_ERROR);
+	ck_assert_uint_eq(used, 0);
+	ck_assert_uint_eq(skip, 0);
+	used = skip = 777;
 	kfw_init(&w, 16);
 	ck_assert_int_eq(kfw_walk(&w, bad_varint, sizeof(bad_varint), &used, &skip), KFW_ERROR);
+	ck_assert_uint_eq(used, 0);
+	ck_assert_uint_eq(skip, 0);
 }
 END_TEST
 
