@@ -57,78 +57,91 @@ struct cfg_table {
 
 static const char *const client_auth_names[] = {"none", "optional", "require", NULL};
 
+/* Each row names only what it uses: .required 0 means optional, .min/.max/
+ * .def bound K_INT32/K_INT64 (and give K_BOOL/K_ENUM their default),
+ * .names lists a K_ENUM's values, .sub is a K_OBJECT's or K_TLS's keys,
+ * .allow_false lets a K_TLS be false. */
 #define TLS_SERVER(f) offsetof(struct cfg_tls_server, f)
 static const struct cfg_key tls_server_keys[] = {
-	{"cert", K_FILE, 1, TLS_SERVER(cert), NULL, 0, 0, 0, NULL, 0},
-	{"key", K_FILE, 1, TLS_SERVER(key), NULL, 0, 0, 0, NULL, 0},
-	{"ca", K_FILE, 0, TLS_SERVER(ca), NULL, 0, 0, 0, NULL, 0},
-	{"client_auth", K_ENUM, 0, TLS_SERVER(client_auth), NULL, 0, 0, CFG_CLIENT_AUTH_NONE,
-	 client_auth_names, 0},
-	{"handshake_timeout_ms", K_INT64, 0, TLS_SERVER(handshake_timeout_ms), NULL, 1, 600000,
-	 10000, NULL, 0},
-	{"ciphers", K_STRING, 0, TLS_SERVER(ciphers), NULL, 0, 0, 0, NULL, 0},
+	{.name = "cert", .kind = K_FILE, .required = 1, .offset = TLS_SERVER(cert)},
+	{.name = "key", .kind = K_FILE, .required = 1, .offset = TLS_SERVER(key)},
+	{.name = "ca", .kind = K_FILE, .offset = TLS_SERVER(ca)},
+	{.name = "client_auth", .kind = K_ENUM, .offset = TLS_SERVER(client_auth),
+	 .def = CFG_CLIENT_AUTH_NONE, .names = client_auth_names},
+	{.name = "handshake_timeout_ms", .kind = K_INT64,
+	 .offset = TLS_SERVER(handshake_timeout_ms), .min = 1, .max = 600000, .def = 10000},
+	{.name = "ciphers", .kind = K_STRING, .offset = TLS_SERVER(ciphers)},
 };
 static const struct cfg_table tls_server_table = TABLE(tls_server_keys);
 
 #define TLS_CLIENT(f) offsetof(struct cfg_tls_client, f)
 static const struct cfg_key tls_client_keys[] = {
-	{"ca", K_FILE, 0, TLS_CLIENT(ca), NULL, 0, 0, 0, NULL, 0},
-	{"verify", K_BOOL, 0, TLS_CLIENT(verify), NULL, 0, 1, 1, NULL, 0},
-	{"cert", K_FILE, 0, TLS_CLIENT(cert), NULL, 0, 0, 0, NULL, 0},
-	{"key", K_FILE, 0, TLS_CLIENT(key), NULL, 0, 0, 0, NULL, 0},
-	{"server_name", K_STRING, 0, TLS_CLIENT(server_name), NULL, 0, 0, 0, NULL, 0},
+	{.name = "ca", .kind = K_FILE, .offset = TLS_CLIENT(ca)},
+	{.name = "verify", .kind = K_BOOL, .offset = TLS_CLIENT(verify), .min = 0, .max = 1,
+	 .def = 1},
+	{.name = "cert", .kind = K_FILE, .offset = TLS_CLIENT(cert)},
+	{.name = "key", .kind = K_FILE, .offset = TLS_CLIENT(key)},
+	{.name = "server_name", .kind = K_STRING, .offset = TLS_CLIENT(server_name)},
 };
 static const struct cfg_table tls_client_table = TABLE(tls_client_keys);
 
 static const struct cfg_key bootstrap_keys[] = {
-	{"listen", K_LISTEN, 1, offsetof(struct cfg, bootstrap_listen), NULL, 0, 0, 0, NULL, 0},
-	{"upstream", K_ADDR_LIST, 1, offsetof(struct cfg, bootstrap_upstream), NULL, 0, 0, 0,
-	 NULL, 0},
-	{"tls", K_TLS, 0, offsetof(struct cfg, bootstrap_tls), &tls_server_table, 0, 0, 0, NULL,
-	 1},
-	{"upstream_tls", K_TLS, 0, offsetof(struct cfg, bootstrap_upstream_tls),
-	 &tls_client_table, 0, 0, 0, NULL, 1},
+	{.name = "listen", .kind = K_LISTEN, .required = 1,
+	 .offset = offsetof(struct cfg, bootstrap_listen)},
+	{.name = "upstream", .kind = K_ADDR_LIST, .required = 1,
+	 .offset = offsetof(struct cfg, bootstrap_upstream)},
+	{.name = "tls", .kind = K_TLS, .offset = offsetof(struct cfg, bootstrap_tls),
+	 .sub = &tls_server_table, .allow_false = 1},
+	{.name = "upstream_tls", .kind = K_TLS,
+	 .offset = offsetof(struct cfg, bootstrap_upstream_tls), .sub = &tls_client_table,
+	 .allow_false = 1},
 };
 static const struct cfg_table bootstrap_table = TABLE(bootstrap_keys);
 
+#define BROKER(f) offsetof(struct cfg_broker, f)
 static const struct cfg_key broker_keys[] = {
-	{"id", K_INT32, 1, offsetof(struct cfg_broker, id), NULL, 0, INT32_MAX, 0, NULL, 0},
-	{"listen", K_LISTEN, 1, offsetof(struct cfg_broker, listen), NULL, 0, 0, 0, NULL, 0},
-	{"advertise", K_ADDR, 1, offsetof(struct cfg_broker, advertise), NULL, 0, 0, 0, NULL, 0},
-	{"upstream", K_ADDR, 0, offsetof(struct cfg_broker, upstream), NULL, 0, 0, 0, NULL, 0},
-	{"tls", K_TLS, 0, offsetof(struct cfg_broker, tls), &tls_server_table, 0, 0, 0, NULL, 1},
-	{"upstream_tls", K_TLS, 0, offsetof(struct cfg_broker, upstream_tls), &tls_client_table,
-	 0, 0, 0, NULL, 1},
+	{.name = "id", .kind = K_INT32, .required = 1, .offset = BROKER(id), .min = 0,
+	 .max = INT32_MAX},
+	{.name = "listen", .kind = K_LISTEN, .required = 1, .offset = BROKER(listen)},
+	{.name = "advertise", .kind = K_ADDR, .required = 1, .offset = BROKER(advertise)},
+	{.name = "upstream", .kind = K_ADDR, .offset = BROKER(upstream)},
+	{.name = "tls", .kind = K_TLS, .offset = BROKER(tls), .sub = &tls_server_table,
+	 .allow_false = 1},
+	{.name = "upstream_tls", .kind = K_TLS, .offset = BROKER(upstream_tls),
+	 .sub = &tls_client_table, .allow_false = 1},
 };
 static const struct cfg_table broker_table = TABLE(broker_keys);
 
 #define MIB (1024 * 1024)
+#define LIMIT(f) offsetof(struct cfg, limits.f)
 static const struct cfg_key limits_keys[] = {
 	/* Kafka's own socket.request.max.bytes default. */
-	{"max_frame_bytes", K_INT64, 0, offsetof(struct cfg, limits.max_frame_bytes), NULL,
-	 1024, INT32_MAX, 100 * MIB, NULL, 0},
-	{"buffer_bytes", K_INT64, 0, offsetof(struct cfg, limits.buffer_bytes), NULL, 4096,
-	 1024 * MIB, 1 * MIB, NULL, 0},
-	{"connect_timeout_ms", K_INT64, 0, offsetof(struct cfg, limits.connect_timeout_ms),
-	 NULL, 1, 600000, 10000, NULL, 0},
-	{"max_inflight", K_INT64, 0, offsetof(struct cfg, limits.max_inflight), NULL, 1,
-	 1 << 20, 1024, NULL, 0},
+	{.name = "max_frame_bytes", .kind = K_INT64, .offset = LIMIT(max_frame_bytes),
+	 .min = 1024, .max = INT32_MAX, .def = 100 * MIB},
+	{.name = "buffer_bytes", .kind = K_INT64, .offset = LIMIT(buffer_bytes), .min = 4096,
+	 .max = 1024 * MIB, .def = 1 * MIB},
+	{.name = "connect_timeout_ms", .kind = K_INT64, .offset = LIMIT(connect_timeout_ms),
+	 .min = 1, .max = 600000, .def = 10000},
+	{.name = "max_inflight", .kind = K_INT64, .offset = LIMIT(max_inflight), .min = 1,
+	 .max = 1 << 20, .def = 1024},
 };
 static const struct cfg_table limits_table = TABLE(limits_keys);
 
 static const struct cfg_key tls_keys[] = {
-	{"listen", K_TLS, 0, offsetof(struct cfg, tls_listen), &tls_server_table, 0, 0, 0, NULL,
-	 0},
-	{"upstream", K_TLS, 0, offsetof(struct cfg, tls_upstream), &tls_client_table, 0, 0, 0,
-	 NULL, 0},
+	{.name = "listen", .kind = K_TLS, .offset = offsetof(struct cfg, tls_listen),
+	 .sub = &tls_server_table},
+	{.name = "upstream", .kind = K_TLS, .offset = offsetof(struct cfg, tls_upstream),
+	 .sub = &tls_client_table},
 };
 static const struct cfg_table tls_table = TABLE(tls_keys);
 
+/* K_OBJECT rows fill the same struct as their parent (offset 0). */
 static const struct cfg_key root_keys[] = {
-	{"bootstrap", K_OBJECT, 1, 0, &bootstrap_table, 0, 0, 0, NULL, 0},
-	{"brokers", K_BROKERS, 1, offsetof(struct cfg, brokers), &broker_table, 0, 0, 0, NULL, 0},
-	{"tls", K_OBJECT, 0, 0, &tls_table, 0, 0, 0, NULL, 0},
-	{"limits", K_OBJECT, 0, 0, &limits_table, 0, 0, 0, NULL, 0},
+	{.name = "bootstrap", .kind = K_OBJECT, .required = 1, .sub = &bootstrap_table},
+	{.name = "brokers", .kind = K_BROKERS, .required = 1,
+	 .offset = offsetof(struct cfg, brokers), .sub = &broker_table},
+	{.name = "tls", .kind = K_OBJECT, .sub = &tls_table},
+	{.name = "limits", .kind = K_OBJECT, .sub = &limits_table},
 };
 static const struct cfg_table root_table = TABLE(root_keys);
 
