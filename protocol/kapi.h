@@ -13,6 +13,7 @@
 #include "fetch_walk.h"
 #include "kbuf.h"
 #include "kmap.h"
+#include "rewrite.h"
 
 enum {
 	KAPI_PRODUCE = 0,
@@ -34,15 +35,6 @@ enum kapi_mode {
 	KAPI_REWRITE = 1, /* buffer the whole frame, decode, rewrite, re-frame */
 	KAPI_TAIL = 2     /* stream it, rewrite the trailing tagged section in place */
 };
-
-/* Rewriter result. */
-enum krw_result { KRW_ERROR = -1, KRW_UNCHANGED = 0, KRW_CHANGED = 1 };
-
-/* A whole-frame rewriter: in is the response after its 4-byte size (header
- * and body).  On KRW_CHANGED out holds the new frame (without size); on
- * KRW_UNCHANGED the input is to be forwarded as it is. */
-typedef int (*krw_fn)(const uint8_t *in, size_t len, int16_t version,
-		      struct kwbuf *out, const struct kmap *map);
 
 /* A streamed response's walker position; each walker keeps its own member
  * (ShareFetch's joins Fetch's here). */

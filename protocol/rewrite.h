@@ -3,12 +3,25 @@
  * Each takes a whole response frame after its 4-byte size (header and body),
  * decodes all of it with bounded reads, substitutes Host and Port of broker
  * endpoints through the kmap, and keeps every other byte as it was (unknown
- * tagged fields included).  See kapi.h for the krw_fn contract.
+ * tagged fields included).
  */
 #ifndef KGATE_REWRITE_H
 #define KGATE_REWRITE_H
 
-#include "kapi.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kbuf.h"
+#include "kmap.h"
+
+/* Rewriter result. */
+enum krw_result { KRW_ERROR = -1, KRW_UNCHANGED = 0, KRW_CHANGED = 1 };
+
+/* A whole-frame rewriter: in is the response after its 4-byte size (header
+ * and body).  On KRW_CHANGED out holds the new frame (without size); on
+ * KRW_UNCHANGED the input is to be forwarded as it is. */
+typedef int (*krw_fn)(const uint8_t *in, size_t len, int16_t version,
+		      struct kwbuf *out, const struct kmap *map);
 
 int krw_metadata(const uint8_t *in, size_t len, int16_t version, struct kwbuf *out,
 		 const struct kmap *map);
