@@ -7,6 +7,8 @@
 #   make test-integration  librdkafka clients through kgate on the mock cluster
 #   make test-e2e        real Apache Kafka, network namespaces, several clients
 #                        (root; fetches Kafka with Maven on first use)
+#   make lint            the tree's shape: no include cycles, layers kept,
+#                        small files (scripts/check_layers.py)
 #   make demo            kgate --demo plus a real producer and consumer through it
 #   make bench           micro-benchmarks (print numbers, assert nothing)
 #   make install PREFIX=/usr/local
@@ -62,7 +64,7 @@ BENCH_FETCH := $(BUILD)/bench_fetch
 BENCH_PRODUCE := $(BUILD)/bench_produce
 
 .PHONY: all deps deps-e2e test test-all test-unit test-asan test-integration test-e2e demo demo-run \
-        bench install clean
+        bench install clean lint
 .DEFAULT_GOAL := all
 
 all: $(KGATE)
@@ -100,7 +102,10 @@ deps-e2e:
 test: deps-e2e
 	$(MAKE) test-all
 
-test-all: test-unit test-asan test-integration test-e2e
+test-all: lint test-unit test-asan test-integration test-e2e
+
+lint:
+	scripts/check_layers.py
 
 # A throwaway PKI for the TLS tests, made at test time (never committed).
 CERTS := $(BUILD)/certs

@@ -14,11 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "gateway.h"
+#include "../config/addr.h"
 #include "tls.h"
 
 struct dialer {
-	struct gateway *gw;
+	struct dial_env env;
 	char host[256];
 	uint16_t port;
 	struct evdns_getaddrinfo_request *req; /* name lookup in flight */
@@ -89,7 +89,7 @@ static void dial_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (d->req || d->wev || d->bev) {
 		snprintf(d->why, sizeof(d->why), "no %s after %" PRId64 " ms",
 			 d->bev ? "TLS handshake" : "connection",
-			 d->gw->cfg->limits.connect_timeout_ms);
+			 d->env.timeout_ms);
 		if (d->req) {
 			/* The lookup's cancel callback finishes the job. */
 			evdns_getaddrinfo_cancel(d->req);
@@ -142,7 +142,7 @@ static void dial_connect_cb(evutil_socket_t fd, short what, void *arg)
 	d->fd = -1; /* the bufferevent owns it from here */
 	if (!d->tls) {
 		evtimer_del(d->timer);
-		bev = bufferevent_socket_new(d->gw->base, fd,
+		bev = bufferevent_socket_new(d->env.base, fd,
 					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (!bev) {
 			evutil_closesocket(fd);
@@ -151,7 +151,7 @@ static void dial_connect_cb(evutil_socket_t fd, short what, void *arg)
 		dial_finish(d, bev);
 		return;
 	}
-	d->bev = tls_connect(d->gw->base, fd, d->tls, d->tls_name);
+	d->bev = tls_connect(d->env.base, fd, d->tls, d->tls_name);
 	if (!d->bev) {
 		evutil_closesocket(fd);
 		snprintf(d->why, sizeof(d->why), "cannot start TLS (out of memory)");
@@ -179,13 +179,13 @@ static void dial_try_next(struct dialer *d)
 			dial_drop_attempt(d);
 			continue;
 		}
-		d->wev = event_new(d->gw->base, d->fd, EV_WRITE, dial_connect_cb, d);
+		d->wev = event_new(d->env.base, d->fd, EV_WRITE, dial_connect_cb, d);
 		if (!d->wev || event_add(d->wev, NULL) < 0) {
 			snprintf(d->why, sizeof(d->why), "out of memory");
 			dial_drop_attempt(d);
 			break;
 		}
-		arm(d, d->gw->cfg->limits.connect_timeout_ms);
+		arm(d, d->env.timeout_ms);
 		return;
 	}
 	dial_finish(d, NULL);
@@ -221,7 +221,7 @@ static void dial_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 		dial_try_next(d);
 }
 
-struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port, SSL_CTX *tls,
+struct dialer *dial_start(const struct dial_env *env, const char *host, uint16_t port, SSL_CTX *tls,
 			  const char *tls_name, dial_done_fn done, void *ctx)
 {
 	struct evutil_addrinfo hints;
@@ -231,7 +231,7 @@ struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port, S
 
 	if (!d)
 		return NULL;
-	d->gw = gw;
+	d->env = *env;
 	d->port = port;
 	d->fd = -1;
 	d->done = done;
@@ -242,7 +242,7 @@ struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port, S
 	}
 	snprintf(d->host, sizeof(d->host), "%s", host);
 	snprintf(d->why, sizeof(d->why), "no address for %s", host);
-	d->timer = evtimer_new(gw->base, dial_timer_cb, d);
+	d->timer = evtimer_new(env->base, dial_timer_cb, d);
 	if (!d->timer) {
 		free(d);
 		return NULL;
@@ -254,9 +254,9 @@ struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port, S
 	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
 	snprintf(service, sizeof(service), "%u", port);
 	/* The deadline covers the lookup and the first address. */
-	arm(d, gw->cfg->limits.connect_timeout_ms);
+	arm(d, env->timeout_ms);
 	d->resolving = 1;
-	req = evdns_getaddrinfo(gw->dns, host, service, &hints, dial_resolved_cb, d);
+	req = evdns_getaddrinfo(env->dns, host, service, &hints, dial_resolved_cb, d);
 	d->resolving = 0;
 	/* NULL: answered already (IP literal, hosts file) or failed at once. */
 	d->req = req;

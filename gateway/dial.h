@@ -13,9 +13,19 @@
 #include <openssl/ssl.h>
 #include <stdint.h>
 
+#include "../protocol/kdefs.h"
+
 struct bufferevent;
-struct gateway;
 struct dialer;
+struct event_base;
+struct evdns_base;
+
+/* What dialling needs from the event loop it runs on. */
+struct dial_env {
+	struct event_base *base;
+	struct evdns_base *dns;
+	int64_t timeout_ms; /* per address, name resolution included */
+};
 
 /* Called once: bev is connected (now the caller's), or NULL and why says
  * what went wrong.  The dialer is gone when this returns. */
@@ -23,9 +33,10 @@ typedef void (*dial_done_fn)(void *ctx, struct bufferevent *bev, const char *why
 
 /* Starts dialling; with tls, completes a TLS handshake that checks tls_name
  * (see tls_connect).  Never calls done before returning.  NULL if out of
- * memory. */
-struct dialer *dial_start(struct gateway *gw, const char *host, uint16_t port, SSL_CTX *tls,
-			  const char *tls_name, dial_done_fn done, void *ctx);
+ * memory.  env is copied. */
+KG_MUSTCHECK struct dialer *dial_start(const struct dial_env *env, const char *host,
+				       uint16_t port, SSL_CTX *tls, const char *tls_name,
+				       dial_done_fn done, void *ctx);
 /* Abandons a dial in progress; done is not called. */
 void dial_cancel(struct dialer *d);
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../protocol/kdefs.h"
+
 struct fifo_entry {
 	int32_t correlation_id;
 	int16_t api_key;
@@ -28,8 +30,8 @@ void fifo_init(struct fifo *f, size_t max);
 void fifo_free(struct fifo *f);
 static inline int fifo_full(const struct fifo *f) { return f->len >= f->max; }
 /* 0, or -1 when full or out of memory. */
-int fifo_push(struct fifo *f, const struct fifo_entry *e);
+KG_MUSTCHECK int fifo_push(struct fifo *f, const struct fifo_entry *e);
 /* 0, or -1 when empty. */
-int fifo_pop(struct fifo *f, struct fifo_entry *e);
+KG_MUSTCHECK int fifo_pop(struct fifo *f, struct fifo_entry *e);
 
 #endif

@@ -1,5 +1,12 @@
-/* gateway.h — one running gateway: its listeners, connections and what it
- * has learned about the cluster, all on one libevent loop.
+/* gateway.h — one event loop's gateway: what its listeners, pairs and
+ * kgate's own requests share — the configuration generation, the resolver,
+ * the counters, the node-id map, what is known of the cluster — and the
+ * lists of pairs.
+ *
+ * This is state, with no knowledge of how pairs or listeners work: they
+ * reach it through the pointer they hold and edit its lists only through the
+ * functions below.  server.h brings a gateway up and down.  One gateway runs
+ * per event loop (per thread, later).
  */
 #ifndef KGATE_GATEWAY_H
 #define KGATE_GATEWAY_H
@@ -7,61 +14,74 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/ssl.h>
-
-#include "../config/config.h"
+#include "../config/gen.h"
 #include "../protocol/kbuf.h"
 #include "../protocol/kmap.h"
 #include "cluster.h"
+#include "dial.h"
+#include "kstream.h"
+#include "stats.h"
 
+struct discover;
+struct event;
 struct event_base;
 struct evdns_base;
-struct evconnlistener;
-struct event;
-struct pair;
+struct listener;
 
-/* A listening socket: the bootstrap one, or one per broker. */
-struct listener {
-	struct gateway *gw;
-	struct evconnlistener *evl;
-	const struct cfg_addr *addr;
-	const struct cfg_broker *broker; /* NULL for bootstrap */
-	char name[96];                   /* "bootstrap" or "broker 1", for logs */
-	SSL_CTX *tls;                    /* serving clients; NULL: plaintext */
-	const struct cfg_tls_server *tls_cfg;
-	SSL_CTX *upstream_tls;           /* towards its upstream; NULL: plaintext */
-	const struct cfg_tls_client *upstream_tls_cfg;
+/* An entry in the gateway's lists (embedded in a pair). */
+struct gw_node {
+	struct gw_node *prev, *next;
+	/* Frees the entry's owner once it is closed and no callback of its
+	 * can still be running. */
+	void (*release)(struct gw_node *n);
 };
 
 struct gateway {
 	struct event_base *base;
 	struct evdns_base *dns;
-	const struct cfg *cfg;
+	struct cfg_gen *gen;  /* the generation new listeners and pairs take */
+	struct dial_env dial; /* base, resolver, connect timeout */
+	struct kg_stats stats;
+	struct kwbuf scratch;       /* rewrite output, reused frame after frame */
+	struct kmap map;            /* node id -> advertised address; learns */
+	struct kstream_env streams; /* stats, scratch and map, for every pair */
+	struct cluster cluster;
+	struct discover *discover; /* kgate's own Metadata request, if any */
 	struct listener *listeners;
 	size_t n_listeners;
-	struct pair *pairs; /* every open pair, for shutdown */
-	struct pair *dead;  /* closed pairs awaiting pair_reap */
+	struct gw_node *open; /* every open pair */
+	struct gw_node *dead; /* closed pairs awaiting release */
 	struct event *reaper;
-	struct kwbuf scratch; /* rewrite output, reused frame after frame */
 	uint64_t next_pair_id;
-	unsigned bootstrap_next; /* where the next bootstrap dial starts */
-	struct cluster cluster;
-	struct kmap map;
+	unsigned bootstrap_next;  /* where the next bootstrap dial starts */
 	int32_t *unmapped_logged; /* node ids already warned about */
 	size_t n_unmapped_logged;
 };
 
-/* The TLS context towards lst's upstream (NULL: plaintext), and in *name the
- * name its certificate is checked against and sent as SNI: the configured
- * server_name, else the name the cluster advertises for the listener's
- * broker (also when kgate dials it through an NLB), else host, the address
- * dialled. */
-SSL_CTX *listener_upstream_tls(const struct listener *lst, const char *host, const char **name);
-/* Binds every listener; NULL with err filled if any cannot be bound. */
-struct gateway *gateway_new(struct event_base *base, const struct cfg *cfg, char *err,
-			    size_t errlen);
-/* Stops listening and closes every connection (for a clean stop). */
-void gateway_shutdown(struct gateway *gw);
+/* A gateway on base running gen (it takes a reference); NULL with err
+ * filled if the resolver or loop cannot be set up. */
+KG_MUSTCHECK struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *err,
+					 size_t errlen);
+/* Frees the gateway; its listeners, pairs and discovery must be gone
+ * (server_stop).  NULL is fine. */
 void gateway_free(struct gateway *gw);
+/* The current configuration. */
+static inline const struct cfg *gateway_cfg(const struct gateway *gw)
+{
+	return &gw->gen->cfg;
+}
+
+/* A pair opened: listed until gateway_pair_closed. */
+void gateway_pair_opened(struct gateway *gw, struct gw_node *n);
+/* A pair closed: moved to the dead list and released on the next loop
+ * pass, after the callback that closed it has returned. */
+void gateway_pair_closed(struct gateway *gw, struct gw_node *n);
+/* The first open pair (to close them all), or NULL. */
+static inline struct gw_node *gateway_first_pair(const struct gateway *gw)
+{
+	return gw->open;
+}
+/* Releases every closed pair now. */
+void gateway_reap(struct gateway *gw);
 
 #endif

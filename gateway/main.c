@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "../config/cli.h"
-#include "../config/config.h"
+#include "../config/gen.h"
 #include "demo.h"
 #include "gateway.h"
 #include "log.h"
+#include "server.h"
 #include "stats.h"
 
 #ifndef KGATE_VERSION
@@ -30,16 +31,17 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	log_info("received %s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	gateway_shutdown(rt->gw);
+	server_stop(rt->gw);
 	event_base_loopexit(rt->base, NULL);
 }
 
 static void on_stats_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct runtime *rt = arg;
+
 	(void)sig;
 	(void)what;
-	(void)arg;
-	stats_log();
+	stats_log(&rt->gw->stats);
 }
 
 static int load_config(const struct cli_opts *o, struct cfg *cfg, struct demo **demo)
@@ -66,7 +68,7 @@ static int load_config(const struct cli_opts *o, struct cfg *cfg, struct demo **
 	return 0;
 }
 
-static int run(const struct cfg *cfg, struct demo *demo)
+static int run(struct cfg_gen *gen, struct demo *demo)
 {
 	struct runtime rt = {0};
 	struct event *sigs[3] = {0};
@@ -80,7 +82,7 @@ static int run(const struct cfg *cfg, struct demo *demo)
 		log_error("cannot create the event loop");
 		return EXIT_START_FAILED;
 	}
-	rt.gw = gateway_new(rt.base, cfg, err, sizeof(err));
+	rt.gw = server_start(rt.base, gen, err, sizeof(err));
 	if (!rt.gw) {
 		log_error("%s", err);
 		rc = EXIT_START_FAILED;
@@ -99,18 +101,18 @@ static int run(const struct cfg *cfg, struct demo *demo)
 	if (demo)
 		demo_print_usage(demo);
 	event_base_dispatch(rt.base);
-	stats_log();
+	stats_log(&rt.gw->stats);
 	/* The stop signal closed everything (this covers a loop that ended any
 	 * other way); let libevent finish what closing started (deferred frees,
 	 * cancelled name lookups) before the loop goes away. */
-	gateway_shutdown(rt.gw);
+	server_stop(rt.gw);
 	event_base_loop(rt.base, EVLOOP_NONBLOCK);
 	event_base_loop(rt.base, EVLOOP_NONBLOCK);
 out:
 	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
-	gateway_free(rt.gw);
+	server_free(rt.gw);
 	event_base_free(rt.base);
 	return rc;
 }
@@ -119,6 +121,7 @@ int main(int argc, char **argv)
 {
 	struct cli_opts o;
 	struct cfg cfg;
+	struct cfg_gen *gen;
 	struct demo *demo = NULL;
 	enum log_level level;
 	char err[256];
@@ -152,9 +155,16 @@ int main(int argc, char **argv)
 		cfg_free(&cfg);
 		return 0;
 	}
-	rc = run(&cfg, demo);
+	gen = cfg_gen_new(&cfg, 1);
+	if (!gen) {
+		fprintf(stderr, "kgate: out of memory\n");
+		cfg_free(&cfg);
+		demo_stop(demo);
+		return EXIT_START_FAILED;
+	}
+	rc = run(gen, demo);
+	cfg_gen_unref(gen);
 	demo_stop(demo);
-	cfg_free(&cfg);
 	libevent_global_shutdown();
 	return rc;
 }

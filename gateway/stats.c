@@ -1,4 +1,4 @@
-/* stats.c — the counters and their log line. */
+/* stats.c — the counters' log line. */
 #include "stats.h"
 
 #include <inttypes.h>
@@ -6,9 +6,7 @@
 
 #include "log.h"
 
-struct kg_stats kg_stats;
-
-void stats_log(void)
+void stats_log(const struct kg_stats *s)
 {
 	char line[1536];
 	size_t n = 0;
@@ -16,7 +14,7 @@ void stats_log(void)
 #define KG_STATS_PRINT(name, kind, help)                                              \
 	if (n < sizeof(line))                                                         \
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64, #name,  \
-				      kg_stats.name);
+				      s->name);
 	KG_STATS(KG_STATS_PRINT)
 #undef KG_STATS_PRINT
 	log_info("stats:%s", line);

@@ -1,7 +1,9 @@
 /* stats.h — the gateway's counters, declared once.
  *
  * KG_STATS lists each counter with its kind and help text; the struct, the
- * names and the log line are all generated from it.
+ * names and the log line are all generated from it.  Each gateway (one per
+ * event loop) holds its own struct kg_stats, so nothing is shared between
+ * loops; a report over several gateways sums them.
  */
 #ifndef KGATE_STATS_H
 #define KGATE_STATS_H
@@ -33,9 +35,7 @@ struct kg_stats {
 #undef KG_STATS_FIELD
 };
 
-extern struct kg_stats kg_stats;
-
 /* Logs every counter on one line at info level. */
-void stats_log(void);
+void stats_log(const struct kg_stats *s);
 
 #endif

@@ -1,0 +1,160 @@
+/* discover.c — kgate's own Metadata request (see discover.h). */
+#include "discover.h"
+
+#include <stdlib.h>
+
+#include "../protocol/kapi.h"
+#include "../protocol/requests.h"
+#include "gateway.h"
+#include "log.h"
+#include "route.h"
+#include "session.h"
+
+struct discover {
+	struct gateway *gw;
+	struct dialer *dialer;   /* connecting */
+	struct session *session; /* connected */
+	size_t first, attempt;   /* bootstrap upstreams: where we started, how many tried */
+	int16_t metadata_version;
+	char target[320];
+};
+
+static void discover_free(struct discover *d)
+{
+	dial_cancel(d->dialer);
+	session_free(d->session);
+	free(d);
+}
+
+void discover_stop(struct gateway *gw)
+{
+	if (gw->discover)
+		discover_free(gw->discover);
+	gw->discover = NULL;
+}
+
+static void done(struct discover *d, const char *failure)
+{
+	struct gateway *gw = d->gw;
+
+	if (failure)
+		log_warn("could not learn the cluster's brokers: %s", failure);
+	gw->discover = NULL;
+	discover_free(d);
+	cluster_wake(&gw->cluster, failure);
+}
+
+static void dial_next(struct discover *d);
+
+/* This upstream did not work out: try the next one, or give up. */
+static void retry(struct discover *d, const char *why)
+{
+	log_warn("asking %s for Metadata: %s", d->target, why);
+	if (++d->attempt >= gateway_cfg(d->gw)->bootstrap_upstream.n) {
+		done(d, "no bootstrap upstream answered");
+		return;
+	}
+	session_free(d->session);
+	d->session = NULL;
+	dial_next(d);
+}
+
+static void session_failed(void *ctx, const char *why)
+{
+	retry(ctx, why);
+}
+
+static void learn_broker(void *ctx, int32_t node_id, const struct kstr *host, int32_t port)
+{
+	struct gateway *gw = ctx;
+
+	cluster_learn(&gw->cluster, node_id, (const char *)host->ptr, (size_t)host->len, port);
+}
+
+static void on_metadata(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct discover *d = ctx;
+
+	if (kresp_metadata_brokers(frame, len, d->metadata_version, learn_broker, d->gw) < 0) {
+		retry(d, "malformed Metadata answer");
+		return;
+	}
+	log_info("learned the cluster's brokers from %s", d->target);
+	done(d, NULL);
+}
+
+/* Which Metadata versions the broker speaks decides the one kgate asks. */
+static void on_api_versions(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct discover *d = ctx;
+	int16_t lo, hi, v, ours = kapi_get(KAPI_METADATA)->max_version;
+
+	if (kresp_api_versions_range(frame, len, KAPI_METADATA, &lo, &hi) < 0) {
+		retry(d, "unusable ApiVersions answer");
+		return;
+	}
+	v = hi < ours ? hi : ours;
+	/* v0 of an empty topic list means "all topics": avoid it. */
+	if (v < lo || v < 1) {
+		retry(d, "no Metadata version in common");
+		return;
+	}
+	d->metadata_version = v;
+	if (session_send(d->session, KAPI_METADATA, v, kreq_metadata_body, on_metadata) < 0)
+		retry(d, "cannot send Metadata (out of memory)");
+}
+
+/* Connected: ask which Metadata versions the broker speaks. */
+static void dialed(void *ctx, struct bufferevent *bev, const char *why)
+{
+	struct discover *d = ctx;
+	const struct cfg_limits *limits = &gateway_cfg(d->gw)->limits;
+
+	d->dialer = NULL;
+	if (!bev) {
+		retry(d, why);
+		return;
+	}
+	d->session = session_new(bev, d->target, limits->max_frame_bytes,
+				 limits->connect_timeout_ms, session_failed, d);
+	if (!d->session) {
+		retry(d, "out of memory");
+		return;
+	}
+	if (session_send(d->session, KAPI_API_VERSIONS, 0, NULL, on_api_versions) < 0)
+		retry(d, "cannot send ApiVersions (out of memory)");
+}
+
+static void dial_next(struct discover *d)
+{
+	struct gateway *gw = d->gw;
+	struct route_target t;
+
+	/* kgate's own requests go where the bootstrap listener's would. */
+	route_bootstrap(gw, d->attempt, &d->first, &t);
+	cfg_addr_format(d->target, sizeof(d->target), t.host, t.port);
+	gw->stats.metadata_fetches++;
+	log_info("asking %s for the cluster's brokers", d->target);
+	d->dialer = dial_start(&gw->dial, t.host, t.port, t.tls, t.tls_name, dialed, d);
+	if (!d->dialer)
+		done(d, "out of memory");
+}
+
+void discover_wait(struct gateway *gw, struct cluster_waiter *w)
+{
+	struct discover *d;
+
+	cluster_wait(&gw->cluster, w);
+	if (gw->discover)
+		return;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		cluster_wake(&gw->cluster, "out of memory");
+		return;
+	}
+	d->gw = gw;
+	gw->discover = d;
+	/* The first attempt starts where bootstrap connections would, so one
+	 * dead upstream does not delay every request. */
+	dial_next(d);
+}

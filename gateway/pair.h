@@ -1,0 +1,65 @@
+/* pair.h — a client connection and its linked upstream connection, from
+ * accept to the last byte flushed.
+ *
+ * Each accepted client gets a pair: the client side, and one upstream side
+ * dialled where route.h says.  The pair wires the two sides' events to the
+ * kstream that frames what flows between them, stops reading a side while
+ * its peer's output is full, and ends in one of three ways: drained (one
+ * side closed; what it sent is forwarded and flushed to the other first),
+ * failed (a framing or TLS error; closed now, counted, logged with the
+ * reason), or closed (shutdown).  Its memory is released by the gateway on
+ * the next loop pass, after every callback that could still touch it.
+ */
+#ifndef KGATE_PAIR_H
+#define KGATE_PAIR_H
+
+#include <event2/util.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "gateway.h"
+#include "kstream.h"
+#include "route.h"
+#include "side.h"
+
+struct dialer;
+struct event;
+struct listener;
+struct sockaddr;
+
+enum pair_state {
+	PAIR_NEW,        /* accepted, upstream not chosen yet */
+	PAIR_RESOLVING,  /* waiting to learn where its broker is */
+	PAIR_CONNECTING, /* dialling upstream; what the client sends waits */
+	PAIR_OPEN,
+	PAIR_DRAINING, /* one side ended; flushing what the other is owed */
+	PAIR_CLOSED
+};
+
+struct pair {
+	struct gw_node node; /* in the gateway's lists */
+	struct gateway *gw;
+	struct listener *lst;
+	struct cfg_gen *gen; /* the configuration it started with */
+	uint64_t id;
+	enum pair_state state;
+	struct side client;
+	struct side upstream;
+	struct kstream ks;            /* framing between the two */
+	struct route route;           /* how its upstream was chosen */
+	struct route_target target;   /* ... and where it is */
+	struct cluster_waiter waiter; /* while PAIR_RESOLVING */
+	struct dialer *dialer;        /* while PAIR_CONNECTING */
+	struct event *timer;          /* drain deadline */
+	struct event *hs_timer;       /* client's TLS handshake deadline */
+	char client_addr[64];
+	char prefix[192];        /* "[id client via listener]" for log lines */
+	char upstream_addr[320]; /* "host:port" dialled */
+};
+
+/* Takes over an accepted socket (a listener_accept_fn). */
+void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr *sa, int socklen);
+/* Closes every open pair of gw at once (for shutdown). */
+void pair_close_all(struct gateway *gw, const char *reason);
+
+#endif

@@ -1,0 +1,107 @@
+/* route.c — choosing each pair's upstream (see route.h). */
+#include "route.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "gateway.h"
+#include "listener.h"
+
+/* The TLS context towards lst's upstream (NULL: plaintext), and in *name the
+ * name its certificate is checked against and sent as SNI: the configured
+ * server_name, else the name the cluster advertises for the listener's
+ * broker (also when kgate dials it through an NLB), else host, the address
+ * dialled. */
+static SSL_CTX *upstream_tls(const struct gateway *gw, const struct listener *lst, const char *host,
+			     const char **name)
+{
+	const struct cluster_node *node;
+
+	*name = host;
+	if (!lst->upstream_tls)
+		return NULL;
+	if (lst->upstream_tls_cfg->server_name)
+		*name = lst->upstream_tls_cfg->server_name;
+	else if (lst->broker && (node = cluster_find(&gw->cluster, lst->broker->id)))
+		*name = node->host;
+	return lst->upstream_tls;
+}
+
+static void target(const struct gateway *gw, const struct listener *lst, const char *host,
+		   uint16_t port, int32_t learned_id, struct route_target *t)
+{
+	t->host = host;
+	t->port = port;
+	t->learned_id = learned_id;
+	t->tls = upstream_tls(gw, lst, host, &t->tls_name);
+}
+
+void route_bootstrap(struct gateway *gw, size_t attempt, size_t *first, struct route_target *t)
+{
+	const struct cfg_addr_list *ups = &gateway_cfg(gw)->bootstrap_upstream;
+	const struct cfg_addr *a;
+
+	if (attempt == 0)
+		*first = gw->bootstrap_next++;
+	a = &ups->v[(*first + attempt) % ups->n];
+	target(gw, listener_bootstrap(gw), a->host, a->port, -1, t);
+}
+
+/* 1 if lst's upstream certificate is checked against the broker's own name
+ * (TLS, verification on, no server_name configured). */
+static int needs_own_name(const struct listener *lst)
+{
+	return lst->upstream_tls && lst->upstream_tls_cfg->verify &&
+	       !lst->upstream_tls_cfg->server_name;
+}
+
+enum route_decision route_pick(struct gateway *gw, const struct listener *lst, struct route *r,
+			       struct route_target *t, char *why, size_t whylen)
+{
+	const struct cfg_broker *b = lst->broker;
+	const struct cluster_node *node;
+
+	why[0] = '\0';
+	if (!b) {
+		route_bootstrap(gw, r->attempt, &r->first, t);
+		return ROUTE_DIAL;
+	}
+	if (b->upstream.host) {
+		/* A TLS broker's certificate carries the name the cluster
+		 * advertises for it, not the NLB's: learn that name first. */
+		if (needs_own_name(lst) && !cluster_find(&gw->cluster, b->id)) {
+			if (!r->waited)
+				return ROUTE_WAIT;
+			if (r->failure)
+				snprintf(why, whylen,
+					 "cannot learn broker %" PRId32 "'s own name (%s): its "
+					 "certificate is checked against %s",
+					 b->id, r->failure, b->upstream.host);
+		}
+		target(gw, lst, b->upstream.host, b->upstream.port, -1, t);
+		return ROUTE_DIAL;
+	}
+	node = cluster_find(&gw->cluster, b->id);
+	if (node) {
+		target(gw, lst, node->host, node->port, b->id, t);
+		return ROUTE_DIAL;
+	}
+	if (!r->waited)
+		return ROUTE_WAIT;
+	if (r->failure)
+		snprintf(why, whylen, "cannot learn where broker %" PRId32 " is: %s", b->id,
+			 r->failure);
+	else
+		snprintf(why, whylen,
+			 "the cluster's Metadata does not list this broker id "
+			 "(configure its upstream if it exists)");
+	return ROUTE_NONE;
+}
+
+int route_failed(struct gateway *gw, const struct listener *lst, struct route *r,
+		 const struct route_target *t)
+{
+	if (t->learned_id >= 0)
+		cluster_forget(&gw->cluster, t->learned_id);
+	return !lst->broker && ++r->attempt < gateway_cfg(gw)->bootstrap_upstream.n;
+}

@@ -1,0 +1,58 @@
+/* route.h — where a client's connection goes.
+ *
+ * One function decides each pair's upstream: the bootstrap listener's
+ * clients rotate over bootstrap.upstream (each connection starting one
+ * further along, then trying the rest in order); a broker listener dials its
+ * configured upstream, or the address the cluster advertises for its node id
+ * once that is known.  The same function decides whether to wait for the
+ * cluster's Metadata first, and which TLS name an upstream's certificate must
+ * carry.  A pair asks when it is ready to dial — today at accept; a listener
+ * that routes by the client's TLS server name (SNI) will ask after the
+ * client's handshake.
+ */
+#ifndef KGATE_ROUTE_H
+#define KGATE_ROUTE_H
+
+#include <openssl/ssl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gateway;
+struct listener;
+
+/* A pair's progress through its choices. */
+struct route {
+	size_t attempt;      /* bootstrap upstreams tried so far */
+	size_t first;        /* where its bootstrap attempts started */
+	int waited;          /* the cluster was asked for this pair already */
+	const char *failure; /* why asking failed (valid during route_pick) */
+};
+
+/* Where to dial. */
+struct route_target {
+	const char *host;
+	uint16_t port;
+	SSL_CTX *tls;         /* NULL: plaintext */
+	const char *tls_name; /* checked against the certificate, sent as SNI */
+	int32_t learned_id;   /* node whose learned address this is, or -1 */
+};
+
+enum route_decision {
+	ROUTE_DIAL, /* dial t */
+	ROUTE_WAIT, /* wait for the cluster's brokers (discover_wait), then ask again */
+	ROUTE_NONE  /* no upstream for this client: why says so */
+};
+
+/* Decides where lst's client goes next.  note (may be empty) is something
+ * worth an info line about a ROUTE_DIAL; why is the reason for ROUTE_NONE. */
+enum route_decision route_pick(struct gateway *gw, const struct listener *lst, struct route *r,
+			       struct route_target *t, char *why, size_t whylen);
+/* Dialling t failed: forgets what it learned there (the node may have
+ * moved), and says whether to pick again (1: another bootstrap upstream). */
+int route_failed(struct gateway *gw, const struct listener *lst, struct route *r,
+		 const struct route_target *t);
+/* Where kgate's own bootstrap requests go: the attempt-th upstream from
+ * *first, which the first attempt sets to the gateway's next rotation. */
+void route_bootstrap(struct gateway *gw, size_t attempt, size_t *first, struct route_target *t);
+
+#endif

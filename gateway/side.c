@@ -1,0 +1,240 @@
+/* side.c — a connection's reading, writing and events, and the plaintext
+ * ops: kgate's own read event, sized to what the socket holds. */
+#include "side.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "tls.h"
+
+/* Most bytes read from, or written to, a socket per event. */
+#define MAX_SINGLE_IO (256 * 1024)
+/* Least a read reserves, so a trickle still goes in one chain. */
+#define MIN_READ 4096
+
+/* ---- plaintext ---- */
+
+/* The socket is readable: take what it has (up to MAX_SINGLE_IO) straight
+ * into the side's input buffer. */
+static void plain_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct side *s = arg;
+	struct evbuffer_iovec v[2];
+	int avail = 0, n;
+	ssize_t r;
+
+	(void)what;
+	/* Size the buffer to what is there, so an idle connection does not
+	 * pin a large chain. */
+	if (ioctl(fd, FIONREAD, &avail) < 0 || avail < MIN_READ)
+		avail = MIN_READ;
+	if (avail > MAX_SINGLE_IO)
+		avail = MAX_SINGLE_IO;
+	n = evbuffer_reserve_space(s->in, avail, v, 2);
+	if (n <= 0) {
+		s->err = ENOMEM;
+		s->cb(s, SIDE_ERROR, s->arg);
+		return;
+	}
+	r = readv(fd, (struct iovec *)v, n);
+	if (r <= 0) {
+		int err = errno;
+
+		evbuffer_commit_space(s->in, v, 0);
+		if (r < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
+			return;
+		s->err = r < 0 ? err : 0;
+		s->cb(s, r == 0 ? SIDE_EOF : SIDE_ERROR, s->arg);
+		return;
+	}
+	if ((size_t)r <= v[0].iov_len) {
+		v[0].iov_len = (size_t)r;
+		n = 1;
+	} else {
+		v[1].iov_len = (size_t)r - v[0].iov_len;
+	}
+	evbuffer_commit_space(s->in, v, n);
+	s->cb(s, SIDE_READ, s->arg);
+}
+
+static int plain_read_on(struct side *s)
+{
+	if (!s->rev) {
+		s->rev = event_new(bufferevent_get_base(s->bev), bufferevent_getfd(s->bev),
+				   EV_READ | EV_PERSIST, plain_read_cb, s);
+		if (!s->rev)
+			return -1;
+	}
+	return event_add(s->rev, NULL);
+}
+
+static void plain_read_off(struct side *s)
+{
+	if (s->rev)
+		event_del(s->rev);
+}
+
+static int plain_failure(struct side *s, const char *peer, int serving, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s: %s", serving ? "client" : peer,
+		 evutil_socket_error_to_string(s->err));
+	return 0;
+}
+
+static void plain_describe(const struct side *s, char *buf, size_t len)
+{
+	(void)s;
+	snprintf(buf, len, "plaintext");
+}
+
+static const struct side_ops side_plain_ops = {
+	.name = "plaintext",
+	.read_on = plain_read_on,
+	.read_off = plain_read_off,
+	.failure = plain_failure,
+	.describe = plain_describe,
+};
+
+/* ---- what every side does ---- */
+
+/* Bytes the bufferevent read itself (TLS: decrypted records): take them
+ * over, chains moved, nothing copied. */
+static void bev_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct side *s = arg;
+
+	evbuffer_add_buffer(s->in, bufferevent_get_input(bev));
+	s->cb(s, SIDE_READ, s->arg);
+}
+
+static void bev_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct side *s = arg;
+
+	(void)bev;
+	s->cb(s, SIDE_FLUSHED, s->arg);
+}
+
+static void bev_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct side *s = arg;
+
+	(void)bev;
+	if (events & BEV_EVENT_CONNECTED) {
+		s->cb(s, SIDE_READY, s->arg);
+		return;
+	}
+	if (events & BEV_EVENT_ERROR) {
+		s->err = EVUTIL_SOCKET_ERROR();
+		s->cb(s, SIDE_ERROR, s->arg);
+		return;
+	}
+	s->cb(s, SIDE_EOF, s->arg);
+}
+
+int side_init(struct side *s, struct bufferevent *bev, size_t write_low, side_cb_fn cb, void *arg)
+{
+	memset(s, 0, sizeof(*s));
+	s->bev = bev;
+	s->cb = cb;
+	s->arg = arg;
+	if (!bev)
+		return -1;
+	s->ops = tls_is(bev) ? &side_tls_ops : &side_plain_ops;
+	s->in = evbuffer_new();
+	if (!s->in)
+		return -1;
+	bufferevent_setcb(bev, bev_read_cb, bev_write_cb, bev_event_cb, s);
+	/* Write callbacks fire when output falls to write_low. */
+	bufferevent_setwatermark(bev, EV_WRITE, write_low, 0);
+	bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
+	return 0;
+}
+
+void side_free(struct side *s)
+{
+	if (s->rev)
+		event_free(s->rev);
+	if (s->bev)
+		bufferevent_free(s->bev);
+	if (s->in)
+		evbuffer_free(s->in);
+	s->rev = NULL;
+	s->bev = NULL;
+	s->in = NULL;
+}
+
+int side_start(struct side *s)
+{
+	if (bufferevent_enable(s->bev, EV_WRITE) < 0)
+		return -1;
+	return s->ops->read_on(s);
+}
+
+void side_pause(struct side *s)
+{
+	if (!s->paused) {
+		s->paused = 1;
+		s->ops->read_off(s);
+	}
+}
+
+int side_resume(struct side *s)
+{
+	if (!s->paused)
+		return 0;
+	s->paused = 0;
+	return s->ops->read_on(s) < 0 ? -1 : 1;
+}
+
+void side_stop_reading(struct side *s)
+{
+	if (s->bev)
+		s->ops->read_off(s);
+}
+
+struct evbuffer *side_output(const struct side *s)
+{
+	return bufferevent_get_output(s->bev);
+}
+
+size_t side_output_len(const struct side *s)
+{
+	return evbuffer_get_length(bufferevent_get_output(s->bev));
+}
+
+void side_flush_all(struct side *s)
+{
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+}
+
+void side_tune_tcp(struct side *s)
+{
+	evutil_socket_t fd = bufferevent_getfd(s->bev);
+	int one = 1;
+
+	if (fd >= 0) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	}
+}
+
+int side_failure(struct side *s, const char *peer, int serving, char *buf, size_t len)
+{
+	return s->ops->failure(s, peer, serving, buf, len);
+}
+
+void side_describe(const struct side *s, char *buf, size_t len)
+{
+	s->ops->describe(s, buf, len);
+}

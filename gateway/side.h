@@ -1,0 +1,96 @@
+/* side.h — one connection's I/O behind an ops table.
+ *
+ * A side is a socket kgate reads into its own input buffer and writes
+ * through a bufferevent.  How it is read differs: a plaintext socket by
+ * kgate's own read event — libevent 2.1 (Debian 12's) bufferevents read at
+ * most 4096 bytes per readiness event, which left kgate several times slower
+ * than a plain TCP relay — and a TLS connection by its OpenSSL bufferevent, a
+ * record at a time.  That difference, and how a failure is put into words,
+ * is all the ops table holds; the owner sees the same side either way and
+ * hears of it through one callback (pgbouncer's SBufIO and redis'
+ * ConnectionType are the models).  Later: splice, kTLS.
+ */
+#ifndef KGATE_SIDE_H
+#define KGATE_SIDE_H
+
+#include <stddef.h>
+
+#include "../protocol/kdefs.h"
+
+struct bufferevent;
+struct event;
+struct evbuffer;
+struct side;
+
+/* What a side tells its owner. */
+enum side_event {
+	SIDE_READ,    /* new bytes wait in side->in */
+	SIDE_FLUSHED, /* the output fell to its low watermark */
+	SIDE_READY,   /* a client's TLS handshake completed */
+	SIDE_EOF,     /* the peer closed its end */
+	SIDE_ERROR    /* the connection failed: side_failure() says why */
+};
+
+typedef void (*side_cb_fn)(struct side *s, enum side_event ev, void *arg);
+
+/* How one kind of connection is read and explained. */
+struct side_ops {
+	const char *name;
+	/* Starts or stops delivering SIDE_READ; read_on: 0 or -1. */
+	int (*read_on)(struct side *s);
+	void (*read_off)(struct side *s);
+	/* Puts the failure behind SIDE_ERROR into words for a log line (peer:
+	 * the listener's address when serving a client, else the upstream's);
+	 * returns 1 if TLS itself failed, 0 for a plain socket error. */
+	int (*failure)(struct side *s, const char *peer, int serving, char *buf, size_t len);
+	/* The negotiated protocol and cipher, or "plaintext". */
+	void (*describe)(const struct side *s, char *buf, size_t len);
+};
+
+struct side {
+	const struct side_ops *ops;
+	struct bufferevent *bev; /* writes, connects, reports errors */
+	struct event *rev;       /* plaintext: kgate's own read event */
+	struct evbuffer *in;     /* read and not yet consumed */
+	side_cb_fn cb;
+	void *arg;
+	int paused; /* reading stopped for back-pressure */
+	int err;    /* errno of a failed read, for side_failure */
+};
+
+/* The TLS ops (side_tls.c); side_init picks them for OpenSSL bufferevents. */
+extern const struct side_ops side_tls_ops;
+
+/* Takes over bev (a connected or accepting socket, plaintext or TLS);
+ * write_low is the output level at which SIDE_FLUSHED fires.  Not reading
+ * yet.  -1 if out of memory (bev is then the side's to free). */
+KG_MUSTCHECK int side_init(struct side *s, struct bufferevent *bev, size_t write_low, side_cb_fn cb,
+			   void *arg);
+/* Frees what the side holds; safe on a side never initialised (zeroed). */
+void side_free(struct side *s);
+/* 1 if the side has a connection. */
+static inline int side_open(const struct side *s)
+{
+	return s->bev != NULL;
+}
+/* Starts reading (and writing): 0, or -1 if it cannot be watched. */
+KG_MUSTCHECK int side_start(struct side *s);
+/* Stops reading until side_resume (back-pressure). */
+void side_pause(struct side *s);
+/* Reading again after side_pause: 1 if it was paused, 0 if not, -1 if it
+ * cannot be watched. */
+KG_MUSTCHECK int side_resume(struct side *s);
+/* Stops reading for good (a closing pair flushes its other side). */
+void side_stop_reading(struct side *s);
+/* Where to put bytes for this side's peer to read. */
+struct evbuffer *side_output(const struct side *s);
+size_t side_output_len(const struct side *s);
+/* SIDE_FLUSHED fires only once the output is empty. */
+void side_flush_all(struct side *s);
+/* TCP_NODELAY and keepalive on the socket. */
+void side_tune_tcp(struct side *s);
+/* See side_ops. */
+int side_failure(struct side *s, const char *peer, int serving, char *buf, size_t len);
+void side_describe(const struct side *s, char *buf, size_t len);
+
+#endif
