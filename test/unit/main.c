@@ -33,6 +33,7 @@ int main(void)
 	srunner_add_suite(sr, suite_config());
 	srunner_add_suite(sr, suite_fifo());
 	srunner_add_suite(sr, suite_tail());
+	srunner_add_suite(sr, suite_kstream());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -5,9 +5,9 @@
  * Each vector is checked three ways: the rewrite gives exactly the expected
  * bytes; cutting the input short at every offset is refused; and for Fetch
  * the streaming walker finds the same tail whichever way the bytes arrive.
+ * And the vectors and the API table must agree: every version kgate
+ * rewrites has vectors, and none is beyond what it understands.
  */
-#include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,118 +15,7 @@
 #include "../../protocol/kapi.h"
 #include "../../protocol/rewrite.h"
 #include "tests.h"
-
-/* One decoded vector. */
-struct vec {
-	char name[96];
-	int16_t api_key, version;
-	const char *mode;
-	uint8_t *in, *want;
-	size_t in_len, want_len;
-	long tail_offset;
-};
-
-static json_t *vectors_root;
-
-/* The mapping every vector was generated with. */
-struct vmap {
-	int32_t id;
-	char host[128];
-	int32_t port;
-};
-static struct vmap vmaps[8];
-static size_t n_vmaps;
-
-static int vec_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
-		      int32_t orig_port, struct kmap_addr *out)
-{
-	(void)ctx;
-	(void)orig_host;
-	(void)orig_port;
-	for (size_t i = 0; i < n_vmaps; i++) {
-		if (vmaps[i].id == node_id) {
-			out->host = vmaps[i].host;
-			out->host_len = (int32_t)strlen(vmaps[i].host);
-			out->port = vmaps[i].port;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static const struct kmap vec_map = {vec_lookup, NULL};
-
-static uint8_t *unhex(const char *hex, size_t *len)
-{
-	size_t n = strlen(hex) / 2;
-	uint8_t *b = malloc(n ? n : 1);
-
-	ck_assert_ptr_nonnull(b);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		b[i] = (uint8_t)v;
-	}
-	*len = n;
-	return b;
-}
-
-static void load_vectors(void)
-{
-	char path[1024];
-	json_error_t err;
-	json_t *m;
-	size_t i;
-
-	vectors_root = json_load_file(test_src_path("test/vectors/rewrite.json", path,
-						    sizeof(path)),
-				      0, &err);
-	if (!vectors_root) {
-		fprintf(stderr, "cannot load %s: %s\n", path, err.text);
-		abort();
-	}
-	n_vmaps = 0;
-	json_array_foreach(json_object_get(vectors_root, "mapping"), i, m) {
-		struct vmap *v = &vmaps[n_vmaps++];
-
-		v->id = (int32_t)json_integer_value(json_object_get(m, "node_id"));
-		snprintf(v->host, sizeof(v->host), "%s",
-			 json_string_value(json_object_get(m, "host")));
-		v->port = (int32_t)json_integer_value(json_object_get(m, "port"));
-	}
-}
-
-static void unload_vectors(void)
-{
-	json_decref(vectors_root);
-	vectors_root = NULL;
-}
-
-static size_t n_vectors(void)
-{
-	return json_array_size(json_object_get(vectors_root, "vectors"));
-}
-
-static void vec_get(size_t i, struct vec *v)
-{
-	json_t *j = json_array_get(json_object_get(vectors_root, "vectors"), i);
-	json_t *t = json_object_get(j, "tail_offset");
-
-	snprintf(v->name, sizeof(v->name), "%s", json_string_value(json_object_get(j, "name")));
-	v->api_key = (int16_t)json_integer_value(json_object_get(j, "api_key"));
-	v->version = (int16_t)json_integer_value(json_object_get(j, "api_version"));
-	v->mode = json_string_value(json_object_get(j, "mode"));
-	v->in = unhex(json_string_value(json_object_get(j, "input")), &v->in_len);
-	v->want = unhex(json_string_value(json_object_get(j, "expected")), &v->want_len);
-	v->tail_offset = t ? (long)json_integer_value(t) : -1;
-}
-
-static void vec_free(struct vec *v)
-{
-	free(v->in);
-	free(v->want);
-}
+#include "vectors.h"
 
 /* Applies the whole-frame rewriter; returns the krw result, output in out. */
 static int rewrite(const struct vec *v, const uint8_t *in, size_t len, struct kwbuf *out)
@@ -241,13 +130,6 @@ START_TEST(test_vector_rewrite)
 }
 END_TEST
 
-/* An ApiVersions answer with an error is forwarded without being decoded. */
-static int undecoded_after_error(const struct vec *v)
-{
-	return v->api_key == KAPI_API_VERSIONS && v->in_len >= 6 &&
-	       (v->in[4] != 0 || v->in[5] != 0);
-}
-
 START_TEST(test_vector_truncated)
 {
 	struct vec v;
@@ -263,7 +145,7 @@ START_TEST(test_vector_truncated)
 	for (size_t cut = 0; cut < v.in_len; cut += step) {
 		int rc;
 
-		if (undecoded_after_error(&v) && cut >= 6)
+		if (vec_undecoded_after_error(&v) && cut >= 6)
 			break;
 		/* An exact-size copy so ASan sees any read past the cut. */
 		copy = malloc(cut ? cut : 1);
@@ -280,7 +162,7 @@ START_TEST(test_vector_truncated)
 	copy = malloc(v.in_len + 1);
 	memcpy(copy, v.in, v.in_len);
 	copy[v.in_len] = 0;
-	if (v.api_key != KAPI_FETCH && !undecoded_after_error(&v))
+	if (v.api_key != KAPI_FETCH && !vec_undecoded_after_error(&v))
 		ck_assert_msg(rewrite(&v, copy, v.in_len + 1, &out) == KRW_ERROR,
 			      "%s: accepted a trailing byte", v.name);
 	free(copy);
@@ -290,19 +172,56 @@ START_TEST(test_vector_truncated)
 }
 END_TEST
 
+/* The table and the vectors cannot drift apart: a version added to
+ * kapi.c without vectors, or vectors for a version kgate no longer takes,
+ * fail here. */
+START_TEST(test_vectors_cover_the_api_table)
+{
+	/* covered[key][version]: a vector exists. */
+	static uint8_t covered[KAPI_MAX_KEY + 1][64];
+	size_t n = vectors_count();
+
+	memset(covered, 0, sizeof(covered));
+	for (size_t i = 0; i < n; i++) {
+		struct vec v;
+		const struct kapi *api;
+
+		vec_get(i, &v);
+		api = kapi_get(v.api_key);
+		ck_assert_msg(api->name, "%s: ApiKey %d is not in the table", v.name, v.api_key);
+		ck_assert_msg(v.version >= 0 && v.version < 64, "%s: version %d", v.name,
+			      v.version);
+		ck_assert_msg(api->max_version < 0 || v.version <= api->max_version,
+			      "%s: v%d is above the %d kgate understands", v.name, v.version,
+			      api->max_version);
+		covered[v.api_key][v.version] = 1;
+		vec_free(&v);
+	}
+	for (int16_t key = 0; key <= KAPI_MAX_KEY; key++) {
+		const struct kapi *api = kapi_get(key);
+
+		if (!api->name || api->mode == KAPI_PASS)
+			continue;
+		for (int16_t ver = api->rewrite_from; ver <= api->max_version; ver++)
+			ck_assert_msg(covered[key][ver], "%s v%d is rewritten but has no vectors",
+				      api->name, ver);
+	}
+}
+END_TEST
+
 Suite *suite_vectors(void)
 {
 	Suite *s = suite_create("vectors");
 	TCase *tc = tcase_create("rewrite.json");
 	int n;
 
-	load_vectors();
-	n = (int)n_vectors();
+	vectors_load();
+	n = (int)vectors_count();
 	/* Loaded once here so the loop bounds are known; tests reload nothing. */
 	tcase_add_loop_test(tc, test_vector_rewrite, 0, n);
 	tcase_add_loop_test(tc, test_vector_truncated, 0, n);
+	tcase_add_test(tc, test_vectors_cover_the_api_table);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
-	atexit(unload_vectors);
 	return s;
 }

@@ -13,6 +13,7 @@ Suite *suite_frame(void);
 Suite *suite_config(void);
 Suite *suite_fifo(void);
 Suite *suite_tail(void);
+Suite *suite_kstream(void);
 
 /* Path of a file in the source tree (KGATE_SRC or "."). */
 const char *test_src_path(const char *rel, char *buf, size_t len);
