@@ -1,7 +1,6 @@
 /* kgate_client.c — librdkafka test clients that check, from the client's own view, every broker address they used. */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -14,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/client_view.h"
+
 #define KC_EXIT_FAIL 1
 #define KC_EXIT_USAGE 2
 
@@ -24,7 +25,6 @@
 #define KC_MAX_MEMBERS 64
 #define KC_MAX_PARTITIONS 1024
 #define KC_MAX_ADDRS 32
-#define KC_MAX_STATS_BROKERS 64
 /* Distinct client errors shown per handle: a client retrying against a dead
  * broker repeats itself, and the first few say what is wrong. */
 #define KC_MAX_ERRORS 16
@@ -125,23 +125,13 @@ struct kc_check {
 	int n_reports; /* handles whose addresses were all printed */
 };
 
-/* One entry of the statistics JSON's "brokers" object. */
-struct kc_stats_broker {
-	char name[160];
-	char nodename[160];
-	long long nodeid;
-	long long connects;
-};
-
 /* Per-handle state, passed to every callback as the conf opaque.  Only the
  * thread polling the handle touches it while it is polled. */
 struct kc_handle {
 	char role[32]; /* "producer", "consumer 2", ... */
 	rd_kafka_t *rk;
 	int stats_seen; /* stats callbacks so far */
-	bool stats_truncated;
-	size_t n_brokers;
-	struct kc_stats_broker brokers[KC_MAX_STATS_BROKERS];
+	struct client_view view; /* the latest statistics' brokers */
 	char last_error[512];
 	char errors[KC_MAX_ERRORS][256]; /* distinct ones, as shown */
 	int n_errors;
@@ -478,49 +468,18 @@ static const char *kc_last_error(const struct kc_handle *h)
 	return h->last_error[0] ? h->last_error : "none";
 }
 
-static long long kc_json_int(json_t *obj, const char *key, long long dflt)
-{
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
-}
-
 /* Keeps the latest statistics' broker list: the client's own view of whom
  * it knows and has connected (or tried to connect) to. */
 static int kc_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
 	struct kc_handle *h = opaque;
-	json_error_t jerr;
-	json_t *root = json_loadb(json, len, 0, &jerr), *brokers, *b;
-	const char *key, *nodename;
+	char err[256];
 
 	(void)rk;
-	if (!root) {
-		kc_note_error(h, "statistics", jerr.text);
-		return 0;
-	}
-	brokers = json_object_get(root, "brokers");
-	if (json_is_object(brokers)) {
-		h->n_brokers = 0;
-		h->stats_truncated = false;
-		json_object_foreach(brokers, key, b) {
-			struct kc_stats_broker *sb;
-
-			if (h->n_brokers == KC_MAX_STATS_BROKERS) {
-				h->stats_truncated = true;
-				break;
-			}
-			sb = &h->brokers[h->n_brokers++];
-			nodename = json_string_value(json_object_get(b, "nodename"));
-			snprintf(sb->name, sizeof(sb->name), "%s", key);
-			snprintf(sb->nodename, sizeof(sb->nodename), "%s",
-				 nodename ? nodename : "");
-			sb->nodeid = kc_json_int(b, "nodeid", -1);
-			sb->connects = kc_json_int(b, "connects", 0);
-		}
+	if (client_view_parse(json, len, &h->view, err, sizeof(err)) < 0)
+		kc_note_error(h, "statistics", err);
+	else
 		h->stats_seen++;
-	}
-	json_decref(root);
 	return 0; /* librdkafka frees json */
 }
 
@@ -641,33 +600,36 @@ static void kc_report_metadata(const struct kc_handle *h, const struct rd_kafka_
 /* Prints (and checks) the addresses of the handle's latest statistics. */
 static int kc_report_stats(const struct kc_handle *h, struct kc_check *chk)
 {
+	const struct client_view *v = &h->view;
+
 	printf("%s: statistics brokers (stats callback #%d):\n", h->role, h->stats_seen);
-	for (size_t i = 0; i < h->n_brokers; i++) {
-		const struct kc_stats_broker *b = &h->brokers[i];
+	for (size_t i = 0; i < v->n_brokers; i++) {
+		const struct client_view_broker *b = &v->brokers[i];
 
 		if (b->nodeid >= 0 || b->connects > 0)
 			printf("  %s: nodeid %lld, nodename %s, connects %lld\n", b->name,
 			       b->nodeid, b->nodename[0] ? b->nodename : "(none)", b->connects);
 	}
-	for (size_t i = 0; i < h->n_brokers; i++) {
-		const struct kc_stats_broker *b = &h->brokers[i];
+	/* Each entry, not each address: the logical GroupCoordinator entry
+	 * shows beside the broker it points at. */
+	for (size_t i = 0; i < v->n_brokers; i++) {
+		const struct client_view_broker *b = &v->brokers[i];
 
-		/* connects counts attempts, failed ones too: an address the
-		 * client tried is one it was told to use.  An entry with no
-		 * nodename never connected anywhere.  The logical
-		 * GroupCoordinator entry carries the address FindCoordinator
-		 * answered with, so it is checked too. */
-		if (b->connects <= 0)
-			continue;
-		if (!b->nodename[0])
+		switch (client_view_use(b)) {
+		case CLIENT_VIEW_IDLE:
+			break;
+		case CLIENT_VIEW_NO_ADDRESS:
 			printf("%s: %s: no address, not checked\n", h->role, b->name);
-		else
+			break;
+		case CLIENT_VIEW_USED:
 			printf("%s: client used: %s%s\n", h->role, b->nodename,
 			       kc_check_addr(chk, b->nodename));
+			break;
+		}
 	}
-	if (h->stats_truncated && chk->expect) {
+	if (v->truncated && chk->expect) {
 		kc_fail("%s: statistics list more than %d brokers; cannot check them all",
-			h->role, KC_MAX_STATS_BROKERS);
+			h->role, CLIENT_VIEW_MAX_BROKERS);
 		return -1;
 	}
 	return 0;

@@ -3,7 +3,6 @@
 
 #include <check.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,41 +32,23 @@ void view_init(struct broker_view *v)
 	pthread_mutex_init(&v->lock, NULL);
 }
 
-static void view_add(struct broker_view *v, const char *name)
-{
-	for (int i = 0; i < v->n_connected; i++)
-		if (strcmp(v->connected[i], name) == 0)
-			return;
-	if (v->n_connected < VIEW_MAX)
-		snprintf(v->connected[v->n_connected++], sizeof(v->connected[0]), "%s", name);
-}
-
 /* librdkafka's statistics: every broker handle it has, with the address it
- * connects to ("nodename") and how often it did. */
+ * connects to and how often it did.  Addresses add up over all reports, so a
+ * broker the client used once stays checked.  A report that does not parse
+ * is not counted. */
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
 	struct client_ctx *c = opaque;
-	json_t *root, *brokers, *b;
-	const char *key;
+	struct client_view report;
+	char err[160];
 
 	(void)rk;
-	if (!c || !c->view)
+	if (!c || !c->view || client_view_parse(json, len, &report, err, sizeof(err)) < 0)
 		return 0;
-	root = json_loadb(json, len, 0, NULL);
-	if (!root)
-		return 0;
-	brokers = json_object_get(root, "brokers");
 	pthread_mutex_lock(&c->view->lock);
-	json_object_foreach(brokers, key, b) {
-		const char *nodename = json_string_value(json_object_get(b, "nodename"));
-		json_int_t connects = json_integer_value(json_object_get(b, "connects"));
-
-		if (nodename && nodename[0] && connects > 0)
-			view_add(c->view, nodename);
-	}
+	client_view_add_used(&report, &c->view->connected);
 	c->view->stats_seen++;
 	pthread_mutex_unlock(&c->view->lock);
-	json_decref(root);
 	return 0;
 }
 
@@ -127,11 +108,14 @@ void view_refresh(rd_kafka_t *rk, struct broker_view *v)
 void view_assert_gateway_only(struct broker_view *v, const struct kgate *k)
 {
 	pthread_mutex_lock(&v->lock);
-	ck_assert_msg(v->n_connected > 0, "the client reports no broker connections");
-	for (int i = 0; i < v->n_connected; i++)
-		ck_assert_msg(kgate_owns(k, v->connected[i]),
+	ck_assert_msg(v->connected.n > 0, "the client reports no broker connections");
+	ck_assert_msg(!v->connected.incomplete,
+		      "the client reports more brokers than can be checked (%d)",
+		      CLIENT_VIEW_MAX_BROKERS);
+	for (size_t i = 0; i < v->connected.n; i++)
+		ck_assert_msg(kgate_owns(k, v->connected.addr[i]),
 			      "the client connected to %s, which is not a kgate listener",
-			      v->connected[i]);
+			      v->connected.addr[i]);
 	pthread_mutex_unlock(&v->lock);
 }
 

@@ -9,15 +9,13 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "client_view.h"
 #include "harness.h"
-
-#define VIEW_MAX 64
 
 /* Broker addresses a client reports (its statistics), deduplicated. */
 struct broker_view {
 	pthread_mutex_t lock;
-	char connected[VIEW_MAX][128]; /* nodenames with connects > 0 */
-	int n_connected;
+	struct client_addr_set connected; /* used in any report so far (client_view_use) */
 	int stats_seen;
 };
 
