@@ -82,7 +82,7 @@ $(TEST_UNIT): $(call obj,$(UNIT_SRC) $(CORE_SRC))
 $(TEST_INTEG): $(call obj,$(INTEG_SRC) $(CORE_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(CLIENT): $(call obj,test/clients/kgate_client.c test/lib/client_view.c)
+$(CLIENT): $(call obj,$(wildcard test/clients/*.c) test/lib/client_view.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BENCH): $(call obj,test/bench/bench_rewrite.c $(PROTO_SRC))
