@@ -1,0 +1,61 @@
+"""Command line: write rewrite.json, --check it, or --verify a file."""
+
+import argparse
+import json
+import os
+import sys
+
+from . import __doc__ as package_doc
+from .checks import check_vector
+from .kgate import MAPPING
+from .protocol import Protocol
+from .schema import find_new_schema_dir
+from .vectors import generate, render, summary
+
+DEFAULT_SEED = 12345
+
+# The repository root: scripts/gen_vectors/cli.py -> scripts/gen_vectors -> scripts -> root.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main():
+    if not __debug__:
+        sys.exit("error: do not run with python -O; the self-checks are assert statements")
+    ap = argparse.ArgumentParser(description=package_doc.split("\n")[0])
+    ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "kafka-protocol"),
+                    help="Kafka trunk schema directory (default: ../shared/kafka-protocol)")
+    ap.add_argument("--kafka44", default=os.path.join(ROOT, "build", "kafka-schemas-4.4.0"),
+                    help="kafka-clients 4.4.0 schemas (scripts/fetch-kafka-schemas.sh output)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "test", "vectors", "rewrite.json"))
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--check", action="store_true", help="do not write; fail if --out differs")
+    ap.add_argument("--verify", metavar="FILE", help="only re-run the self-checks on FILE")
+    args = ap.parse_args()
+
+    new_dir = find_new_schema_dir(args.kafka44)
+    for d in (args.shared, new_dir):
+        if not os.path.isfile(os.path.join(d, "FetchResponse.json")):
+            sys.exit(f"error: no Kafka schemas in {d} (see scripts/fetch-kafka-schemas.sh)")
+    proto = Protocol(args.shared, new_dir)
+
+    if args.verify:
+        with open(args.verify) as fh:
+            doc = json.load(fh)
+        assert doc["mapping"] == [{"node_id": k, "host": h, "port": p} for k, (h, p) in sorted(MAPPING.items())]
+        for vec in doc["vectors"]:
+            check_vector(proto, vec)
+        print(f"verified {len(doc['vectors'])} vectors in {args.verify}")
+        return
+
+    vectors = generate(proto, args.seed)
+    text = render(proto, args.seed, vectors)
+    if args.check:
+        with open(args.out) as fh:
+            if fh.read() != text:
+                sys.exit(f"error: {args.out} is out of date; rerun scripts/gen_vectors.py")
+        print(f"{args.out} is up to date")
+        return
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as fh:
+        fh.write(text)
+    print(summary(vectors, len(text)))
