@@ -102,10 +102,24 @@ deps-e2e:
 test: deps-e2e
 	$(MAKE) test-all
 
-test-all: lint test-unit test-asan test-integration test-e2e
+test-all: lint test-vectors test-unit test-asan test-integration test-e2e
 
 lint:
 	scripts/check_layers.py
+
+# The committed rewrite vectors against their generator (scripts/gen_vectors):
+# --verify re-runs the self-checks on every vector in the file (a wrong
+# vector), --check regenerates the file and compares (a changed, missing or
+# extra vector).  Both read ../shared/kafka-protocol and the kafka-clients
+# 4.4.0 schemas, which Maven fetches once into $(BUILD).
+KAFKA_SCHEMAS := $(BUILD)/kafka-schemas-4.4.0
+$(KAFKA_SCHEMAS)/.done: scripts/fetch-kafka-schemas.sh
+	scripts/fetch-kafka-schemas.sh $(KAFKA_SCHEMAS)
+	touch $@
+.PHONY: test-vectors
+test-vectors: $(KAFKA_SCHEMAS)/.done
+	scripts/gen_vectors.py --kafka44 $(KAFKA_SCHEMAS) --verify test/vectors/rewrite.json
+	scripts/gen_vectors.py --kafka44 $(KAFKA_SCHEMAS) --check
 
 # A throwaway PKI for the TLS tests, made at test time (never committed).
 CERTS := $(BUILD)/certs
