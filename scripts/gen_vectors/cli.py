@@ -18,6 +18,32 @@ DEFAULT_SEED = 12345
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def differences(old_text, new_text, limit=10):
+    """What --check found: how the file differs from the generator's output."""
+    try:
+        old = json.loads(old_text)
+        new = json.loads(new_text)
+        out = [f"{key} differs" for key in sorted(set(old) | set(new))
+               if key != "vectors" and old.get(key) != new.get(key)]
+        old_v = {v["name"]: v for v in old["vectors"]}
+        new_v = {v["name"]: v for v in new["vectors"]}
+        if len(old_v) != len(old["vectors"]):
+            out.append("the file repeats a vector name")
+        out += [f"vector {n}: not in the file" for n in new_v if n not in old_v]
+        out += [f"vector {n}: no longer generated" for n in old_v if n not in new_v]
+        for n, v in new_v.items():
+            if n in old_v and old_v[n] != v:
+                keys = [k for k in sorted(set(old_v[n]) | set(v)) if old_v[n].get(k) != v.get(k)]
+                out.append(f"vector {n} differs in {', '.join(keys)}")
+        if not out and list(old_v) != list(new_v):
+            out.append("the vectors are in a different order")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        return [f"the file is not a vector file ({type(e).__name__}: {e})"]
+    if not out:
+        out.append("same content, different formatting")
+    return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
+
+
 def main():
     if not __debug__:
         sys.exit("error: do not run with python -O; the self-checks are assert statements")
@@ -41,7 +67,8 @@ def main():
     if args.verify:
         with open(args.verify) as fh:
             doc = json.load(fh)
-        assert doc["mapping"] == [{"node_id": k, "host": h, "port": p} for k, (h, p) in sorted(MAPPING.items())]
+        assert doc["mapping"] == [{"node_id": k, "host": h, "port": p} for k, (h, p) in sorted(MAPPING.items())], \
+            f"{args.verify}: its mapping is not the one in gen_vectors/kgate.py"
         for vec in doc["vectors"]:
             check_vector(proto, vec)
         print(f"verified {len(doc['vectors'])} vectors in {args.verify}")
@@ -51,8 +78,11 @@ def main():
     text = render(proto, args.seed, vectors)
     if args.check:
         with open(args.out) as fh:
-            if fh.read() != text:
-                sys.exit(f"error: {args.out} is out of date; rerun scripts/gen_vectors.py")
+            old = fh.read()
+        if old != text:
+            for line in differences(old, text):
+                print(f"  {line}", file=sys.stderr)
+            sys.exit(f"error: {args.out} is out of date; rerun scripts/gen_vectors.py")
         print(f"{args.out} is up to date")
         return
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
