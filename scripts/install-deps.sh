@@ -7,7 +7,8 @@
 #
 # --e2e adds what the end-to-end tier needs: HAProxy (the NLB), kcat,
 # kafka-python, tcpdump, iproute2, and Java 17 with Maven (to fetch and run
-# Apache Kafka) unless a Java 17+ and Maven are already on the PATH.
+# Apache Kafka) unless a Java 17+ and Maven are already on the PATH; and
+# clang-14, whose static analyzer `make test` runs (make analyze).
 set -euo pipefail
 
 PKGS=(
@@ -20,6 +21,7 @@ PKGS=(
 E2E_PKGS=(
   iproute2 haproxy tcpdump         # namespaces, the NLB, packet captures
   kcat python3-kafka               # independent clients
+  clang-14                         # make analyze (clang's static analyzer)
 )
 
 if_missing=0
