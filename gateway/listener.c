@@ -50,11 +50,12 @@ static void accept_error_cb(struct evconnlistener *evl, void *arg)
 	event_base_once(lst->gw->base, -1, EV_TIMEOUT, accept_resume_cb, lst, &tv);
 }
 
-static int listener_open(struct gateway *gw, struct listener *lst, const struct cfg_addr *a,
-			 const struct cfg_broker *b, listener_accept_fn accept, char *err,
-			 size_t errlen)
+/* Opens the listener for broker b, or for bootstrap when b is NULL. */
+static int listener_open(struct gateway *gw, struct listener *lst, const struct cfg_broker *b,
+			 listener_accept_fn accept, char *err, size_t errlen)
 {
 	const struct cfg *cfg = gateway_cfg(gw);
+	const struct cfg_addr *a = b ? &b->listen : &cfg->bootstrap_listen;
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
 	char why[768];
@@ -120,13 +121,12 @@ int listeners_open(struct gateway *gw, listener_accept_fn accept, char *err, siz
 	}
 	/* Counted as soon as opening starts, so a failure frees what it got. */
 	gw->n_listeners = 1;
-	if (listener_open(gw, &gw->listeners[0], &cfg->bootstrap_listen, NULL, accept, err,
-			  errlen) < 0)
+	if (listener_open(gw, &gw->listeners[0], NULL, accept, err, errlen) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->n_brokers; i++) {
 		gw->n_listeners++;
-		if (listener_open(gw, &gw->listeners[i + 1], &cfg->brokers[i].listen,
-				  &cfg->brokers[i], accept, err, errlen) < 0)
+		if (listener_open(gw, &gw->listeners[i + 1], &cfg->brokers[i], accept, err,
+				  errlen) < 0)
 			goto fail;
 	}
 	return 0;
