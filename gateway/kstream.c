@@ -22,6 +22,32 @@
 #define PRODUCE_PEEK (128 * 1024)
 /* Bytes a walker is offered at a time (it keeps no pointers into them). */
 #define WALK_WINDOW 256
+/* What a step returns, besides a kstream_result that ends the run: it made
+ * progress, take the next. */
+#define KS_GO_ON 0x100
+
+/* One step of a direction: KS_GO_ON, or the result to stop with. */
+typedef int (*step_fn)(struct kstream *ks, struct evbuffer *in, struct evbuffer *out,
+		       size_t avail);
+
+/* Runs a direction's steps while input waits and the output has room (or
+ * regardless of room when final). */
+static int run(struct kstream *ks, struct evbuffer *in, struct evbuffer *out, int final,
+	       step_fn step)
+{
+	for (;;) {
+		size_t avail = evbuffer_get_length(in);
+		int rc;
+
+		if (avail == 0)
+			return KS_IDLE;
+		if (!final && evbuffer_get_length(out) >= ks->high_water)
+			return KS_OUT_FULL;
+		rc = step(ks, in, out, avail);
+		if (rc != KS_GO_ON)
+			return rc;
+	}
+}
 
 void kstream_init(struct kstream *ks, const struct kstream_env *env,
 		  const struct kstream_names *names, const struct cfg_limits *limits)
@@ -77,7 +103,7 @@ static int pass_through(struct kstream *ks, struct kstream_dir *d, struct evbuff
 	d->left -= n;
 	if (d->left == 0)
 		d->state = KS_FRAME;
-	return 1;
+	return KS_GO_ON;
 }
 
 /* Writes a replacement for a frame's bytes (the rewritten frame or tail)
@@ -126,7 +152,8 @@ static int produce_acks(struct evbuffer *in, size_t avail, int32_t size, int16_t
 	return rc;
 }
 
-/* Reads one request header; 1 = framed, 0 = need more bytes, KS_ERROR.
+/* Reads one request header: KS_GO_ON once framed, KS_IDLE for more bytes,
+ * KS_ERROR.
  * The size is judged as soon as its 4 bytes are in. */
 static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 {
@@ -139,7 +166,7 @@ static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 	int16_t acks = -1;
 
 	if (avail < KFRAME_SIZE_LEN)
-		return 0;
+		return KS_IDLE;
 	evbuffer_copyout(in, hdr, KFRAME_SIZE_LEN);
 	size = kbuf_get_i32(hdr);
 	if (size < KFRAME_REQ_MIN || size > ks->max_frame) {
@@ -153,7 +180,7 @@ static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 			    KFRAME_REQ_MIN, ks->max_frame);
 	}
 	if (avail < sizeof(hdr))
-		return 0;
+		return KS_IDLE;
 	evbuffer_copyout(in, hdr, sizeof(hdr));
 	kframe_req_parse(hdr + KFRAME_SIZE_LEN, &req);
 	if (kapi_request_check(req.api_key, req.api_version, &why) < 0) {
@@ -166,7 +193,7 @@ static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 		int rc = produce_acks(in, avail, size, req.api_version, &acks);
 
 		if (rc == KFRAME_NEED_MORE)
-			return 0;
+			return KS_IDLE;
 		if (rc != KFRAME_OK)
 			return fail(ks, "malformed Produce v%d request header", req.api_version);
 	}
@@ -183,30 +210,22 @@ static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 	ks->env->stats->requests++;
 	ks->up.left = (uint64_t)size + KFRAME_SIZE_LEN;
 	ks->up.state = KS_PASS;
-	return 1;
+	return KS_GO_ON;
+}
+
+static int request_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *out,
+			size_t avail)
+{
+	if (ks->up.state == KS_PASS)
+		return pass_through(ks, &ks->up, in, out, avail);
+	if (fifo_full(&ks->inflight))
+		return KS_FIFO_FULL;
+	return frame_request(ks, in, avail);
 }
 
 int kstream_requests(struct kstream *ks, struct evbuffer *in, struct evbuffer *out, int final)
 {
-	for (;;) {
-		size_t avail = evbuffer_get_length(in);
-		int rc;
-
-		if (avail == 0)
-			return KS_IDLE;
-		if (!final && evbuffer_get_length(out) >= ks->high_water)
-			return KS_OUT_FULL;
-		if (ks->up.state == KS_PASS) {
-			if (pass_through(ks, &ks->up, in, out, avail) < 0)
-				return KS_ERROR;
-			continue;
-		}
-		if (fifo_full(&ks->inflight))
-			return KS_FIFO_FULL;
-		rc = frame_request(ks, in, avail);
-		if (rc <= 0)
-			return rc;
-	}
+	return run(ks, in, out, final, request_step);
 }
 
 /* ---- responses: upstream -> client ---- */
@@ -224,7 +243,7 @@ static int frame_response(struct kstream *ks, struct evbuffer *in, struct evbuff
 	int was_full;
 
 	if (avail < KFRAME_SIZE_LEN)
-		return 0;
+		return KS_IDLE;
 	evbuffer_copyout(in, hdr, KFRAME_SIZE_LEN);
 	size = kbuf_get_i32(hdr);
 	if (size < KFRAME_RESP_MIN || size > ks->max_frame) {
@@ -238,7 +257,7 @@ static int frame_response(struct kstream *ks, struct evbuffer *in, struct evbuff
 			    ks->names.upstream, KFRAME_RESP_MIN, ks->max_frame);
 	}
 	if (avail < sizeof(hdr))
-		return 0;
+		return KS_IDLE;
 	evbuffer_copyout(in, hdr, sizeof(hdr));
 	correlation_id = kbuf_get_i32(hdr + KFRAME_SIZE_LEN);
 	was_full = fifo_full(&ks->inflight);
@@ -280,7 +299,7 @@ static int frame_response(struct kstream *ks, struct evbuffer *in, struct evbuff
 		d->state = KS_WALK;
 		break;
 	}
-	return 1;
+	return KS_GO_ON;
 }
 
 /* Counts a response whose addresses were rewritten. */
@@ -291,7 +310,7 @@ static void count_rewritten(struct kstream *ks, const struct kapi *api)
 		ks->env->stats->leader_hints_rewritten++;
 }
 
-/* KS_WHOLE: rewrite a complete response. 1 = done, 0 = need more, KS_ERROR. */
+/* KS_WHOLE: rewrite a complete response once it is all in. */
 static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffer *out,
 			 size_t avail)
 {
@@ -304,7 +323,7 @@ static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffe
 	int rc;
 
 	if (avail < total)
-		return 0;
+		return KS_IDLE;
 	frame = evbuffer_pullup(in, (ssize_t)total);
 	if (!frame)
 		return fail(ks, "out of memory holding a %zu-byte response", total);
@@ -327,7 +346,7 @@ static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffe
 		count_rewritten(ks, api);
 	}
 	d->state = KS_FRAME;
-	return 1;
+	return KS_GO_ON;
 }
 
 /* KS_WALK: one step through a streamed response. */
@@ -347,7 +366,7 @@ static int walk_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *o
 			return KS_ERROR;
 		d->skip -= n;
 		d->left -= n;
-		return 1;
+		return KS_GO_ON;
 	}
 	/* The trailing tagged section takes at least its count byte, so the
 	 * frame's last byte is never forwarded before the tail is reached:
@@ -376,26 +395,26 @@ static int walk_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *o
 	switch (rc) {
 	case KFW_NEED_MORE:
 		if (used)
-			return 1;
+			return KS_GO_ON;
 		if (n == d->left - 1)
 			return fail(ks, "truncated %s v%d response from %s",
 				    kapi_name(d->req.api_key, name, sizeof(name)),
 				    d->req.api_version, ks->names.upstream);
-		return 0; /* wait for more bytes */
+		return KS_IDLE; /* wait for more bytes */
 	case KFW_SKIP:
 		if (skip >= d->left)
 			return fail(ks, "%s v%d response from %s: a length runs past the frame",
 				    kapi_name(d->req.api_key, name, sizeof(name)),
 				    d->req.api_version, ks->names.upstream);
 		d->skip = skip;
-		return 1;
+		return KS_GO_ON;
 	case KFW_TAIL:
 		if (d->left > TAIL_MAX)
 			return fail(ks, "%s v%d response from %s: %" PRIu64 "-byte tagged section",
 				    kapi_name(d->req.api_key, name, sizeof(name)),
 				    d->req.api_version, ks->names.upstream, d->left);
 		d->state = KS_TAIL;
-		return 1;
+		return KS_GO_ON;
 	default:
 		return fail(ks, "walker of %s v%d answered %d",
 			    kapi_name(d->req.api_key, name, sizeof(name)), d->req.api_version, rc);
@@ -414,7 +433,7 @@ static int rewrite_tail(struct kstream *ks, struct evbuffer *in, struct evbuffer
 	int rc, dropped;
 
 	if (avail < len)
-		return 0;
+		return KS_IDLE;
 	tail = evbuffer_pullup(in, (ssize_t)len);
 	/* The rewritten section has the same length; it is written into the
 	 * buffer whole-frame rewrites reuse. */
@@ -444,39 +463,28 @@ static int rewrite_tail(struct kstream *ks, struct evbuffer *in, struct evbuffer
 	}
 	d->left = 0;
 	d->state = KS_FRAME;
-	return 1;
+	return KS_GO_ON;
+}
+
+static int response_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *out,
+			 size_t avail)
+{
+	switch (ks->down.state) {
+	case KS_PASS:
+		return pass_through(ks, &ks->down, in, out, avail);
+	case KS_FRAME:
+		return frame_response(ks, in, out, avail);
+	case KS_WHOLE:
+		return rewrite_whole(ks, in, out, avail);
+	case KS_WALK:
+		return walk_step(ks, in, out, avail);
+	case KS_TAIL:
+		return rewrite_tail(ks, in, out, avail);
+	}
+	return fail(ks, "bad state");
 }
 
 int kstream_responses(struct kstream *ks, struct evbuffer *in, struct evbuffer *out, int final)
 {
-	for (;;) {
-		size_t avail = evbuffer_get_length(in);
-		int rc;
-
-		if (avail == 0)
-			return KS_IDLE;
-		if (!final && evbuffer_get_length(out) >= ks->high_water)
-			return KS_OUT_FULL;
-		switch (ks->down.state) {
-		case KS_PASS:
-			rc = pass_through(ks, &ks->down, in, out, avail);
-			break;
-		case KS_FRAME:
-			rc = frame_response(ks, in, out, avail);
-			break;
-		case KS_WHOLE:
-			rc = rewrite_whole(ks, in, out, avail);
-			break;
-		case KS_WALK:
-			rc = walk_step(ks, in, out, avail);
-			break;
-		case KS_TAIL:
-			rc = rewrite_tail(ks, in, out, avail);
-			break;
-		default:
-			rc = fail(ks, "bad state");
-		}
-		if (rc <= 0)
-			return rc;
-	}
+	return run(ks, in, out, final, response_step);
 }
