@@ -321,6 +321,24 @@ long kgate_rss_kib(const struct kgate *k, int peak)
 	return kib;
 }
 
+double kgate_cpu_seconds(const struct kgate *k)
+{
+	char path[64];
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)k->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	/* Fields 14 and 15; the command name (field 2) has no spaces here. */
+	n = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+		   &stime);
+	fclose(f);
+	return n == 2 ? (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK) : -1;
+}
+
 void kgate_assert_peak_rss(const struct kgate *k, const char *label, long max_kib)
 {
 	long peak = kgate_rss_kib(k, 1);

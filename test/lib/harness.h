@@ -53,6 +53,8 @@ int kgate_log_contains(const struct kgate *k, const char *s);
 int kgate_log_count(const struct kgate *k, const char *s);
 /* Peak and current resident memory of kgate, in KiB (VmHWM, VmRSS). */
 long kgate_rss_kib(const struct kgate *k, int peak);
+/* kgate's user+system CPU time so far, in seconds (-1 if unknown). */
+double kgate_cpu_seconds(const struct kgate *k);
 /* Prints kgate's peak memory under label and asserts it stayed below
  * max_kib: the one bound every back-pressure test holds kgate to. */
 void kgate_assert_peak_rss(const struct kgate *k, const char *label, long max_kib);
