@@ -29,7 +29,7 @@
 #define pair_of(ptr, member) ((struct pair *)((char *)(ptr) - offsetof(struct pair, member)))
 /* clang-format on */
 
-static void pair_route(struct pair *p);
+static void pair_route(struct pair *p, const char *failure);
 
 static const struct cfg_limits *limits(const struct pair *p)
 {
@@ -305,7 +305,7 @@ static void connect_failed(struct pair *p, const char *why)
 	p->gw->stats.upstream_connect_failures++;
 	pair_log(p, LOG_WARN, "cannot reach %s: %s", p->upstream_addr, why);
 	if (route_failed(p->gw, p->lst, &p->route, &p->target)) {
-		pair_route(p);
+		pair_route(p, NULL);
 		return;
 	}
 	pair_end(p, LOG_INFO, "no upstream reachable; the client will retry");
@@ -350,18 +350,16 @@ static void cluster_ready(struct cluster_waiter *w, const char *failure)
 	struct pair *p = pair_of(w, waiter);
 
 	p->route.waited = 1;
-	p->route.failure = failure;
-	pair_route(p);
-	p->route.failure = NULL;
+	pair_route(p, failure);
 }
 
 /* Decides where the upstream is and dials it, or parks the pair until the
- * cluster's brokers are known. */
-static void pair_route(struct pair *p)
+ * cluster's brokers are known (failure: why they could not be). */
+static void pair_route(struct pair *p, const char *failure)
 {
 	char why[512];
 
-	switch (route_pick(p->gw, p->lst, &p->route, &p->target, why, sizeof(why))) {
+	switch (route_pick(p->gw, p->lst, &p->route, failure, &p->target, why, sizeof(why))) {
 	case ROUTE_WAIT:
 		p->state = PAIR_RESOLVING;
 		p->waiter.ready = cluster_ready;
@@ -474,5 +472,5 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	if (open_client(p, fd) < 0)
 		return;
 	pair_log(p, LOG_DEBUG, "accepted");
-	pair_route(p);
+	pair_route(p, NULL);
 }

@@ -56,7 +56,8 @@ static int needs_own_name(const struct listener *lst)
 }
 
 enum route_decision route_pick(struct gateway *gw, const struct listener *lst, struct route *r,
-			       struct route_target *t, char *why, size_t whylen)
+			       const char *failure, struct route_target *t, char *why,
+			       size_t whylen)
 {
 	const struct cfg_broker *b = lst->broker;
 	const struct cluster_node *node;
@@ -72,11 +73,11 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 		if (needs_own_name(lst) && !cluster_find(&gw->cluster, b->id)) {
 			if (!r->waited)
 				return ROUTE_WAIT;
-			if (r->failure)
+			if (failure)
 				snprintf(why, whylen,
 					 "cannot learn broker %" PRId32 "'s own name (%s): its "
 					 "certificate is checked against %s",
-					 b->id, r->failure, b->upstream.host);
+					 b->id, failure, b->upstream.host);
 		}
 		target(gw, lst, b->upstream.host, b->upstream.port, -1, t);
 		return ROUTE_DIAL;
@@ -88,9 +89,9 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 	}
 	if (!r->waited)
 		return ROUTE_WAIT;
-	if (r->failure)
+	if (failure)
 		snprintf(why, whylen, "cannot learn where broker %" PRId32 " is: %s", b->id,
-			 r->failure);
+			 failure);
 	else
 		snprintf(why, whylen,
 			 "the cluster's Metadata does not list this broker id "

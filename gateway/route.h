@@ -25,7 +25,6 @@ struct route {
 	size_t attempt;      /* bootstrap upstreams tried so far */
 	size_t first;        /* where its bootstrap attempts started */
 	int waited;          /* the cluster was asked for this pair already */
-	const char *failure; /* why asking failed (valid during route_pick) */
 };
 
 /* Where to dial. */
@@ -43,10 +42,13 @@ enum route_decision {
 	ROUTE_NONE  /* no upstream for this client: why says so */
 };
 
-/* Decides where lst's client goes next.  note (may be empty) is something
- * worth an info line about a ROUTE_DIAL; why is the reason for ROUTE_NONE. */
+/* Decides where lst's client goes next.  failure: why asking the cluster
+ * failed, after a ROUTE_WAIT (else NULL).  why is the reason for
+ * ROUTE_NONE, or for ROUTE_DIAL something worth an info line (may be
+ * empty). */
 enum route_decision route_pick(struct gateway *gw, const struct listener *lst, struct route *r,
-			       struct route_target *t, char *why, size_t whylen);
+			       const char *failure, struct route_target *t, char *why,
+			       size_t whylen);
 /* Dialling t failed: forgets what it learned there (the node may have
  * moved), and says whether to pick again (1: another bootstrap upstream). */
 int route_failed(struct gateway *gw, const struct listener *lst, struct route *r,

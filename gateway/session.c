@@ -57,11 +57,11 @@ void session_free(struct session *s)
 	session_destroy(s);
 }
 
-/* Runs a callback of the owner's; 1 if the session is still there after. */
-static int enter(struct session *s)
+/* Brackets a callback of the owner's, which may free the session: leave
+ * returns 0 if it did (and the session is gone now). */
+static void enter(struct session *s)
 {
 	s->busy++;
-	return 1;
 }
 
 static int leave(struct session *s)
