@@ -8,8 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 1035 limits a DNS name to 253 characters in text form. */
-#define HOSTNAME_MAX 253
+#define HOSTNAME_MAX CFG_HOST_MAX
 
 static int is_ip(const char *host, int *family)
 {
@@ -37,6 +36,13 @@ static int is_hostname(const char *h)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
 			return 0;
 	return 1;
+}
+
+int cfg_host_valid(const char *host)
+{
+	int family;
+
+	return is_ip(host, &family) || is_hostname(host);
 }
 
 int cfg_addr_parse(const char *s, enum cfg_host_kind kind, struct cfg_addr *a,

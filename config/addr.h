@@ -18,6 +18,12 @@ enum cfg_host_kind {
 	CFG_HOST_IP   /* an IP literal only (something to bind to) */
 };
 
+/* The longest host name DNS allows, in text form (RFC 1035). */
+#define CFG_HOST_MAX 253
+
+/* 1 if host (NUL-terminated) is a host name (letters, digits, '-', '_',
+ * dots; at most CFG_HOST_MAX) or an IP literal: what kgate will dial. */
+int cfg_host_valid(const char *host);
 /* Parses s into a (allocated with malloc).  On failure returns -1 and writes
  * what is wrong into err. */
 int cfg_addr_parse(const char *s, enum cfg_host_kind kind, struct cfg_addr *a,

@@ -124,6 +124,10 @@ static const struct cfg_key limits_keys[] = {
 	 .min = 1, .max = 600000, .def = 10000},
 	{.name = "max_inflight", .kind = K_INT64, .offset = LIMIT(max_inflight), .min = 1,
 	 .max = 1 << 20, .def = 1024},
+	/* MSK's largest clusters have tens of brokers; a Metadata answer
+	 * listing more than this is refused rather than processed. */
+	{.name = "max_brokers", .kind = K_INT64, .offset = LIMIT(max_brokers), .min = 1,
+	 .max = 1000000, .def = 10000},
 };
 static const struct cfg_table limits_table = TABLE(limits_keys);
 
@@ -530,6 +534,27 @@ const struct cfg_tls_client *cfg_upstream_tls(const struct cfg *cfg, const struc
 	return t->set == CFG_TLS_ON ? t : NULL;
 }
 
+static int by_id_cmp(const void *a, const void *b)
+{
+	int32_t x = (*(const struct cfg_broker *const *)a)->id;
+	int32_t y = (*(const struct cfg_broker *const *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* The index cfg_broker_by_id searches. */
+static void index_brokers(struct cfg *cfg, struct cfg_errors *errs)
+{
+	cfg->by_id = malloc((cfg->n_brokers ? cfg->n_brokers : 1) * sizeof(*cfg->by_id));
+	if (!cfg->by_id) {
+		cfg_err(errs, "brokers: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		cfg->by_id[i] = &cfg->brokers[i];
+	qsort(cfg->by_id, cfg->n_brokers, sizeof(*cfg->by_id), by_id_cmp);
+}
+
 static int cfg_from_json(json_t *root, struct cfg *cfg, struct cfg_errors *errs)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -539,6 +564,8 @@ static int cfg_from_json(json_t *root, struct cfg *cfg, struct cfg_errors *errs)
 		cross_check(cfg, errs);
 	if (errs->n == 0)
 		check_all_tls(cfg, errs);
+	if (errs->n == 0)
+		index_brokers(cfg, errs);
 	if (errs->n) {
 		cfg_free(cfg);
 		return -1;
@@ -612,6 +639,7 @@ void cfg_free(struct cfg *cfg)
 		tls_client_free(&cfg->brokers[i].upstream_tls);
 	}
 	free(cfg->brokers);
+	free(cfg->by_id);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -625,8 +653,18 @@ void cfg_errors_free(struct cfg_errors *errs)
 
 const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id)
 {
-	for (size_t i = 0; i < cfg->n_brokers; i++)
-		if (cfg->brokers[i].id == id)
-			return &cfg->brokers[i];
+	size_t lo = 0, hi = cfg->n_brokers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int32_t m = cfg->by_id[mid]->id;
+
+		if (m == id)
+			return cfg->by_id[mid];
+		if (m < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }

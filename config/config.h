@@ -34,6 +34,7 @@ struct cfg_limits {
 	int64_t buffer_bytes;       /* per-direction high watermark */
 	int64_t connect_timeout_ms; /* upstream connect (DNS included) */
 	int64_t max_inflight;       /* requests awaiting answers per connection */
+	int64_t max_brokers;        /* node ids kgate learns; longer listings refused */
 };
 
 /* A list of addresses ("bootstrap.upstream"). */
@@ -51,6 +52,7 @@ struct cfg {
 	struct cfg_tls_client tls_upstream; /* default for every upstream */
 	struct cfg_broker *brokers;
 	size_t n_brokers;
+	const struct cfg_broker **by_id; /* brokers sorted by id (cfg_broker_by_id) */
 	struct cfg_limits limits;
 };
 
@@ -72,7 +74,8 @@ void cfg_defaults(struct cfg *cfg);
 const struct cfg_tls_server *cfg_listener_tls(const struct cfg *cfg, const struct cfg_broker *b);
 /* The TLS kgate speaks to a listener's upstream, or NULL for plaintext. */
 const struct cfg_tls_client *cfg_upstream_tls(const struct cfg *cfg, const struct cfg_broker *b);
-/* The broker with this id, or NULL. */
+/* The broker with this id, or NULL (a binary search: it runs for every
+ * endpoint of every rewritten response). */
 const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id);
 
 #endif

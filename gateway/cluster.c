@@ -9,26 +9,41 @@
 #include "../config/config.h"
 #include "log.h"
 
+/* Address changes logged one by one per listing; the rest are summed up
+ * when it ends, so a cluster of thousands (or a hostile broker repointing
+ * nodes) cannot flood the log. */
+#define LOG_PER_LISTING 32
+
 void cluster_init(struct cluster *cl, const struct cfg *cfg)
 {
 	memset(cl, 0, sizeof(*cl));
 	cl->cfg = cfg;
+	cl->max_nodes = (size_t)cfg->limits.max_brokers;
+	idmap_init(&cl->nodes);
 }
 
 void cluster_free(struct cluster *cl)
 {
-	for (size_t i = 0; i < cl->n; i++)
-		free(cl->nodes[i].host);
-	free(cl->nodes);
+	for (size_t i = 0; i < cl->nodes.cap; i++)
+		free(cl->nodes.slots[i].val);
+	idmap_free(&cl->nodes);
 	memset(cl, 0, sizeof(*cl));
 }
 
 const struct cluster_node *cluster_find(const struct cluster *cl, int32_t id)
 {
-	for (size_t i = 0; i < cl->n; i++)
-		if (cl->nodes[i].id == id)
-			return &cl->nodes[i];
-	return NULL;
+	return idmap_get(&cl->nodes, id);
+}
+
+/* 1 if another line about the cluster may be logged now. */
+static int may_log(struct cluster *cl)
+{
+	if (cl->logged < LOG_PER_LISTING) {
+		cl->logged++;
+		return 1;
+	}
+	cl->quiet++;
+	return 0;
 }
 
 static int same_addr(const struct cfg_addr *a, const char *host, size_t host_len, int32_t port)
@@ -50,58 +65,123 @@ static int is_own_address(const struct cfg *cfg, const char *host, size_t host_l
 	return 0;
 }
 
-void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len, int32_t port)
+/* A new node for id at host (already checked), or NULL if out of memory. */
+static struct cluster_node *node_new(int32_t id, const char *host, size_t host_len,
+				     int32_t port, uint32_t seen)
 {
-	struct cluster_node *node = (struct cluster_node *)cluster_find(cl, id);
-	char *h;
+	struct cluster_node *n = malloc(sizeof(*n) + host_len + 1);
+
+	if (!n)
+		return NULL;
+	n->id = id;
+	n->port = (uint16_t)port;
+	n->seen = seen;
+	memcpy(n->host, host, host_len);
+	n->host[host_len] = '\0';
+	return n;
+}
+
+void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len,
+		   int32_t port)
+{
+	struct cluster_node *node = idmap_get(&cl->nodes, id), *fresh;
+	char shown[CFG_HOST_MAX * 4 + 8];
 
 	/* Called for every endpoint of every rewritten response: what is
 	 * already known costs one comparison. */
 	if (node && node->port == port && strlen(node->host) == host_len &&
-	    memcmp(node->host, host, host_len) == 0)
+	    memcmp(node->host, host, host_len) == 0) {
+		node->seen = cl->listing;
 		return;
-	if (port < 1 || port > 65535 || host_len == 0 || memchr(host, '\0', host_len))
+	}
+	fresh = port >= 1 && port <= 65535 && host_len >= 1 && host_len <= CFG_HOST_MAX
+			? node_new(id, host, host_len, port, cl->listing)
+			: NULL;
+	/* A broker's name is dialled, sent as SNI and checked against its
+	 * certificate: it has to be one, whole. */
+	if (!fresh || strlen(fresh->host) != host_len || !cfg_host_valid(fresh->host)) {
+		if (may_log(cl))
+			log_warn("cluster advertises broker %" PRId32 " at \"%s\" port %" PRId32
+				 ": not a host name or IP address and port; not learned",
+				 id, log_escape(shown, sizeof(shown), host, host_len), port);
+		free(fresh);
 		return;
+	}
 	/* A cluster that already advertises kgate's own addresses must not
 	 * become kgate's upstream: that would loop. */
-	if (is_own_address(cl->cfg, host, host_len, port))
+	if (is_own_address(cl->cfg, host, host_len, port)) {
+		free(fresh);
 		return;
-	h = strndup(host, host_len);
-	if (!h)
-		return;
-	if (!node) {
-		if (cl->n == cl->cap) {
-			size_t cap = cl->cap ? cl->cap * 2 : 8;
-			struct cluster_node *v = realloc(cl->nodes, cap * sizeof(*v));
-
-			if (!v) {
-				free(h);
-				return;
-			}
-			cl->nodes = v;
-			cl->cap = cap;
-		}
-		node = &cl->nodes[cl->n++];
-		node->id = id;
-		log_info("cluster advertises broker %" PRId32 " at %s:%" PRId32, id, h, port);
-	} else {
-		log_info("cluster now advertises broker %" PRId32 " at %s:%" PRId32 " (was %s:%u)",
-			 id, h, port, node->host, node->port);
-		free(node->host);
 	}
-	node->host = h;
-	node->port = (uint16_t)port;
+	if (!node && cl->nodes.n >= cl->max_nodes) {
+		if (!cl->full_logged)
+			log_warn("kgate knows limits.max_brokers (%zu) brokers already: broker %" PRId32
+				 " and others beyond the bound are not learned",
+				 cl->max_nodes, id);
+		cl->full_logged = 1;
+		free(fresh);
+		return;
+	}
+	if (idmap_put(&cl->nodes, id, fresh) < 0) {
+		free(fresh);
+		return;
+	}
+	if (may_log(cl)) {
+		if (node)
+			log_info("cluster now advertises broker %" PRId32 " at %s:%" PRId32
+				 " (was %s:%u)",
+				 id, fresh->host, port, node->host, node->port);
+		else
+			log_info("cluster advertises broker %" PRId32 " at %s:%" PRId32, id,
+				 fresh->host, port);
+	}
+	free(node);
 }
 
 void cluster_forget(struct cluster *cl, int32_t id)
 {
-	for (size_t i = 0; i < cl->n; i++) {
-		if (cl->nodes[i].id == id) {
-			free(cl->nodes[i].host);
-			cl->nodes[i] = cl->nodes[--cl->n];
-			return;
-		}
+	free(idmap_del(&cl->nodes, id));
+}
+
+void cluster_listing_begin(struct cluster *cl)
+{
+	cl->listing++;
+	cl->logged = 0;
+	cl->quiet = 0;
+}
+
+void cluster_listing_end(struct cluster *cl)
+{
+	int32_t *gone = NULL;
+	size_t n = 0;
+
+	/* Collect first: deleting shifts entries under the scan. */
+	for (size_t i = 0; i < cl->nodes.cap; i++) {
+		const struct cluster_node *node = cl->nodes.slots[i].val;
+
+		if (!node || node->seen == cl->listing)
+			continue;
+		if (!gone && !(gone = malloc(cl->nodes.n * sizeof(*gone))))
+			return; /* forgotten next time */
+		gone[n++] = node->id;
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct cluster_node *node = idmap_del(&cl->nodes, gone[i]);
+
+		if (may_log(cl))
+			log_info("cluster no longer lists broker %" PRId32 " (was at %s:%u): forgotten",
+				 node->id, node->host, node->port);
+		free(node);
+	}
+	free(gone);
+	if (cl->nodes.n < cl->max_nodes)
+		cl->full_logged = 0;
+	if (cl->quiet)
+		log_info("cluster: %zu more broker addresses learned, changed, forgotten or "
+			 "refused (not logged one by one); %zu known now",
+			 cl->quiet, cl->nodes.n);
+	cl->logged = 0;
+	cl->quiet = 0;
 }
 
 void cluster_wait(struct cluster *cl, struct cluster_waiter *w)

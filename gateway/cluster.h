@@ -3,7 +3,10 @@
  * A broker listener without a configured "upstream" dials the address the
  * cluster advertises for its node id.  kgate learns those addresses from
  * every response it rewrites (the original Host/Port before substitution)
- * and from the Metadata it asks for itself (discover.h).  Whoever needs an
+ * and from the Metadata it asks for itself (discover.h), and forgets a node
+ * once a complete list of the cluster's brokers no longer has it.  The table
+ * is a hash by node id (a broker's Metadata is learned in time linear in its
+ * length) and holds at most limits.max_brokers nodes.  Whoever needs an
  * address that is not known yet waits here and is called back when the
  * cluster has been asked, whether or not its node turned up.
  */
@@ -13,13 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "idmap.h"
+
 struct cfg;
 
 /* One broker as the cluster advertises it. */
 struct cluster_node {
 	int32_t id;
-	char *host;
 	uint16_t port;
+	uint32_t seen; /* the latest listing that had it */
+	char host[];   /* NUL-terminated, a valid host name or IP literal */
 };
 
 /* Someone waiting for the cluster's brokers (embedded in its owner). */
@@ -32,20 +38,30 @@ struct cluster_waiter {
 
 struct cluster {
 	const struct cfg *cfg; /* kgate's own addresses, never learned (a loop) */
-	struct cluster_node *nodes;
-	size_t n, cap;
+	struct idmap nodes;    /* node id -> struct cluster_node */
+	size_t max_nodes;      /* limits.max_brokers */
+	uint32_t listing;      /* number of the latest complete list begun */
+	size_t logged;         /* learn lines logged since it began */
+	size_t quiet;          /* ... and changes not logged one by one */
+	int full_logged;       /* the bound was hit, and said so */
 	struct cluster_waiter *waiting;
 };
 
 void cluster_init(struct cluster *cl, const struct cfg *cfg);
 void cluster_free(struct cluster *cl);
 /* Records (or updates) where node id is; host need not be NUL-terminated.
- * Invalid addresses and kgate's own (a loop) are ignored. */
-void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len, int32_t port);
+ * Ignored, with a log line: invalid addresses, kgate's own (a loop), and a
+ * new node when limits.max_brokers are known already. */
+void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len,
+		   int32_t port);
 const struct cluster_node *cluster_find(const struct cluster *cl, int32_t id);
 /* Forgets node id, so the next client triggers a fresh Metadata request
  * (used when dialling a learned address failed: it may have moved). */
 void cluster_forget(struct cluster *cl, int32_t id);
+/* A complete list of the cluster's brokers is about to be learned ... */
+void cluster_listing_begin(struct cluster *cl);
+/* ... and was, whole: every node it did not have is forgotten. */
+void cluster_listing_end(struct cluster *cl);
 /* Parks w until cluster_wake (asking the cluster is discover.h's job). */
 void cluster_wait(struct cluster *cl, struct cluster_waiter *w);
 void cluster_cancel_wait(struct cluster *cl, struct cluster_waiter *w);

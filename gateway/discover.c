@@ -74,11 +74,16 @@ static void learn_broker(void *ctx, int32_t node_id, const struct kstr *host, in
 static void on_metadata(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct discover *d = ctx;
+	const struct cfg *cfg = gateway_cfg(d->gw);
 
-	if (kresp_metadata_brokers(frame, len, d->metadata_version, learn_broker, d->gw) < 0) {
-		retry(d, "malformed Metadata answer");
+	/* The answer lists every broker: those it lacks are gone. */
+	cluster_listing_begin(&d->gw->cluster);
+	if (kresp_metadata_brokers(frame, len, d->metadata_version,
+				   (int32_t)cfg->limits.max_brokers, learn_broker, d->gw) < 0) {
+		retry(d, "malformed Metadata answer, or more brokers than limits.max_brokers");
 		return;
 	}
+	cluster_listing_end(&d->gw->cluster);
 	log_info("learned the cluster's brokers from %s", d->target);
 	done(d, NULL);
 }

@@ -9,30 +9,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../config/addr.h"
 #include "log.h"
 
 /* ---- the node-id map the rewriters consult ---- */
 
-/* Logs an unmapped node id the first time it is seen. */
-static void warn_unmapped(struct gateway *gw, int32_t id, const struct kstr *host, int32_t port)
-{
-	int32_t *v;
+/* Node ids without a brokers[] entry logged one by one; past this many,
+ * they are only counted (endpoints_unmapped). */
+#define UNMAPPED_LOGGED_MAX 64
 
-	for (size_t i = 0; i < gw->n_unmapped_logged; i++)
-		if (gw->unmapped_logged[i] == id)
-			return;
-	v = realloc(gw->unmapped_logged, (gw->n_unmapped_logged + 1) * sizeof(*v));
-	if (!v)
+/* Logs an unmapped node id the first time it is seen (in O(1): a large
+ * Metadata answer is looked up id by id). */
+static void warn_unmapped(struct gateway *gw, int32_t id, const struct kstr *host,
+			  int32_t port)
+{
+	char shown[CFG_HOST_MAX * 4 + 8];
+
+	if (gw->unmapped_logged.n >= UNMAPPED_LOGGED_MAX || idmap_get(&gw->unmapped_logged, id))
 		return;
-	gw->unmapped_logged = v;
-	v[gw->n_unmapped_logged++] = id;
-	log_warn("broker %" PRId32 " (%.*s:%" PRId32 ") has no entry in brokers[]: clients "
+	/* Any non-NULL value marks the id. */
+	if (idmap_put(&gw->unmapped_logged, id, gw) < 0)
+		return;
+	log_warn("broker %" PRId32 " (%s:%" PRId32 ") has no entry in brokers[]: clients "
 		 "get its address unchanged (logged once)",
-		 id, (int)host->len, (const char *)host->ptr, port);
+		 id, log_escape(shown, sizeof(shown), host->ptr, (size_t)host->len), port);
+	if (gw->unmapped_logged.n == UNMAPPED_LOGGED_MAX)
+		log_warn("%d node ids without a brokers[] entry logged: more are counted in "
+			 "endpoints_unmapped, not logged",
+			 UNMAPPED_LOGGED_MAX);
 }
 
-static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host, int32_t orig_port,
-		     struct kmap_addr *out)
+static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
+		     int32_t orig_port, struct kmap_addr *out)
 {
 	struct gateway *gw = ctx;
 	const struct cfg_broker *b;
@@ -50,6 +58,17 @@ static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host, i
 	out->port = b->advertise.port;
 	gw->stats.endpoints_rewritten++;
 	return 1;
+}
+
+/* A response's complete list of brokers begins, or ended whole. */
+static void gw_listing(void *ctx, int end)
+{
+	struct gateway *gw = ctx;
+
+	if (end)
+		cluster_listing_end(&gw->cluster);
+	else
+		cluster_listing_begin(&gw->cluster);
 }
 
 /* ---- the lists of pairs ---- */
@@ -135,6 +154,9 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	gw->gen = cfg_gen_ref(gen);
 	gw->map.lookup = gw_lookup;
 	gw->map.ctx = gw;
+	gw->map.listing = gw_listing;
+	gw->map.max_nodes = (int32_t)gateway_cfg(gw)->limits.max_brokers;
+	idmap_init(&gw->unmapped_logged);
 	kw_init(&gw->scratch);
 	gw->streams.stats = &gw->stats;
 	gw->streams.scratch = &gw->scratch;
@@ -166,7 +188,7 @@ void gateway_free(struct gateway *gw)
 	if (gw->reaper)
 		event_free(gw->reaper);
 	kw_free(&gw->scratch);
-	free(gw->unmapped_logged);
+	idmap_free(&gw->unmapped_logged);
 	cfg_gen_unref(gw->gen);
 	free(gw);
 }

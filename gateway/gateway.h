@@ -18,6 +18,7 @@
 #include "../protocol/kbuf.h"
 #include "../protocol/kmap.h"
 #include "cluster.h"
+#include "idmap.h"
 #include "dial.h"
 #include "kstream.h"
 #include "stats.h"
@@ -54,8 +55,7 @@ struct gateway {
 	struct event *reaper;
 	uint64_t next_pair_id;
 	unsigned bootstrap_next;  /* where the next bootstrap dial starts */
-	int32_t *unmapped_logged; /* node ids already warned about */
-	size_t n_unmapped_logged;
+	struct idmap unmapped_logged; /* node ids already warned about */
 };
 
 /* A gateway on base running gen (it takes a reference); NULL with err

@@ -330,6 +330,11 @@ static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffe
 	kw_reset(w);
 	rc = api->rewrite(frame + KFRAME_SIZE_LEN, (size_t)d->frame_size, d->req.api_version, w,
 			  ks->env->map);
+	if (rc == KRW_TOO_MANY)
+		return fail(ks, "%s v%d response from %s lists more than %" PRId32 " brokers "
+				"(limits.max_brokers): refused",
+			    kapi_name(d->req.api_key, scratch, sizeof(scratch)), d->req.api_version,
+			    ks->names.upstream, ks->env->map->max_nodes);
 	if (rc == KRW_ERROR)
 		return fail(ks, "malformed %s v%d response (%" PRId32 " bytes) from %s",
 			    kapi_name(d->req.api_key, scratch, sizeof(scratch)), d->req.api_version,

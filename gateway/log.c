@@ -45,3 +45,32 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	/* One write per line so concurrent writers do not interleave. */
 	fprintf(stderr, "%s\n", line);
 }
+
+const char *log_escape(char *buf, size_t len, const void *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = s;
+	size_t o = 0;
+
+	if (len == 0)
+		return buf;
+	for (size_t i = 0; i < n; i++) {
+		int plain = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\';
+
+		/* Room for this byte's form, and "..." and the NUL after it. */
+		if (o + (plain ? 1 : 4) + 4 > len) {
+			snprintf(buf + o, len - o, "...");
+			return buf;
+		}
+		if (plain) {
+			buf[o++] = (char)p[i];
+		} else {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[p[i] >> 4];
+			buf[o++] = hex[p[i] & 15];
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -1,10 +1,13 @@
 /* log.h — levelled logging to stderr.
  *
  * One line per event: UTC timestamp, level, message.  Connection code adds
- * its own prefix (see conn.h) so every line about a client says which one.
+ * its own prefix (see pair.c) so every line about a client says which one.
+ * Anything a peer sent goes through log_escape first.
  */
 #ifndef KGATE_LOG_H
 #define KGATE_LOG_H
+
+#include <stddef.h>
 
 enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
@@ -14,6 +17,11 @@ extern enum log_level log_current_level;
 int log_level_parse(const char *name, enum log_level *level);
 void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes s[0..n) into buf for a log line: printable ASCII as it is, every
+ * other byte (and the backslash) as \xHH, so nothing a peer sent can end a
+ * line or drive a terminal.  Cut short with "..." if buf is too small.
+ * Returns buf. */
+const char *log_escape(char *buf, size_t len, const void *s, size_t n);
 
 /* Arguments are not evaluated when the level is off. */
 #define log_enabled(lvl) ((lvl) <= log_current_level)

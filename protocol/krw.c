@@ -11,6 +11,30 @@ void krw_init(struct krw *x, const uint8_t *in, size_t len, struct kwbuf *out,
 	x->copied = 0;
 	x->map = map;
 	x->changed = 0;
+	x->listing = 0;
+	x->too_many = 0;
+}
+
+int krw_list_begin(struct krw *x, int32_t n)
+{
+	if (!x->map)
+		return 0;
+	if (x->map->max_nodes > 0 && n > x->map->max_nodes) {
+		x->too_many = 1;
+		return -1;
+	}
+	/* An empty list (an error answer) says nothing of who is gone. */
+	if (n == 0)
+		return 0;
+	x->listing = 1;
+	if (x->map->listing)
+		x->map->listing(x->map->ctx, 0);
+	return 0;
+}
+
+int krw_failed(const struct krw *x)
+{
+	return x->too_many ? KRW_TOO_MANY : KRW_ERROR;
 }
 
 void krw_emit_to(struct krw *x, size_t off)
@@ -138,10 +162,17 @@ err:
 
 int krw_finish(struct krw *x)
 {
+	int rc;
+
 	if (x->r.err || x->r.pos != x->r.len)
 		return KRW_ERROR;
-	if (!x->changed)
-		return KRW_UNCHANGED;
-	krw_emit_to(x, x->r.len);
-	return x->out->failed ? KRW_ERROR : KRW_CHANGED;
+	rc = KRW_UNCHANGED;
+	if (x->changed) {
+		krw_emit_to(x, x->r.len);
+		rc = x->out->failed ? KRW_ERROR : KRW_CHANGED;
+	}
+	/* Only a listing whose response decoded whole says who is gone. */
+	if (rc != KRW_ERROR && x->listing && x->map->listing)
+		x->map->listing(x->map->ctx, 1);
+	return rc;
 }

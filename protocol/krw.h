@@ -17,6 +17,8 @@ struct krw {
 	size_t copied;          /* input [0, copied) is already in out */
 	const struct kmap *map;
 	int changed;
+	int listing;  /* a complete broker list was begun (krw_list_begin) */
+	int too_many; /* ... and refused for its length */
 };
 
 /* A broker endpoint as decoded: where its Host starts and its Port ends. */
@@ -46,9 +48,15 @@ int krw_node_endpoints(struct krw *x);
 /* Reads a top-level tagged section in which tag 0 is NodeEndpoints (Produce
  * v10+), rewriting it and re-encoding that field's size. */
 int krw_tags_with_node_endpoints(struct krw *x);
+/* The response's complete list of n brokers starts here: tells the map
+ * (its listing hook), or refuses a list longer than map->max_nodes. */
+int krw_list_begin(struct krw *x, int32_t n);
+/* What a rewriter that failed returns: KRW_TOO_MANY or KRW_ERROR. */
+int krw_failed(const struct krw *x);
 /* Emits input [copied, off) to the output. */
 void krw_emit_to(struct krw *x, size_t off);
-/* Requires the whole input consumed; returns the krw_result. */
+/* Requires the whole input consumed; returns the krw_result (and ends a
+ * listing begun with krw_list_begin). */
 int krw_finish(struct krw *x);
 
 #endif

@@ -98,11 +98,11 @@ static int visit_broker(void *ctx, int32_t node_id, const struct kstr *host, int
 	return 0;
 }
 
-int kresp_metadata_brokers(const uint8_t *in, size_t len, int16_t version, kresp_broker_fn fn,
-			   void *ctx)
+int kresp_metadata_brokers(const uint8_t *in, size_t len, int16_t version, int32_t max_nodes,
+			   kresp_broker_fn fn, void *ctx)
 {
 	struct broker_visit v = {fn, ctx};
-	const struct kmap map = {visit_broker, &v};
+	const struct kmap map = {.lookup = visit_broker, .ctx = &v, .max_nodes = max_nodes};
 
 	return krw_metadata(in, len, version, NULL, &map) == KRW_UNCHANGED ? 0 : -1;
 }

@@ -34,9 +34,10 @@ KG_MUSTCHECK int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t
 /* Called for each broker a Metadata answer lists (host not NUL-terminated). */
 typedef void (*kresp_broker_fn)(void *ctx, int32_t node_id, const struct kstr *host, int32_t port);
 /* Decodes a whole Metadata response at version (validated as strictly as the
- * rewriter does) and reports each of Brokers[]; 0, or -1 if malformed (fn
- * may have been called for the brokers before the fault). */
+ * rewriter does) and reports each of Brokers[]; 0, or -1 if malformed or
+ * listing more than max_nodes brokers (0: no bound; fn may have been called
+ * for the brokers before a fault). */
 KG_MUSTCHECK int kresp_metadata_brokers(const uint8_t *in, size_t len, int16_t version,
-					kresp_broker_fn fn, void *ctx);
+					int32_t max_nodes, kresp_broker_fn fn, void *ctx);
 
 #endif

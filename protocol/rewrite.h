@@ -14,8 +14,9 @@
 #include "kbuf.h"
 #include "kmap.h"
 
-/* Rewriter result. */
-enum krw_result { KRW_ERROR = -1, KRW_UNCHANGED = 0, KRW_CHANGED = 1 };
+/* Rewriter result.  KRW_TOO_MANY: well-formed so far, but it lists more
+ * brokers than the map's max_nodes, so it was not processed. */
+enum krw_result { KRW_TOO_MANY = -2, KRW_ERROR = -1, KRW_UNCHANGED = 0, KRW_CHANGED = 1 };
 
 /* A whole-frame rewriter: in is the response after its 4-byte size (header
  * and body).  On KRW_CHANGED out holds the new frame (without size); on

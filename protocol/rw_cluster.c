@@ -31,6 +31,8 @@ int krw_describe_cluster(const uint8_t *in, size_t len, int16_t v,
 	KR_TRY(kr_i32(r, &i32));     /* ControllerId */
 	/* BrokerId 4 + Host 1 + Port 4 + Rack 1 + tags 1 */
 	KR_TRY(kr_array(r, 1, 11, &n));
+	if (endpoint_type == ENDPOINT_TYPE_BROKERS)
+		KR_TRY(krw_list_begin(&x, n));
 	for (int32_t i = 0; i < n; i++) {
 		KR_TRY(kr_i32(r, &broker_id));
 		KR_TRY(krw_read_endpoint(&x, 1, broker_id, &ep));
@@ -45,5 +47,5 @@ int krw_describe_cluster(const uint8_t *in, size_t len, int16_t v,
 	KR_TRY(kr_skip_tags(r));
 	return krw_finish(&x);
 err:
-	return KRW_ERROR;
+	return krw_failed(&x);
 }

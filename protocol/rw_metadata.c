@@ -82,6 +82,7 @@ int krw_metadata(const uint8_t *in, size_t len, int16_t v, struct kwbuf *out,
 		KR_TRY(kr_i32(r, &i32)); /* ThrottleTimeMs */
 	/* NodeId 4 + Host >= 1 + Port 4 */
 	KR_TRY(kr_array(r, flexible, 9, &n));
+	KR_TRY(krw_list_begin(&x, n));
 	for (int32_t i = 0; i < n; i++) {
 		KR_TRY(krw_node_host_port(&x, flexible)); /* Brokers[] */
 		if (v >= 1)
@@ -105,5 +106,5 @@ int krw_metadata(const uint8_t *in, size_t len, int16_t v, struct kwbuf *out,
 		KR_TRY(kr_skip_tags(r));
 	return krw_finish(&x);
 err:
-	return KRW_ERROR;
+	return krw_failed(&x);
 }

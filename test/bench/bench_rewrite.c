@@ -37,7 +37,7 @@ static int map_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
 	return 1;
 }
 
-static const struct kmap bench_map = {map_lookup, NULL};
+static const struct kmap bench_map = {.lookup = map_lookup, .ctx = NULL};
 
 /* A Metadata v12 response as an MSK cluster of n brokers would send it,
  * listing `topics` topics of PARTITIONS partitions. */

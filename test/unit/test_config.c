@@ -74,6 +74,7 @@ START_TEST(test_design_example)
 	ck_assert_int_eq(cfg.limits.max_frame_bytes, 100 * 1024 * 1024);
 	ck_assert_int_eq(cfg.limits.connect_timeout_ms, 10000);
 	ck_assert_int_eq(cfg.limits.max_inflight, 1024);
+	ck_assert_int_eq(cfg.limits.max_brokers, 10000);
 	cfg_free(&cfg);
 }
 END_TEST

@@ -257,14 +257,20 @@ START_TEST(test_metadata_brokers_decoder)
 			kw_uvarint(&w, 0);
 		ck_assert(!w.failed);
 		memset(&s, 0, sizeof(s));
-		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, seen_broker, &s), 0);
+		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, 0, seen_broker, &s), 0);
 		ck_assert_int_eq(s.n, 2);
 		ck_assert_int_eq(s.id[1], 2);
 		ck_assert_str_eq(s.host[1], "b-2.internal");
 		ck_assert_int_eq(s.port[1], 9093);
 		for (size_t cut = 0; cut < w.len; cut++)
-			ck_assert_int_eq(kresp_metadata_brokers(w.buf, cut, v, seen_broker, &s),
+			ck_assert_int_eq(kresp_metadata_brokers(w.buf, cut, v, 0, seen_broker, &s),
 					 -1);
+		/* Two brokers where one is the most kgate will hold: refused
+		 * before either is reported. */
+		memset(&s, 0, sizeof(s));
+		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, 1, seen_broker, &s), -1);
+		ck_assert_int_eq(s.n, 0);
+		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, 2, seen_broker, &s), 0);
 		kw_free(&w);
 	}
 }

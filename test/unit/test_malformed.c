@@ -12,7 +12,7 @@
 #include "tests.h"
 
 static struct kmap_addr gateway_addr = {"gateway.example", 15, 8443};
-static const struct kmap all_map = {map_fixed, &gateway_addr};
+static const struct kmap all_map = {.lookup = map_fixed, .ctx = &gateway_addr};
 
 static int run(int16_t key, int16_t version, const uint8_t *in, size_t len)
 {

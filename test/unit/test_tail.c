@@ -9,7 +9,7 @@
 #include "tests.h"
 
 static struct kmap_addr short_addr = {"h", 1, 1};
-static const struct kmap short_map = {map_fixed, &short_addr};
+static const struct kmap short_map = {.lookup = map_fixed, .ctx = &short_addr};
 
 /* A tagged section holding only NodeEndpoints: n entries of host_len-byte
  * names. */
@@ -149,7 +149,7 @@ START_TEST(test_longer_drops_endpoints)
 	struct kreader r;
 	int dropped;
 	struct kmap_addr long_addr = {"a-much-longer-gateway-name.example.com", 0, 8443};
-	const struct kmap long_map = {map_fixed, &long_addr};
+	const struct kmap long_map = {.lookup = map_fixed, .ctx = &long_addr};
 
 	long_addr.host_len = (int32_t)strlen(long_addr.host);
 	kw_init(&in);

@@ -38,7 +38,7 @@ static int vec_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host, 
 	return 0;
 }
 
-const struct kmap vec_map = {vec_lookup, NULL};
+const struct kmap vec_map = {.lookup = vec_lookup, .ctx = NULL};
 
 static int nibble(char c)
 {
