@@ -62,6 +62,7 @@ CLIENT      := $(BUILD)/kgate-client
 BENCH       := $(BUILD)/bench_rewrite
 BENCH_FETCH := $(BUILD)/bench_fetch
 BENCH_PRODUCE := $(BUILD)/bench_produce
+BENCH_METADATA := $(BUILD)/bench_metadata
 
 .PHONY: all deps deps-e2e test test-all test-unit test-asan test-integration test-e2e demo demo-run \
         bench install clean lint
@@ -179,11 +180,12 @@ demo: deps
 demo-run: $(KGATE) $(CLIENT)
 	scripts/demo.sh $(KGATE) $(CLIENT)
 
-bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(KGATE)
+bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(BENCH_METADATA) $(KGATE)
 	$(BENCH)
 	mkdir -p $(BUILD)/test-tmp
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_FETCH)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_PRODUCE)
+	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_METADATA)
 
 install: $(KGATE)
 	install -D -m 0755 $(KGATE) $(DESTDIR)$(PREFIX)/bin/kgate
