@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tls.h"
@@ -22,6 +23,7 @@ enum cfg_kind {
 	K_LISTEN,    /* "ip:port" to bind */
 	K_ADDR,      /* "host:port" */
 	K_ADDR_LIST, /* non-empty array of "host:port" */
+	K_ALLOW,     /* array of upstream_allow entries (allow.h) */
 	K_INT32,     /* integer within [min, max], into an int32_t */
 	K_INT64,     /* integer within [min, max], into an int64_t */
 	K_OBJECT,    /* nested keys, same target struct */
@@ -146,6 +148,7 @@ static const struct cfg_key root_keys[] = {
 	 .offset = offsetof(struct cfg, brokers), .sub = &broker_table},
 	{.name = "tls", .kind = K_OBJECT, .sub = &tls_table},
 	{.name = "limits", .kind = K_OBJECT, .sub = &limits_table},
+	{.name = "upstream_allow", .kind = K_ALLOW, .offset = offsetof(struct cfg, upstream_allow)},
 };
 static const struct cfg_table root_table = TABLE(root_keys);
 
@@ -199,6 +202,8 @@ static const char *kind_expected(const struct cfg_key *k)
 		return "expected \"host:port\"";
 	case K_ADDR_LIST:
 		return "expected a non-empty array of \"host:port\"";
+	case K_ALLOW:
+		return "expected an array of CIDRs, addresses, host names or \".domain\" suffixes";
 	case K_INT32:
 	case K_INT64:
 		return "expected an integer";
@@ -289,6 +294,34 @@ static void parse_value(json_t *v, const char *path, const struct cfg_key *k, vo
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 			parse_addr(json_array_get(v, i), sub, CFG_HOST_ANY, "expected \"host:port\"",
 				   &l->v[i], errs);
+		}
+		break;
+	}
+	case K_ALLOW: {
+		struct cfg_allow_list *l = target;
+		size_t n = json_array_size(v);
+		char sub[256], why[256];
+
+		if (!json_is_array(v)) {
+			cfg_err(errs, "%s: %s", path, kind_expected(k));
+			break;
+		}
+		l->v = calloc(n ? n : 1, sizeof(*l->v));
+		if (!l->v)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			const char *entry = json_string_value(json_array_get(v, i));
+
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			if (!entry) {
+				cfg_err(errs, "%s: %s", sub, kind_expected(k));
+				continue;
+			}
+			if (cfg_allow_parse(entry, &l->v[l->n], why, sizeof(why)) < 0) {
+				cfg_err(errs, "%s: %s, got \"%s\"", sub, why, entry);
+				continue;
+			}
+			l->n++;
 		}
 		break;
 	}
@@ -462,14 +495,32 @@ static void cross_check(const struct cfg *cfg, struct cfg_errors *errs)
 
 /* A TLS block's rules that span keys, and a trial load into OpenSSL so
  * that --check fails on what would fail at start. */
+/* A private key others can read is a warning, not an error: Kubernetes
+ * mounts secrets 0644 unless told otherwise, and refusing to start there
+ * would only teach people to switch the check off. */
+static void check_key_mode(const char *key, const char *path, struct cfg_errors *warns)
+{
+	struct stat st;
+
+	if (!key || stat(key, &st) < 0)
+		return;
+	if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP))
+		cfg_err(warns, "%s.key: \"%s\" is %s by others (mode %04o): keep private keys "
+			       "0600, or 0640 for a group kgate runs in (Kubernetes: defaultMode "
+			       "0400 on the secret volume)",
+			path, key, st.st_mode & S_IROTH ? "readable" : "writable",
+			(unsigned)(st.st_mode & 07777));
+}
+
 static void check_tls_server(const struct cfg_tls_server *t, const char *path,
-			     struct cfg_errors *errs)
+			     struct cfg_errors *errs, struct cfg_errors *warns)
 {
 	char err[768];
 	SSL_CTX *ctx;
 
 	if (t->set != CFG_TLS_ON)
 		return;
+	check_key_mode(t->key, path, warns);
 	if (t->client_auth != CFG_CLIENT_AUTH_NONE && !t->ca) {
 		cfg_err(errs, "%s.ca: missing (client_auth \"%s\" verifies client certificates "
 			      "against it)",
@@ -483,13 +534,20 @@ static void check_tls_server(const struct cfg_tls_server *t, const char *path,
 }
 
 static void check_tls_client(const struct cfg_tls_client *t, const char *path,
-			     struct cfg_errors *errs)
+			     struct cfg_errors *errs, struct cfg_errors *warns)
 {
 	char err[768];
 	SSL_CTX *ctx;
 
 	if (t->set != CFG_TLS_ON)
 		return;
+	check_key_mode(t->key, path, warns);
+	/* It is sent as SNI and checked against certificates: a whole name. */
+	if (t->server_name && !cfg_host_valid(t->server_name)) {
+		cfg_err(errs, "%s.server_name: \"%s\" is not a host name or IP address", path,
+			t->server_name);
+		return;
+	}
 	if (!t->cert != !t->key) {
 		cfg_err(errs, "%s: \"cert\" and \"key\" go together (a client certificate "
 			      "needs its key)",
@@ -502,19 +560,20 @@ static void check_tls_client(const struct cfg_tls_client *t, const char *path,
 	SSL_CTX_free(ctx);
 }
 
-static void check_all_tls(const struct cfg *cfg, struct cfg_errors *errs)
+static void check_all_tls(struct cfg *cfg, struct cfg_errors *errs)
 {
+	struct cfg_errors *warns = &cfg->warnings;
 	char path[64];
 
-	check_tls_server(&cfg->tls_listen, "tls.listen", errs);
-	check_tls_client(&cfg->tls_upstream, "tls.upstream", errs);
-	check_tls_server(&cfg->bootstrap_tls, "bootstrap.tls", errs);
-	check_tls_client(&cfg->bootstrap_upstream_tls, "bootstrap.upstream_tls", errs);
+	check_tls_server(&cfg->tls_listen, "tls.listen", errs, warns);
+	check_tls_client(&cfg->tls_upstream, "tls.upstream", errs, warns);
+	check_tls_server(&cfg->bootstrap_tls, "bootstrap.tls", errs, warns);
+	check_tls_client(&cfg->bootstrap_upstream_tls, "bootstrap.upstream_tls", errs, warns);
 	for (size_t i = 0; i < cfg->n_brokers; i++) {
 		snprintf(path, sizeof(path), "brokers[%zu].tls", i);
-		check_tls_server(&cfg->brokers[i].tls, path, errs);
+		check_tls_server(&cfg->brokers[i].tls, path, errs, warns);
 		snprintf(path, sizeof(path), "brokers[%zu].upstream_tls", i);
-		check_tls_client(&cfg->brokers[i].upstream_tls, path, errs);
+		check_tls_client(&cfg->brokers[i].upstream_tls, path, errs, warns);
 	}
 }
 
@@ -640,6 +699,8 @@ void cfg_free(struct cfg *cfg)
 	}
 	free(cfg->brokers);
 	free(cfg->by_id);
+	cfg_allow_list_free(&cfg->upstream_allow);
+	cfg_errors_free(&cfg->warnings);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -649,6 +710,11 @@ void cfg_errors_free(struct cfg_errors *errs)
 		free(errs->msgs[i]);
 	free(errs->msgs);
 	memset(errs, 0, sizeof(*errs));
+}
+
+int cfg_upstream_allowed(const struct cfg *cfg, const char *host)
+{
+	return cfg_allow_match(&cfg->upstream_allow, host);
 }
 
 const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "tls.h"
 
 /* One broker kgate fronts. */
@@ -43,6 +44,12 @@ struct cfg_addr_list {
 	size_t n;
 };
 
+/* Every problem found, each naming its JSON path. */
+struct cfg_errors {
+	char **msgs;
+	size_t n;
+};
+
 struct cfg {
 	struct cfg_addr bootstrap_listen;
 	struct cfg_addr_list bootstrap_upstream; /* tried in turn */
@@ -53,14 +60,11 @@ struct cfg {
 	struct cfg_broker *brokers;
 	size_t n_brokers;
 	const struct cfg_broker **by_id; /* brokers sorted by id (cfg_broker_by_id) */
+	struct cfg_errors warnings;       /* valid, but worth saying (--check, start) */
 	struct cfg_limits limits;
+	struct cfg_allow_list upstream_allow; /* where learned addresses may point */
 };
 
-/* Every problem found, each naming its JSON path. */
-struct cfg_errors {
-	char **msgs;
-	size_t n;
-};
 
 /* Parses and validates; 0 on success, -1 with errs filled (cfg is then
  * freed).  Never stops at the first error. */
@@ -74,6 +78,8 @@ void cfg_defaults(struct cfg *cfg);
 const struct cfg_tls_server *cfg_listener_tls(const struct cfg *cfg, const struct cfg_broker *b);
 /* The TLS kgate speaks to a listener's upstream, or NULL for plaintext. */
 const struct cfg_tls_client *cfg_upstream_tls(const struct cfg *cfg, const struct cfg_broker *b);
+/* 1 if kgate may dial host, learned from the cluster (upstream_allow). */
+int cfg_upstream_allowed(const struct cfg *cfg, const char *host);
 /* The broker with this id, or NULL (a binary search: it runs for every
  * endpoint of every rewritten response). */
 const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id);

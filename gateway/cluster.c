@@ -14,10 +14,11 @@
  * nodes) cannot flood the log. */
 #define LOG_PER_LISTING 32
 
-void cluster_init(struct cluster *cl, const struct cfg *cfg)
+void cluster_init(struct cluster *cl, const struct cfg *cfg, struct kg_stats *stats)
 {
 	memset(cl, 0, sizeof(*cl));
 	cl->cfg = cfg;
+	cl->stats = stats;
 	cl->max_nodes = (size_t)cfg->limits.max_brokers;
 	idmap_init(&cl->nodes);
 }
@@ -100,10 +101,20 @@ void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host
 	/* A broker's name is dialled, sent as SNI and checked against its
 	 * certificate: it has to be one, whole. */
 	if (!fresh || strlen(fresh->host) != host_len || !cfg_host_valid(fresh->host)) {
+		cl->stats->addresses_refused++;
 		if (may_log(cl))
 			log_warn("cluster advertises broker %" PRId32 " at \"%s\" port %" PRId32
 				 ": not a host name or IP address and port; not learned",
 				 id, log_escape(shown, sizeof(shown), host, host_len), port);
+		free(fresh);
+		return;
+	}
+	if (!cfg_upstream_allowed(cl->cfg, fresh->host)) {
+		cl->stats->addresses_refused++;
+		if (may_log(cl))
+			log_warn("cluster advertises broker %" PRId32 " at %s:%" PRId32 ", which "
+				 "upstream_allow does not allow: not learned",
+				 id, fresh->host, port);
 		free(fresh);
 		return;
 	}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "idmap.h"
+#include "stats.h"
 
 struct cfg;
 
@@ -37,7 +38,9 @@ struct cluster_waiter {
 };
 
 struct cluster {
-	const struct cfg *cfg; /* kgate's own addresses, never learned (a loop) */
+	const struct cfg *cfg; /* kgate's own addresses (never learned: a loop),
+				  upstream_allow, limits.max_brokers */
+	struct kg_stats *stats;
 	struct idmap nodes;    /* node id -> struct cluster_node */
 	size_t max_nodes;      /* limits.max_brokers */
 	uint32_t listing;      /* number of the latest complete list begun */
@@ -47,11 +50,12 @@ struct cluster {
 	struct cluster_waiter *waiting;
 };
 
-void cluster_init(struct cluster *cl, const struct cfg *cfg);
+void cluster_init(struct cluster *cl, const struct cfg *cfg, struct kg_stats *stats);
 void cluster_free(struct cluster *cl);
 /* Records (or updates) where node id is; host need not be NUL-terminated.
- * Ignored, with a log line: invalid addresses, kgate's own (a loop), and a
- * new node when limits.max_brokers are known already. */
+ * Ignored, with a log line: invalid addresses and those upstream_allow
+ * does not allow (counted in addresses_refused), kgate's own (a loop), and
+ * a new node when limits.max_brokers are known already. */
 void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len,
 		   int32_t port);
 const struct cluster_node *cluster_find(const struct cluster *cl, int32_t id);

@@ -161,7 +161,7 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	gw->streams.stats = &gw->stats;
 	gw->streams.scratch = &gw->scratch;
 	gw->streams.map = &gw->map;
-	cluster_init(&gw->cluster, gateway_cfg(gw));
+	cluster_init(&gw->cluster, gateway_cfg(gw), &gw->stats);
 	gw->reaper = event_new(base, -1, 0, reaper_cb, gw);
 	gw->dns = evdns_base_new(base, 0);
 	if (gw->dns)

@@ -149,6 +149,12 @@ int main(int argc, char **argv)
 	rc = load_config(&o, &cfg, &demo);
 	if (rc != 0)
 		return rc;
+	for (size_t i = 0; i < cfg.warnings.n; i++) {
+		if (o.check)
+			fprintf(stderr, "kgate: %s: warning: %s\n", o.config_path, cfg.warnings.msgs[i]);
+		else
+			log_warn("%s: %s", o.config_path, cfg.warnings.msgs[i]);
+	}
 	if (o.check) {
 		printf("%s: OK: bootstrap %s, %zu broker%s\n", o.config_path,
 		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s");

@@ -15,6 +15,7 @@
 	X(connections_open, gauge, "client connections open now")                     \
 	X(upstream_connects, counter, "upstream connections established")             \
 	X(upstream_connect_failures, counter, "upstream connection attempts that failed") \
+	X(resource_failures, counter, "dials kgate could not make itself (descriptors, memory, ports)") \
 	X(requests, counter, "request frames forwarded to brokers")                   \
 	X(responses, counter, "response frames forwarded to clients")                 \
 	X(responses_rewritten, counter, "responses in which an address was rewritten") \
@@ -26,6 +27,7 @@
 	X(protocol_errors, counter, "connections closed for malformed or unexpected frames") \
 	X(tls_failures, counter, "connections closed because TLS failed (handshake or record)") \
 	X(metadata_fetches, counter, "Metadata requests kgate sent itself to learn brokers") \
+	X(addresses_refused, counter, "learned broker addresses refused: no host name, or not in upstream_allow") \
 	X(bytes_to_upstream, counter, "bytes forwarded from clients to brokers")       \
 	X(bytes_to_client, counter, "bytes forwarded from brokers to clients")
 

@@ -54,6 +54,7 @@ START_TEST(test_idmap_against_a_reference)
 END_TEST
 
 static struct cfg cfg;
+static struct kg_stats stats;
 
 static void load_cfg(const char *limits)
 {
@@ -79,7 +80,7 @@ START_TEST(test_cluster_learns_and_forgets)
 	const struct cluster_node *n;
 
 	load_cfg(NULL);
-	cluster_init(&cl, &cfg);
+	cluster_init(&cl, &cfg, &stats);
 	learn(&cl, 1, "b-1.internal", 9092);
 	learn(&cl, 2, "b-2.internal", 9092);
 	learn(&cl, 7, "b-7.internal", 9092); /* a partial answer's leader */
@@ -127,7 +128,7 @@ START_TEST(test_cluster_refuses_what_is_not_a_host)
 	struct cluster cl;
 
 	load_cfg(NULL);
-	cluster_init(&cl, &cfg);
+	cluster_init(&cl, &cfg, &stats);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		learn(&cl, 5, bad[i], 9092);
 		ck_assert_ptr_null(cluster_find(&cl, 5));
@@ -166,7 +167,7 @@ START_TEST(test_cluster_bounded)
 	char host[32];
 
 	load_cfg("{\"max_brokers\": 3}");
-	cluster_init(&cl, &cfg);
+	cluster_init(&cl, &cfg, &stats);
 	for (int32_t id = 1; id <= 5; id++) {
 		snprintf(host, sizeof(host), "b-%d.internal", id);
 		learn(&cl, id, host, 9092);
