@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 
 struct dialer {
 	struct dial_env env;
-	char host[256];
+	char host[CFG_HOST_MAX + 1];
 	uint16_t port;
 	struct evdns_getaddrinfo_request *req; /* name lookup in flight */
 	struct evutil_addrinfo *addrs, *next;  /* what the name resolved to */
@@ -28,13 +29,36 @@ struct dialer {
 	struct bufferevent *bev;               /* TLS handshake in flight */
 	struct event *timer;                   /* per-address deadline, or "report now" */
 	SSL_CTX *tls;                          /* NULL: plaintext */
-	char tls_name[256];
+	char tls_name[CFG_HOST_MAX + 1];
 	dial_done_fn done;
 	void *ctx;
 	int resolving;       /* inside dial_start's lookup call */
 	int cancelled;       /* the owner left while the lookup was pending */
+	int local;           /* the last failure was kgate's own resources */
 	char why[512];       /* the last failure */
 };
+
+/* Records why an attempt failed, and whose fault it was: local (kgate is
+ * out of descriptors, memory or local ports) or not (the upstream). */
+static void failed(struct dialer *d, int local, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void failed(struct dialer *d, int local, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->why, sizeof(d->why), fmt, ap);
+	va_end(ap);
+	d->local = local;
+}
+
+/* 1 if a socket call failed for want of kgate's own resources. */
+static int resource_error(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
+	       err == EADDRNOTAVAIL || err == EAGAIN;
+}
 
 static void dial_try_next(struct dialer *d);
 
@@ -68,9 +92,11 @@ static void dial_finish(struct dialer *d, struct bufferevent *bev)
 	void *ctx = d->ctx;
 	char why[512];
 
+	int local = d->local;
+
 	snprintf(why, sizeof(why), "%s", d->why);
 	dial_free(d);
-	done(ctx, bev, bev ? NULL : why);
+	done(ctx, bev, bev ? NULL : why, local);
 }
 
 static void arm(struct dialer *d, int64_t ms)
@@ -87,9 +113,8 @@ static void dial_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (d->req || d->wev || d->bev) {
-		snprintf(d->why, sizeof(d->why), "no %s after %" PRId64 " ms",
-			 d->bev ? "TLS handshake" : "connection",
-			 d->env.timeout_ms);
+		failed(d, 0, "no %s after %" PRId64 " ms", d->bev ? "TLS handshake" : "connection",
+		       d->env.timeout_ms);
 		if (d->req) {
 			/* The lookup's cancel callback finishes the job. */
 			evdns_getaddrinfo_cancel(d->req);
@@ -116,6 +141,7 @@ static void dial_tls_cb(struct bufferevent *bev, short events, void *arg)
 	}
 	cfg_addr_format(peer, sizeof(peer), d->host, d->port);
 	tls_explain(bev, peer, 0, d->why, sizeof(d->why));
+	d->local = 0;
 	dial_drop_attempt(d);
 	dial_try_next(d);
 }
@@ -132,7 +158,7 @@ static void dial_connect_cb(evutil_socket_t fd, short what, void *arg)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err) {
-		snprintf(d->why, sizeof(d->why), "%s", strerror(err));
+		failed(d, 0, "%s", strerror(err));
 		dial_drop_attempt(d);
 		dial_try_next(d);
 		return;
@@ -146,7 +172,7 @@ static void dial_connect_cb(evutil_socket_t fd, short what, void *arg)
 					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (!bev) {
 			evutil_closesocket(fd);
-			snprintf(d->why, sizeof(d->why), "out of memory");
+			failed(d, 1, "out of memory");
 		}
 		dial_finish(d, bev);
 		return;
@@ -154,7 +180,10 @@ static void dial_connect_cb(evutil_socket_t fd, short what, void *arg)
 	d->bev = tls_connect(d->env.base, fd, d->tls, d->tls_name);
 	if (!d->bev) {
 		evutil_closesocket(fd);
-		snprintf(d->why, sizeof(d->why), "cannot start TLS (out of memory)");
+		/* tls_connect refuses a name OpenSSL cannot check or send. */
+		failed(d, 1, "cannot set up TLS towards %s (out of memory, or a name OpenSSL "
+			     "will not take)",
+		       d->tls_name);
 		dial_try_next(d);
 		return;
 	}
@@ -171,17 +200,26 @@ static void dial_try_next(struct dialer *d)
 		d->next = ai->ai_next;
 		d->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (d->fd < 0) {
-			snprintf(d->why, sizeof(d->why), "socket: %s", strerror(errno));
+			int err = errno;
+
+			failed(d, resource_error(err), "socket: %s", strerror(err));
+			/* Out of descriptors: another address will not help. */
+			if (d->local)
+				break;
 			continue;
 		}
 		if (connect(d->fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-			snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
+			int err = errno;
+
+			failed(d, resource_error(err), "%s", strerror(err));
 			dial_drop_attempt(d);
+			if (d->local)
+				break;
 			continue;
 		}
 		d->wev = event_new(d->env.base, d->fd, EV_WRITE, dial_connect_cb, d);
 		if (!d->wev || event_add(d->wev, NULL) < 0) {
-			snprintf(d->why, sizeof(d->why), "out of memory");
+			failed(d, 1, "out of memory");
 			dial_drop_attempt(d);
 			break;
 		}
@@ -205,8 +243,8 @@ static void dial_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 	if (result == EVUTIL_EAI_CANCEL) {
 		/* Our own deadline cancelled it; d->why already says so. */
 	} else if (result != 0) {
-		snprintf(d->why, sizeof(d->why), "cannot resolve %s: %s", d->host,
-			 evutil_gai_strerror(result));
+		failed(d, result == EVUTIL_EAI_MEMORY, "cannot resolve %s: %s", d->host,
+		       evutil_gai_strerror(result));
 	}
 	if (result != 0) {
 		if (res)
@@ -240,13 +278,22 @@ struct dialer *dial_start(const struct dial_env *env, const char *host, uint16_t
 		d->tls = tls;
 		snprintf(d->tls_name, sizeof(d->tls_name), "%s", tls_name);
 	}
-	snprintf(d->host, sizeof(d->host), "%s", host);
-	snprintf(d->why, sizeof(d->why), "no address for %s", host);
 	d->timer = evtimer_new(env->base, dial_timer_cb, d);
 	if (!d->timer) {
 		free(d);
 		return NULL;
 	}
+	/* A longer name would be cut short below, then dialled, sent as SNI
+	 * and verified as a different one: refuse it (soon, not from inside
+	 * dial_start). */
+	if (strlen(host) > CFG_HOST_MAX || (tls && strlen(tls_name) > CFG_HOST_MAX)) {
+		failed(d, 0, "a host name of %zu bytes is longer than DNS allows (%d)",
+		       strlen(strlen(host) > CFG_HOST_MAX ? host : tls_name), CFG_HOST_MAX);
+		arm(d, 0);
+		return d;
+	}
+	snprintf(d->host, sizeof(d->host), "%s", host);
+	snprintf(d->why, sizeof(d->why), "no address for %s", host);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

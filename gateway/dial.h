@@ -28,12 +28,15 @@ struct dial_env {
 };
 
 /* Called once: bev is connected (now the caller's), or NULL and why says
- * what went wrong.  The dialer is gone when this returns. */
-typedef void (*dial_done_fn)(void *ctx, struct bufferevent *bev, const char *why);
+ * what went wrong; local is 1 when that was kgate's own resources (out of
+ * descriptors, memory or local ports), not the upstream.  The dialer is
+ * gone when this returns. */
+typedef void (*dial_done_fn)(void *ctx, struct bufferevent *bev, const char *why, int local);
 
 /* Starts dialling; with tls, completes a TLS handshake that checks tls_name
  * (see tls_connect).  Never calls done before returning.  NULL if out of
- * memory.  env is copied. */
+ * memory.  env is copied.  A host or TLS name longer than DNS allows is
+ * refused (through done), never cut short. */
 KG_MUSTCHECK struct dialer *dial_start(const struct dial_env *env, const char *host,
 				       uint16_t port, SSL_CTX *tls, const char *tls_name,
 				       dial_done_fn done, void *ctx);

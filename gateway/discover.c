@@ -110,12 +110,18 @@ static void on_api_versions(void *ctx, const uint8_t *frame, size_t len)
 }
 
 /* Connected: ask which Metadata versions the broker speaks. */
-static void dialed(void *ctx, struct bufferevent *bev, const char *why)
+static void dialed(void *ctx, struct bufferevent *bev, const char *why, int local)
 {
 	struct discover *d = ctx;
 	const struct cfg_limits *limits = &gateway_cfg(d->gw)->limits;
 
 	d->dialer = NULL;
+	if (!bev && local) {
+		/* Another upstream will not fix kgate's own shortage. */
+		d->gw->stats.resource_failures++;
+		done(d, why);
+		return;
+	}
 	if (!bev) {
 		retry(d, why);
 		return;

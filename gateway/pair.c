@@ -300,8 +300,17 @@ static void side_cb(struct side *s, enum side_event ev, void *arg)
 
 /* ---- the upstream ---- */
 
-static void connect_failed(struct pair *p, const char *why)
+static void connect_failed(struct pair *p, const char *why, int local)
 {
+	/* kgate's own shortage says nothing about the upstream: keep what
+	 * was learned (a fresh Metadata request now would only add load). */
+	if (local) {
+		p->gw->stats.resource_failures++;
+		pair_log(p, LOG_WARN, "cannot dial %s: %s (kgate's own resources)", p->upstream_addr,
+			 why);
+		pair_end(p, LOG_INFO, "kgate is short of resources; the client will retry");
+		return;
+	}
 	p->gw->stats.upstream_connect_failures++;
 	pair_log(p, LOG_WARN, "cannot reach %s: %s", p->upstream_addr, why);
 	if (route_failed(p->gw, p->lst, &p->route, &p->target)) {
@@ -312,14 +321,14 @@ static void connect_failed(struct pair *p, const char *why)
 }
 
 /* The dialer's answer: an upstream connection, or why there is none. */
-static void dialed(void *ctx, struct bufferevent *bev, const char *why)
+static void dialed(void *ctx, struct bufferevent *bev, const char *why, int local)
 {
 	struct pair *p = ctx;
 	char session[128];
 
 	p->dialer = NULL;
 	if (!bev) {
-		connect_failed(p, why);
+		connect_failed(p, why, local);
 		return;
 	}
 	if (side_init(&p->upstream, bev, (size_t)limits(p)->buffer_bytes / 2, side_cb, p) < 0) {

@@ -43,18 +43,22 @@ struct bufferevent *tls_connect(struct event_base *base, evutil_socket_t fd, SSL
 
 	if (!ssl)
 		return NULL;
-	/* SNI carries DNS names only. */
-	if (!is_ip)
-		SSL_set_tlsext_host_name(ssl, name);
+	/* SNI carries DNS names only.  Each of these can fail (memory, a name
+	 * OpenSSL will not take): going on would send no SNI, or verify no
+	 * name at all, so a failure is no connection. */
+	if (!is_ip && SSL_set_tlsext_host_name(ssl, name) != 1)
+		goto fail;
 	if (SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER) {
 		X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
 
-		if (is_ip)
-			X509_VERIFY_PARAM_set1_ip_asc(param, name);
-		else
-			SSL_set1_host(ssl, name);
+		if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name) != 1
+			  : SSL_set1_host(ssl, name) != 1)
+			goto fail;
 	}
 	return wrap(base, fd, ssl, BUFFEREVENT_SSL_CONNECTING);
+fail:
+	SSL_free(ssl);
+	return NULL;
 }
 
 int tls_is(struct bufferevent *bev)

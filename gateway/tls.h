@@ -13,7 +13,8 @@ struct event_base;
 /* A client connection on a TLS listener: the handshake starts at once. */
 struct bufferevent *tls_accept(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx);
 /* A connection to a broker: name is sent as SNI (if it is a DNS name) and,
- * when ctx verifies peers, checked against the broker's certificate. */
+ * when ctx verifies peers, checked against the broker's certificate.  NULL
+ * if either cannot be set up (fd is then still the caller's). */
 struct bufferevent *tls_connect(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
 				const char *name);
 /* 1 if bev speaks TLS. */
