@@ -11,6 +11,7 @@ TCase *tcase_0004_garbage(void);
 TCase *tcase_0005_fake_broker(void);
 TCase *tcase_0006_cli(void);
 TCase *tcase_0007_tls(void);
+TCase *tcase_0010_hostile_broker(void);
 TCase *tcase_0008_client_view(void);
 
 #endif
