@@ -49,8 +49,8 @@ static int run(struct kstream *ks, struct evbuffer *in, struct evbuffer *out, in
 	}
 }
 
-void kstream_init(struct kstream *ks, const struct kstream_env *env,
-		  const struct kstream_names *names, const struct cfg_limits *limits)
+void kstream_init(struct kstream *ks, struct kstream_env *env, const struct kstream_names *names,
+		  const struct cfg_limits *limits)
 {
 	memset(ks, 0, sizeof(*ks));
 	ks->env = env;
@@ -74,7 +74,7 @@ static int fail(struct kstream *ks, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ks->why, sizeof(ks->why), fmt, ap);
+	vsnprintf(ks->env->why, sizeof(ks->env->why), fmt, ap);
 	va_end(ap);
 	return KS_ERROR;
 }
@@ -204,9 +204,11 @@ static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 		if (fifo_push(&ks->inflight, &e) < 0)
 			return fail(ks, "cannot track request (out of memory)");
 	}
-	LOG(LOG_DEBUG, "%s request %s v%d correlation %" PRId32 " (%" PRId32 " bytes)",
-	    ks->names.prefix, kapi_name(req.api_key, scratch, sizeof(scratch)), req.api_version,
-	    req.correlation_id, size);
+	LOG(LOG_DEBUG,
+	    "[%" PRIu64 " %s via %s] request %s v%d correlation %" PRId32 " (%" PRId32 " bytes)",
+	    ks->names.id, ks->names.client, ks->names.listener_name,
+	    kapi_name(req.api_key, scratch, sizeof(scratch)), req.api_version, req.correlation_id,
+	    size);
 	ks->env->stats->requests++;
 	ks->up.left = (uint64_t)size + KFRAME_SIZE_LEN;
 	ks->up.state = KS_PASS;
@@ -261,21 +263,21 @@ static int frame_response(struct kstream *ks, struct evbuffer *in, struct evbuff
 	evbuffer_copyout(in, hdr, sizeof(hdr));
 	correlation_id = kbuf_get_i32(hdr + KFRAME_SIZE_LEN);
 	was_full = fifo_full(&ks->inflight);
-	if (fifo_pop(&ks->inflight, &d->req) < 0)
+	if (fifo_pop(&ks->inflight, &ks->req) < 0)
 		return fail(ks, "%s sent a response (correlation %" PRId32 ") to no request",
 			    ks->names.upstream, correlation_id);
-	if (correlation_id != d->req.correlation_id)
+	if (correlation_id != ks->req.correlation_id)
 		return fail(ks,
 			    "%s answered correlation %" PRId32 " but %s v%d correlation %" PRId32
 			    " was next",
 			    ks->names.upstream, correlation_id,
-			    kapi_name(d->req.api_key, scratch, sizeof(scratch)), d->req.api_version,
-			    d->req.correlation_id);
+			    kapi_name(ks->req.api_key, scratch, sizeof(scratch)), ks->req.api_version,
+			    ks->req.correlation_id);
 	ks->env->stats->responses++;
 	if (was_full)
 		ks->unblocked = 1;
-	d->frame_size = size;
-	switch (kapi_mode_for(d->req.api_key, d->req.api_version)) {
+	ks->frame_size = size;
+	switch (kapi_mode_for(ks->req.api_key, ks->req.api_version)) {
 	case KAPI_PASS:
 		d->left = (uint64_t)size + KFRAME_SIZE_LEN;
 		d->state = KS_PASS;
@@ -288,14 +290,14 @@ static int frame_response(struct kstream *ks, struct evbuffer *in, struct evbuff
 		 * at the very least (see walk_step). */
 		if (size - KFRAME_RESP_PEEK <= 1)
 			return fail(ks, "%s v%d response from %s ended inside its structure",
-				    kapi_name(d->req.api_key, scratch, sizeof(scratch)),
-				    d->req.api_version, ks->names.upstream);
+				    kapi_name(ks->req.api_key, scratch, sizeof(scratch)),
+				    ks->req.api_version, ks->names.upstream);
 		/* Size and CorrelationId go now: the length will not change. */
 		if (forward(ks, d, in, out, sizeof(hdr)) < 0)
 			return KS_ERROR;
 		d->left = (uint64_t)size - KFRAME_RESP_PEEK;
-		d->skip = 0;
-		kapi_get(d->req.api_key)->stream->init(&d->walk, d->req.api_version);
+		ks->skip = 0;
+		kapi_get(ks->req.api_key)->stream->init(&ks->walk, ks->req.api_version);
 		d->state = KS_WALK;
 		break;
 	}
@@ -316,8 +318,8 @@ static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffe
 {
 	struct kstream_dir *d = &ks->down;
 	struct kwbuf *w = ks->env->scratch;
-	size_t total = (size_t)d->frame_size + KFRAME_SIZE_LEN;
-	const struct kapi *api = kapi_get(d->req.api_key);
+	size_t total = (size_t)ks->frame_size + KFRAME_SIZE_LEN;
+	const struct kapi *api = kapi_get(ks->req.api_key);
 	uint8_t *frame, size_be[KFRAME_SIZE_LEN];
 	char scratch[32];
 	int rc;
@@ -328,17 +330,17 @@ static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffe
 	if (!frame)
 		return fail(ks, "out of memory holding a %zu-byte response", total);
 	kw_reset(w);
-	rc = api->rewrite(frame + KFRAME_SIZE_LEN, (size_t)d->frame_size, d->req.api_version, w,
+	rc = api->rewrite(frame + KFRAME_SIZE_LEN, (size_t)ks->frame_size, ks->req.api_version, w,
 			  ks->env->map);
 	if (rc == KRW_TOO_MANY)
 		return fail(ks, "%s v%d response from %s lists more than %" PRId32 " brokers "
 				"(limits.max_brokers): refused",
-			    kapi_name(d->req.api_key, scratch, sizeof(scratch)), d->req.api_version,
+			    kapi_name(ks->req.api_key, scratch, sizeof(scratch)), ks->req.api_version,
 			    ks->names.upstream, ks->env->map->max_nodes);
 	if (rc == KRW_ERROR)
 		return fail(ks, "malformed %s v%d response (%" PRId32 " bytes) from %s",
-			    kapi_name(d->req.api_key, scratch, sizeof(scratch)), d->req.api_version,
-			    d->frame_size, ks->names.upstream);
+			    kapi_name(ks->req.api_key, scratch, sizeof(scratch)), ks->req.api_version,
+			    ks->frame_size, ks->names.upstream);
 	if (rc == KRW_UNCHANGED) {
 		if (forward(ks, d, in, out, total) < 0)
 			return KS_ERROR;
@@ -358,18 +360,18 @@ static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffe
 static int walk_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *out, size_t avail)
 {
 	struct kstream_dir *d = &ks->down;
-	const struct kapi *api = kapi_get(d->req.api_key);
+	const struct kapi *api = kapi_get(ks->req.api_key);
 	uint8_t window[WALK_WINDOW];
 	char name[32];
 	size_t n, used;
 	uint64_t skip;
 	int rc;
 
-	if (d->skip) {
-		n = avail < d->skip ? avail : (size_t)d->skip;
+	if (ks->skip) {
+		n = avail < ks->skip ? avail : (size_t)ks->skip;
 		if (forward(ks, d, in, out, n) < 0)
 			return KS_ERROR;
-		d->skip -= n;
+		ks->skip -= n;
 		d->left -= n;
 		return KS_GO_ON;
 	}
@@ -378,7 +380,7 @@ static int walk_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *o
 	 * a response that lacks one is refused, not passed on whole. */
 	if (d->left <= 1)
 		return fail(ks, "%s v%d response from %s ended inside its structure",
-			    kapi_name(d->req.api_key, name, sizeof(name)), d->req.api_version,
+			    kapi_name(ks->req.api_key, name, sizeof(name)), ks->req.api_version,
 			    ks->names.upstream);
 	n = avail;
 	if (n > d->left - 1)
@@ -386,11 +388,11 @@ static int walk_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *o
 	if (n > sizeof(window))
 		n = sizeof(window);
 	evbuffer_copyout(in, window, n);
-	rc = api->stream->walk(&d->walk, window, n, &used, &skip);
+	rc = api->stream->walk(&ks->walk, window, n, &used, &skip);
 	/* A malformed structure is refused before a byte of this step moves. */
 	if (rc == KFW_ERROR)
 		return fail(ks, "malformed %s v%d response from %s",
-			    kapi_name(d->req.api_key, name, sizeof(name)), d->req.api_version,
+			    kapi_name(ks->req.api_key, name, sizeof(name)), ks->req.api_version,
 			    ks->names.upstream);
 	if (used) {
 		if (forward(ks, d, in, out, used) < 0)
@@ -403,26 +405,26 @@ static int walk_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *o
 			return KS_GO_ON;
 		if (n == d->left - 1)
 			return fail(ks, "truncated %s v%d response from %s",
-				    kapi_name(d->req.api_key, name, sizeof(name)),
-				    d->req.api_version, ks->names.upstream);
+				    kapi_name(ks->req.api_key, name, sizeof(name)),
+				    ks->req.api_version, ks->names.upstream);
 		return KS_IDLE; /* wait for more bytes */
 	case KFW_SKIP:
 		if (skip >= d->left)
 			return fail(ks, "%s v%d response from %s: a length runs past the frame",
-				    kapi_name(d->req.api_key, name, sizeof(name)),
-				    d->req.api_version, ks->names.upstream);
-		d->skip = skip;
+				    kapi_name(ks->req.api_key, name, sizeof(name)),
+				    ks->req.api_version, ks->names.upstream);
+		ks->skip = skip;
 		return KS_GO_ON;
 	case KFW_TAIL:
 		if (d->left > TAIL_MAX)
 			return fail(ks, "%s v%d response from %s: %" PRIu64 "-byte tagged section",
-				    kapi_name(d->req.api_key, name, sizeof(name)),
-				    d->req.api_version, ks->names.upstream, d->left);
+				    kapi_name(ks->req.api_key, name, sizeof(name)),
+				    ks->req.api_version, ks->names.upstream, d->left);
 		d->state = KS_TAIL;
 		return KS_GO_ON;
 	default:
 		return fail(ks, "walker of %s v%d answered %d",
-			    kapi_name(d->req.api_key, name, sizeof(name)), d->req.api_version, rc);
+			    kapi_name(ks->req.api_key, name, sizeof(name)), ks->req.api_version, rc);
 	}
 }
 
@@ -430,7 +432,7 @@ static int walk_step(struct kstream *ks, struct evbuffer *in, struct evbuffer *o
 static int rewrite_tail(struct kstream *ks, struct evbuffer *in, struct evbuffer *out, size_t avail)
 {
 	struct kstream_dir *d = &ks->down;
-	const struct kapi *api = kapi_get(d->req.api_key);
+	const struct kapi *api = kapi_get(ks->req.api_key);
 	struct kwbuf *w = ks->env->scratch;
 	size_t len = (size_t)d->left;
 	uint8_t *tail, *rewritten;
@@ -446,12 +448,12 @@ static int rewrite_tail(struct kstream *ks, struct evbuffer *in, struct evbuffer
 	rewritten = kw_extend(w, len ? len : 1);
 	if (!tail || !rewritten)
 		return fail(ks, "out of memory holding a %s tagged section",
-			    kapi_name(d->req.api_key, name, sizeof(name)));
-	rc = api->stream->rewrite_tail(tail, len, d->req.api_version, rewritten, ks->env->map,
+			    kapi_name(ks->req.api_key, name, sizeof(name)));
+	rc = api->stream->rewrite_tail(tail, len, ks->req.api_version, rewritten, ks->env->map,
 				       &dropped);
 	if (rc == KRW_ERROR)
 		return fail(ks, "malformed tagged section in %s v%d response from %s",
-			    kapi_name(d->req.api_key, name, sizeof(name)), d->req.api_version,
+			    kapi_name(ks->req.api_key, name, sizeof(name)), ks->req.api_version,
 			    ks->names.upstream);
 	if (rc == KRW_CHANGED) {
 		if (replace(ks, in, len, out, NULL, 0, rewritten, len) < 0)
@@ -460,8 +462,10 @@ static int rewrite_tail(struct kstream *ks, struct evbuffer *in, struct evbuffer
 		if (dropped) {
 			ks->env->stats->node_endpoints_dropped++;
 			LOG(LOG_DEBUG,
-			    "%s %s NodeEndpoints dropped: the rewritten form would not fit",
-			    ks->names.prefix, kapi_name(d->req.api_key, name, sizeof(name)));
+			    "[%" PRIu64 " %s via %s] %s NodeEndpoints dropped: the rewritten form "
+			    "would not fit",
+			    ks->names.id, ks->names.client, ks->names.listener_name,
+			    kapi_name(ks->req.api_key, name, sizeof(name)));
 		}
 	} else if (forward(ks, d, in, out, len) < 0) {
 		return KS_ERROR;

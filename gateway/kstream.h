@@ -14,7 +14,7 @@
  * records are never copied.  Nothing here touches a socket or a connection
  * pair: the caller reads into `in`, passes its peer's output as `out`, and
  * acts on the result — stops reading while the output or the FIFO is full,
- * closes the connection with ks->why on an error.
+ * closes the connection with kstream_why() on an error.
  */
 #ifndef KGATE_KSTREAM_H
 #define KGATE_KSTREAM_H
@@ -47,47 +47,52 @@ enum kstream_state {
 	KS_TAIL   /* holding a streamed response's trailing tagged section */
 };
 
-/* One direction's decoder. */
+/* Where one direction is in its current frame. */
 struct kstream_dir {
 	enum kstream_state state;
-	uint64_t left;         /* bytes of the current frame still to forward */
-	uint64_t skip;         /* KS_WALK: opaque bytes to pass before walking on */
-	int32_t frame_size;    /* size field of the current frame */
-	struct fifo_entry req; /* responses: the request the current one answers */
-	union kapi_walk walk;  /* KS_WALK: the API's walker */
+	uint64_t left; /* bytes of the current frame still to forward */
 };
 
-/* What every stream of one gateway shares. */
+/* What every stream of one gateway shares (one event loop: a stream's
+ * error is read before another stream can write one). */
 struct kstream_env {
 	struct kg_stats *stats;
 	struct kwbuf *scratch;  /* rewrite output, reused frame after frame */
 	const struct kmap *map; /* node id -> advertised address */
+	char why[512];          /* the last KS_ERROR's reason (kstream_why) */
 };
 
 /* Words for log lines and errors; the strings belong to the caller and must
  * outlive the stream (upstream may change between dials). */
 struct kstream_names {
-	const char *prefix;        /* "[7 10.0.0.9:51234 via broker 1]" */
+	uint64_t id;               /* the connection's number in log lines */
+	const char *client;        /* "10.0.0.9:51234" */
 	const char *listener;      /* the listener's address as configured */
 	const char *listener_name; /* "bootstrap", "broker 1" */
 	const char *upstream;      /* "host:port" being forwarded to */
 };
 
 struct kstream {
-	const struct kstream_env *env;
+	struct kstream_env *env;
 	struct kstream_names names;
 	int64_t max_frame;       /* limits.max_frame_bytes */
 	size_t high_water;       /* limits.buffer_bytes */
 	struct fifo inflight;    /* requests awaiting responses, oldest first */
 	struct kstream_dir up;   /* requests: client -> upstream */
 	struct kstream_dir down; /* responses: upstream -> client */
+	/* The response being forwarded: */
+	struct fifo_entry req;   /* the request it answers */
+	int32_t frame_size;      /* its size field */
+	uint64_t skip;           /* KS_WALK: opaque bytes to pass before walking on */
+	union kapi_walk walk;    /* KS_WALK: the API's walker */
 	int unblocked;           /* a response freed a slot of a full FIFO */
-	char why[512];           /* after KS_ERROR */
 };
 
-void kstream_init(struct kstream *ks, const struct kstream_env *env,
-		  const struct kstream_names *names, const struct cfg_limits *limits);
+void kstream_init(struct kstream *ks, struct kstream_env *env, const struct kstream_names *names,
+		  const struct cfg_limits *limits);
 void kstream_free(struct kstream *ks);
+/* Why the last call returned KS_ERROR. */
+static inline const char *kstream_why(const struct kstream *ks) { return ks->env->why; }
 /* Frames and forwards requests from in (the client's) to out (towards the
  * upstream) until in is used up or something stops it.  final: the client
  * has gone; forward what it sent whatever the output holds. */

@@ -23,7 +23,9 @@
 /* How long a closing pair may take to flush what its peer is owed. */
 #define DRAIN_TIMEOUT_S 10
 
-#define pair_log(p, lvl, fmt, ...) LOG(lvl, "%s " fmt, (p)->prefix, ##__VA_ARGS__)
+#define pair_log(p, lvl, fmt, ...)                                                            \
+	LOG(lvl, "[%" PRIu64 " %s via %s] " fmt, (p)->id, (p)->client_addr, (p)->lst->name,      \
+	    ##__VA_ARGS__)
 
 /* clang-format off */
 #define pair_of(ptr, member) ((struct pair *)((char *)(ptr) - offsetof(struct pair, member)))
@@ -139,7 +141,7 @@ static int flow(struct pair *p, struct side *s, int rc)
 {
 	switch (rc) {
 	case KS_ERROR:
-		return pair_fail(p, p->ks.why);
+		return pair_fail(p, kstream_why(&p->ks));
 	case KS_OUT_FULL:
 	case KS_FIFO_FULL:
 		side_pause(s);
@@ -313,7 +315,7 @@ static void connect_failed(struct pair *p, const char *why, int local)
 	}
 	p->gw->stats.upstream_connect_failures++;
 	pair_log(p, LOG_WARN, "cannot reach %s: %s", p->upstream_addr, why);
-	if (route_failed(p->gw, p->lst, &p->route, &p->target)) {
+	if (route_failed(p->gw, p->lst, &p->route)) {
 		pair_route(p, NULL);
 		return;
 	}
@@ -366,9 +368,10 @@ static void cluster_ready(struct cluster_waiter *w, const char *failure)
  * cluster's brokers are known (failure: why they could not be). */
 static void pair_route(struct pair *p, const char *failure)
 {
+	struct route_target t;
 	char why[512];
 
-	switch (route_pick(p->gw, p->lst, &p->route, failure, &p->target, why, sizeof(why))) {
+	switch (route_pick(p->gw, p->lst, &p->route, failure, &t, why, sizeof(why))) {
 	case ROUTE_WAIT:
 		p->state = PAIR_RESOLVING;
 		p->waiter.ready = cluster_ready;
@@ -383,10 +386,9 @@ static void pair_route(struct pair *p, const char *failure)
 	if (why[0])
 		pair_log(p, LOG_INFO, "%s", why);
 	p->state = PAIR_CONNECTING;
-	cfg_addr_format(p->upstream_addr, sizeof(p->upstream_addr), p->target.host, p->target.port);
+	cfg_addr_format(p->upstream_addr, sizeof(p->upstream_addr), t.host, t.port);
 	pair_log(p, LOG_DEBUG, "dialling %s", p->upstream_addr);
-	p->dialer = dial_start(&p->gw->dial, p->target.host, p->target.port, p->target.tls,
-			       p->target.tls_name, dialed, p);
+	p->dialer = dial_start(&p->gw->dial, t.host, t.port, t.tls, t.tls_name, dialed, p);
 	if (!p->dialer)
 		pair_end(p, LOG_ERROR, "out of memory");
 }
@@ -466,11 +468,10 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	p->gen = cfg_gen_ref(lst->gen);
 	p->id = ++gw->next_pair_id;
 	p->node.release = pair_release;
-	p->target.learned_id = -1;
+	p->route.learned_id = -1;
 	format_peer(sa, p->client_addr, sizeof(p->client_addr));
-	snprintf(p->prefix, sizeof(p->prefix), "[%" PRIu64 " %s via %s]", p->id, p->client_addr,
-		 lst->name);
-	names.prefix = p->prefix;
+	names.id = p->id;
+	names.client = p->client_addr;
 	names.listener = lst->addr->text;
 	names.listener_name = lst->name;
 	names.upstream = p->upstream_addr;

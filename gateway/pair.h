@@ -47,14 +47,12 @@ struct pair {
 	struct side upstream;
 	struct kstream ks;            /* framing between the two */
 	struct route route;           /* how its upstream was chosen */
-	struct route_target target;   /* ... and where it is */
 	struct cluster_waiter waiter; /* while PAIR_RESOLVING */
 	struct dialer *dialer;        /* while PAIR_CONNECTING */
 	struct event *timer;          /* drain deadline */
 	struct event *hs_timer;       /* client's TLS handshake deadline */
-	char client_addr[64];
-	char prefix[192];        /* "[id client via listener]" for log lines */
-	char upstream_addr[320]; /* "host:port" dialled */
+	char client_addr[56];         /* "[v6 address]:port" at most */
+	char upstream_addr[264];      /* "host:port" dialled (a name: 253 at most) */
 };
 
 /* Takes over an accepted socket (a listener_accept_fn). */

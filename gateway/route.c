@@ -28,11 +28,10 @@ static SSL_CTX *upstream_tls(const struct gateway *gw, const struct listener *ls
 }
 
 static void target(const struct gateway *gw, const struct listener *lst, const char *host,
-		   uint16_t port, int32_t learned_id, struct route_target *t)
+		   uint16_t port, struct route_target *t)
 {
 	t->host = host;
 	t->port = port;
-	t->learned_id = learned_id;
 	t->tls = upstream_tls(gw, lst, host, &t->tls_name);
 }
 
@@ -44,7 +43,7 @@ void route_bootstrap(struct gateway *gw, size_t attempt, size_t *first, struct r
 	if (attempt == 0)
 		*first = gw->bootstrap_next++;
 	a = &ups->v[(*first + attempt) % ups->n];
-	target(gw, listener_bootstrap(gw), a->host, a->port, -1, t);
+	target(gw, listener_bootstrap(gw), a->host, a->port, t);
 }
 
 /* 1 if lst's upstream certificate is checked against the broker's own name
@@ -63,6 +62,7 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 	const struct cluster_node *node;
 
 	why[0] = '\0';
+	r->learned_id = -1;
 	if (!b) {
 		route_bootstrap(gw, r->attempt, &r->first, t);
 		return ROUTE_DIAL;
@@ -79,12 +79,13 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 					 "certificate is checked against %s",
 					 b->id, failure, b->upstream.host);
 		}
-		target(gw, lst, b->upstream.host, b->upstream.port, -1, t);
+		target(gw, lst, b->upstream.host, b->upstream.port, t);
 		return ROUTE_DIAL;
 	}
 	node = cluster_find(&gw->cluster, b->id);
 	if (node) {
-		target(gw, lst, node->host, node->port, b->id, t);
+		r->learned_id = b->id;
+		target(gw, lst, node->host, node->port, t);
 		return ROUTE_DIAL;
 	}
 	if (!r->waited)
@@ -99,10 +100,9 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 	return ROUTE_NONE;
 }
 
-int route_failed(struct gateway *gw, const struct listener *lst, struct route *r,
-		 const struct route_target *t)
+int route_failed(struct gateway *gw, const struct listener *lst, struct route *r)
 {
-	if (t->learned_id >= 0)
-		cluster_forget(&gw->cluster, t->learned_id);
+	if (r->learned_id >= 0)
+		cluster_forget(&gw->cluster, r->learned_id);
 	return !lst->broker && ++r->attempt < gateway_cfg(gw)->bootstrap_upstream.n;
 }

@@ -25,15 +25,16 @@ struct route {
 	size_t attempt;      /* bootstrap upstreams tried so far */
 	size_t first;        /* where its bootstrap attempts started */
 	int waited;          /* the cluster was asked for this pair already */
+	int32_t learned_id;  /* node whose learned address was picked, or -1 */
 };
 
-/* Where to dial. */
+/* Where to dial.  The strings may point into what the cluster learned:
+ * use them at once (dial_start copies them). */
 struct route_target {
 	const char *host;
 	uint16_t port;
 	SSL_CTX *tls;         /* NULL: plaintext */
 	const char *tls_name; /* checked against the certificate, sent as SNI */
-	int32_t learned_id;   /* node whose learned address this is, or -1 */
 };
 
 enum route_decision {
@@ -49,10 +50,10 @@ enum route_decision {
 enum route_decision route_pick(struct gateway *gw, const struct listener *lst, struct route *r,
 			       const char *failure, struct route_target *t, char *why,
 			       size_t whylen);
-/* Dialling t failed: forgets what it learned there (the node may have
- * moved), and says whether to pick again (1: another bootstrap upstream). */
-int route_failed(struct gateway *gw, const struct listener *lst, struct route *r,
-		 const struct route_target *t);
+/* Dialling what r picked failed: forgets what it learned there (the node
+ * may have moved), and says whether to pick again (1: another bootstrap
+ * upstream). */
+int route_failed(struct gateway *gw, const struct listener *lst, struct route *r);
 /* Where kgate's own bootstrap requests go: the attempt-th upstream from
  * *first, which the first attempt sets to the gateway's next rotation. */
 void route_bootstrap(struct gateway *gw, size_t attempt, size_t *first, struct route_target *t);
