@@ -63,6 +63,7 @@ BENCH       := $(BUILD)/bench_rewrite
 BENCH_FETCH := $(BUILD)/bench_fetch
 BENCH_PRODUCE := $(BUILD)/bench_produce
 BENCH_METADATA := $(BUILD)/bench_metadata
+BENCH_IDLE := $(BUILD)/bench_idle
 
 .PHONY: all deps deps-e2e test test-all test-unit test-asan test-integration test-e2e demo demo-run \
         bench install clean lint
@@ -180,12 +181,13 @@ demo: deps
 demo-run: $(KGATE) $(CLIENT)
 	scripts/demo.sh $(KGATE) $(CLIENT)
 
-bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(BENCH_METADATA) $(KGATE)
+bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(BENCH_METADATA) $(BENCH_IDLE) $(KGATE)
 	$(BENCH)
 	mkdir -p $(BUILD)/test-tmp
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_FETCH)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_PRODUCE)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_METADATA)
+	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_IDLE)
 
 install: $(KGATE)
 	install -D -m 0755 $(KGATE) $(DESTDIR)$(PREFIX)/bin/kgate
