@@ -139,6 +139,11 @@ static int is_loopback(const char *host)
 	return 0;
 }
 
+int cfg_addr_is_loopback(const struct cfg_addr *a)
+{
+	return is_loopback(a->host);
+}
+
 int cfg_addr_dials_listener(const struct cfg_addr *upstream, const struct cfg_addr *listener)
 {
 	unsigned char a[16], b[16];

@@ -36,6 +36,8 @@ void cfg_addr_format(char *buf, size_t len, const char *host, unsigned port);
  * listener is a wildcard.  (A name or another address may still loop, but
  * that cannot be told without resolving it.) */
 int cfg_addr_dials_listener(const struct cfg_addr *upstream, const struct cfg_addr *listener);
+/* 1 if a's host is a loopback address (127.0.0.0/8, ::1) or "localhost". */
+int cfg_addr_is_loopback(const struct cfg_addr *a);
 /* 1 if host is an IPv4 or IPv6 wildcard address. */
 int cfg_addr_is_wildcard(const struct cfg_addr *a);
 /* 1 if binding both would conflict: same port and same or wildcard host. */

@@ -130,8 +130,33 @@ static const struct cfg_key limits_keys[] = {
 	 * listing more than this is refused rather than processed. */
 	{.name = "max_brokers", .kind = K_INT64, .offset = LIMIT(max_brokers), .min = 1,
 	 .max = 1000000, .def = 10000},
+	/* An NLB's deregistration delay is 300 s by default, 30 s when tuned
+	 * for Kafka: the usual match. */
+	{.name = "drain_timeout_ms", .kind = K_INT64, .offset = LIMIT(drain_timeout_ms), .min = 0,
+	 .max = 3600000, .def = 30000},
+	/* Kafka's own connections.max.idle.ms. */
+	{.name = "idle_timeout_ms", .kind = K_INT64, .offset = LIMIT(idle_timeout_ms), .min = 1000,
+	 .max = 86400000, .def = 600000},
+	{.name = "frame_timeout_ms", .kind = K_INT64, .offset = LIMIT(frame_timeout_ms), .min = 100,
+	 .max = 3600000, .def = 30000},
 };
 static const struct cfg_table limits_table = TABLE(limits_keys);
+
+#define ADMIN(f) offsetof(struct cfg, admin.f)
+static const struct cfg_key admin_keys[] = {
+	{.name = "listen", .kind = K_LISTEN, .required = 1, .offset = ADMIN(listen)},
+	{.name = "allow_remote", .kind = K_BOOL, .offset = ADMIN(allow_remote), .max = 1},
+	{.name = "probe_interval_ms", .kind = K_INT64, .offset = ADMIN(probe_interval_ms),
+	 .min = 100, .max = 3600000, .def = 10000},
+};
+static const struct cfg_table admin_table = TABLE(admin_keys);
+
+static const char *const log_format_names[] = {"text", "json", NULL};
+static const struct cfg_key log_keys[] = {
+	{.name = "format", .kind = K_ENUM, .offset = offsetof(struct cfg, log_format),
+	 .def = CFG_LOG_TEXT, .names = log_format_names},
+};
+static const struct cfg_table log_table = TABLE(log_keys);
 
 static const struct cfg_key tls_keys[] = {
 	{.name = "listen", .kind = K_TLS, .offset = offsetof(struct cfg, tls_listen),
@@ -149,6 +174,8 @@ static const struct cfg_key root_keys[] = {
 	{.name = "tls", .kind = K_OBJECT, .sub = &tls_table},
 	{.name = "limits", .kind = K_OBJECT, .sub = &limits_table},
 	{.name = "upstream_allow", .kind = K_ALLOW, .offset = offsetof(struct cfg, upstream_allow)},
+	{.name = "admin", .kind = K_OBJECT, .sub = &admin_table},
+	{.name = "log", .kind = K_OBJECT, .sub = &log_table},
 };
 static const struct cfg_table root_table = TABLE(root_keys);
 
@@ -453,10 +480,32 @@ static void check_loops(const struct cfg *cfg, const struct cfg_addr *up, const 
 
 /* Rules that span several keys: unique ids, listeners, advertised names,
  * upstreams that would loop back into kgate. */
+/* The admin endpoint: its own port, and beyond this host only if asked. */
+static void check_admin(const struct cfg *cfg, struct cfg_errors *errs)
+{
+	const struct cfg_addr *a = &cfg->admin.listen;
+
+	if (!a->host)
+		return;
+	if (!cfg_addr_is_loopback(a) && !cfg->admin.allow_remote)
+		cfg_err(errs, "admin.listen: %s is not a loopback address: set admin.allow_remote "
+			      "to true to serve metrics and health beyond this host",
+			a->text);
+	if (cfg->bootstrap_listen.host && cfg_addr_listen_overlap(a, &cfg->bootstrap_listen))
+		cfg_err(errs, "admin.listen: %s overlaps bootstrap.listen %s", a->text,
+			cfg->bootstrap_listen.text);
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		if (cfg->brokers[i].listen.host &&
+		    cfg_addr_listen_overlap(a, &cfg->brokers[i].listen))
+			cfg_err(errs, "admin.listen: %s overlaps brokers[%zu].listen %s", a->text, i,
+				cfg->brokers[i].listen.text);
+}
+
 static void cross_check(const struct cfg *cfg, struct cfg_errors *errs)
 {
 	char path[64];
 
+	check_admin(cfg, errs);
 	for (size_t i = 0; i < cfg->bootstrap_upstream.n; i++) {
 		snprintf(path, sizeof(path), "bootstrap.upstream[%zu]", i);
 		check_loops(cfg, &cfg->bootstrap_upstream.v[i], path, errs);
@@ -687,6 +736,7 @@ void cfg_free(struct cfg *cfg)
 	tls_client_free(&cfg->tls_upstream);
 	tls_client_free(&cfg->bootstrap_upstream_tls);
 	cfg_addr_free(&cfg->bootstrap_listen);
+	cfg_addr_free(&cfg->admin.listen);
 	for (size_t i = 0; i < cfg->bootstrap_upstream.n; i++)
 		cfg_addr_free(&cfg->bootstrap_upstream.v[i]);
 	free(cfg->bootstrap_upstream.v);

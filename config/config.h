@@ -36,7 +36,19 @@ struct cfg_limits {
 	int64_t connect_timeout_ms; /* upstream connect (DNS included) */
 	int64_t max_inflight;       /* requests awaiting answers per connection */
 	int64_t max_brokers;        /* node ids kgate learns; longer listings refused */
+	int64_t drain_timeout_ms;   /* a graceful stop waits this long for pairs */
+	int64_t idle_timeout_ms;    /* a pair with no bytes either way is closed */
+	int64_t frame_timeout_ms;   /* a request begun but not complete is closed */
 };
+
+/* The admin endpoint (the "admin" block): metrics, health, brokers. */
+struct cfg_admin {
+	struct cfg_addr listen;    /* host NULL: no admin endpoint */
+	int32_t allow_remote;      /* listen may be other than loopback */
+	int64_t probe_interval_ms; /* kgate asks the cluster this often (readiness) */
+};
+
+enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };
 
 /* A list of addresses ("bootstrap.upstream"). */
 struct cfg_addr_list {
@@ -63,6 +75,8 @@ struct cfg {
 	struct cfg_errors warnings;       /* valid, but worth saying (--check, start) */
 	struct cfg_limits limits;
 	struct cfg_allow_list upstream_allow; /* where learned addresses may point */
+	struct cfg_admin admin;
+	int32_t log_format; /* enum cfg_log_format */
 };
 
 

@@ -2,7 +2,7 @@
  *
  * Kafka answers requests on a connection in the order they were sent, so a
  * ring buffer of {correlation id, api key, version} is enough to know what
- * each response is.  It grows on demand up to a configured bound.
+ * each response is (and when it was asked: the upstream's response time).  It grows on demand up to a configured bound.
  */
 #ifndef KGATE_FIFO_H
 #define KGATE_FIFO_H
@@ -16,6 +16,7 @@ struct fifo_entry {
 	int32_t correlation_id;
 	int16_t api_key;
 	int16_t api_version;
+	int64_t sent_ns; /* when it was forwarded (kg_now_ns) */
 };
 
 struct fifo {

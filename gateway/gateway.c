@@ -71,6 +71,23 @@ static void gw_listing(void *ctx, int end)
 		cluster_listing_begin(&gw->cluster);
 }
 
+struct kg_stats *gateway_listener_stats(struct gateway *gw, int32_t id)
+{
+	struct kg_stats *s;
+
+	if (id < 0)
+		return &gw->bootstrap_stats;
+	s = idmap_get(&gw->broker_stats, id);
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (s && idmap_put(&gw->broker_stats, id, s) < 0) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
 /* ---- the lists of pairs ---- */
 
 void gateway_pair_opened(struct gateway *gw, struct gw_node *n)
@@ -157,8 +174,10 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	gw->map.listing = gw_listing;
 	gw->map.max_nodes = (int32_t)gateway_cfg(gw)->limits.max_brokers;
 	idmap_init(&gw->unmapped_logged);
+	idmap_init(&gw->broker_stats);
 	kw_init(&gw->scratch);
 	gw->streams.stats = &gw->stats;
+	gw->streams.apis = gw->apis;
 	gw->streams.scratch = &gw->scratch;
 	gw->streams.map = &gw->map;
 	cluster_init(&gw->cluster, gateway_cfg(gw), &gw->stats);
@@ -189,6 +208,9 @@ void gateway_free(struct gateway *gw)
 		event_free(gw->reaper);
 	kw_free(&gw->scratch);
 	idmap_free(&gw->unmapped_logged);
+	for (size_t i = 0; i < gw->broker_stats.cap; i++)
+		free(gw->broker_stats.slots[i].val);
+	idmap_free(&gw->broker_stats);
 	cfg_gen_unref(gw->gen);
 	free(gw);
 }

@@ -42,14 +42,17 @@ struct gateway {
 	struct evdns_base *dns;
 	struct cfg_gen *gen;  /* the generation new listeners and pairs take */
 	struct dial_env dial; /* base, resolver, connect timeout */
-	struct kg_stats stats;
+	struct kg_stats stats;        /* totals */
+	struct kg_api_stats apis[KG_API_SLOTS]; /* per ApiKey, with response times */
 	struct kwbuf scratch;       /* rewrite output, reused frame after frame */
 	struct kmap map;            /* node id -> advertised address; learns */
 	struct kstream_env streams; /* stats, scratch and map, for every pair */
 	struct cluster cluster;
 	struct discover *discover; /* kgate's own Metadata request, if any */
-	struct listener *listeners;
+	struct listener **listeners;  /* the current configuration's (listener.h) */
 	size_t n_listeners;
+	struct kg_stats bootstrap_stats; /* each listener name's share of the counters */
+	struct idmap broker_stats;       /* ... by broker id */
 	struct gw_node *open; /* every open pair */
 	struct gw_node *dead; /* closed pairs awaiting release */
 	struct event *reaper;
@@ -71,6 +74,9 @@ static inline const struct cfg *gateway_cfg(const struct gateway *gw)
 	return &gw->gen->cfg;
 }
 
+/* The counters of the listener for broker id (-1: bootstrap), kept by name
+ * across reloads so they never go back; NULL if out of memory. */
+struct kg_stats *gateway_listener_stats(struct gateway *gw, int32_t id);
 /* A pair opened: listed until gateway_pair_closed. */
 void gateway_pair_opened(struct gateway *gw, struct gw_node *n);
 /* A pair closed: moved to the dead list and released on the next loop

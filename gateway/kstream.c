@@ -49,11 +49,12 @@ static int run(struct kstream *ks, struct evbuffer *in, struct evbuffer *out, in
 	}
 }
 
-void kstream_init(struct kstream *ks, struct kstream_env *env, const struct kstream_names *names,
-		  const struct cfg_limits *limits)
+void kstream_init(struct kstream *ks, struct kstream_env *env, struct kg_stats *local,
+		  const struct kstream_names *names, const struct cfg_limits *limits)
 {
 	memset(ks, 0, sizeof(*ks));
 	ks->env = env;
+	ks->local = local;
 	ks->names = *names;
 	ks->max_frame = limits->max_frame_bytes;
 	ks->high_water = (size_t)limits->buffer_bytes;
@@ -85,10 +86,13 @@ static int forward(struct kstream *ks, const struct kstream_dir *d, struct evbuf
 {
 	if (evbuffer_remove_buffer(in, out, n) != (int)n)
 		return fail(ks, "cannot forward %zu bytes (out of memory)", n);
-	if (d == &ks->up)
+	if (d == &ks->up) {
 		ks->env->stats->bytes_to_upstream += n;
-	else
+		ks->local->bytes_to_upstream += n;
+	} else {
 		ks->env->stats->bytes_to_client += n;
+		ks->local->bytes_to_client += n;
+	}
 	return 0;
 }
 
@@ -116,6 +120,7 @@ static int replace(struct kstream *ks, struct evbuffer *in, size_t in_len, struc
 		return fail(ks, "out of memory forwarding a rewritten response");
 	evbuffer_drain(in, in_len);
 	ks->env->stats->bytes_to_client += head_len + body_len;
+	ks->local->bytes_to_client += head_len + body_len;
 	return 0;
 }
 
@@ -201,6 +206,7 @@ static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 		e.correlation_id = req.correlation_id;
 		e.api_key = req.api_key;
 		e.api_version = req.api_version;
+		e.sent_ns = kg_now_ns();
 		if (fifo_push(&ks->inflight, &e) < 0)
 			return fail(ks, "cannot track request (out of memory)");
 	}
@@ -210,6 +216,7 @@ static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 	    kapi_name(req.api_key, scratch, sizeof(scratch)), req.api_version, req.correlation_id,
 	    size);
 	ks->env->stats->requests++;
+	ks->env->apis[kg_api_slot(req.api_key)].c.requests++;
 	ks->up.left = (uint64_t)size + KFRAME_SIZE_LEN;
 	ks->up.state = KS_PASS;
 	return KS_GO_ON;
@@ -239,6 +246,7 @@ static int frame_response(struct kstream *ks, struct evbuffer *in, struct evbuff
 {
 	struct kstream_dir *d = &ks->down;
 	uint8_t hdr[KFRAME_SIZE_LEN + KFRAME_RESP_PEEK];
+	struct kg_api_stats *api;
 	const char *foreign;
 	char scratch[32];
 	int32_t size, correlation_id;
@@ -274,6 +282,9 @@ static int frame_response(struct kstream *ks, struct evbuffer *in, struct evbuff
 			    kapi_name(ks->req.api_key, scratch, sizeof(scratch)), ks->req.api_version,
 			    ks->req.correlation_id);
 	ks->env->stats->responses++;
+	api = &ks->env->apis[kg_api_slot(ks->req.api_key)];
+	api->c.responses++;
+	kg_latency_observe(&api->latency, (double)(kg_now_ns() - ks->req.sent_ns) / 1e9);
 	if (was_full)
 		ks->unblocked = 1;
 	ks->frame_size = size;
@@ -308,6 +319,7 @@ static int frame_response(struct kstream *ks, struct evbuffer *in, struct evbuff
 static void count_rewritten(struct kstream *ks, const struct kapi *api)
 {
 	ks->env->stats->responses_rewritten++;
+	ks->env->apis[kg_api_slot(ks->req.api_key)].c.responses_rewritten++;
 	if (api->flags & KAPI_F_LEADER_HINTS)
 		ks->env->stats->leader_hints_rewritten++;
 }

@@ -56,7 +56,8 @@ struct kstream_dir {
 /* What every stream of one gateway shares (one event loop: a stream's
  * error is read before another stream can write one). */
 struct kstream_env {
-	struct kg_stats *stats;
+	struct kg_stats *stats;     /* the gateway's totals */
+	struct kg_api_stats *apis;  /* per ApiKey: KG_API_SLOTS of them */
 	struct kwbuf *scratch;  /* rewrite output, reused frame after frame */
 	const struct kmap *map; /* node id -> advertised address */
 	char why[512];          /* the last KS_ERROR's reason (kstream_why) */
@@ -74,6 +75,7 @@ struct kstream_names {
 
 struct kstream {
 	struct kstream_env *env;
+	struct kg_stats *local;  /* the listener's share of the counters */
 	struct kstream_names names;
 	int64_t max_frame;       /* limits.max_frame_bytes */
 	size_t high_water;       /* limits.buffer_bytes */
@@ -88,8 +90,8 @@ struct kstream {
 	int unblocked;           /* a response freed a slot of a full FIFO */
 };
 
-void kstream_init(struct kstream *ks, struct kstream_env *env, const struct kstream_names *names,
-		  const struct cfg_limits *limits);
+void kstream_init(struct kstream *ks, struct kstream_env *env, struct kg_stats *local,
+		  const struct kstream_names *names, const struct cfg_limits *limits);
 void kstream_free(struct kstream *ks);
 /* Why the last call returned KS_ERROR. */
 static inline const char *kstream_why(const struct kstream *ks) { return ks->env->why; }

@@ -1,5 +1,6 @@
-/* listener.c — binding kgate's listeners, accepting on them, and pausing
- * when accept fails (out of descriptors) instead of spinning. */
+/* listener.c — binding kgate's listeners, handing sockets over on reload,
+ * accepting, and pausing when accept fails (out of descriptors) instead of
+ * spinning. */
 #include "listener.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "../config/tls.h"
@@ -47,111 +49,204 @@ static void accept_error_cb(struct evconnlistener *evl, void *arg)
 	log_warn("%s listener %s: accept failed: %s; pausing %d ms", lst->name, lst->addr->text,
 		 evutil_socket_error_to_string(err), ACCEPT_BACKOFF_MS);
 	evconnlistener_disable(evl);
-	event_base_once(lst->gw->base, -1, EV_TIMEOUT, accept_resume_cb, lst, &tv);
+	evtimer_add(lst->backoff, &tv);
 }
 
-/* Opens the listener for broker b, or for bootstrap when b is NULL. */
-static int listener_open(struct gateway *gw, struct listener *lst, const struct cfg_broker *b,
-			 listener_accept_fn accept, char *err, size_t errlen)
+struct listener *listener_ref(struct listener *lst)
+{
+	lst->refs++;
+	return lst;
+}
+
+/* Stops accepting; the socket closes (unless handed over first). */
+static void listener_stop(struct listener *lst)
+{
+	if (lst->evl)
+		evconnlistener_free(lst->evl);
+	lst->evl = NULL;
+	if (lst->backoff)
+		evtimer_del(lst->backoff);
+}
+
+void listener_unref(struct listener *lst)
+{
+	if (!lst || --lst->refs > 0)
+		return;
+	listener_stop(lst);
+	if (lst->backoff)
+		event_free(lst->backoff);
+	SSL_CTX_free(lst->tls);
+	SSL_CTX_free(lst->upstream_tls);
+	cfg_gen_unref(lst->gen);
+	free(lst);
+}
+
+/* A listener for broker b (bootstrap when b is NULL) of gw's current
+ * generation, not yet listening; NULL with err filled. */
+static struct listener *listener_new(struct gateway *gw, const struct cfg_broker *b,
+				     listener_accept_fn accept, char *err, size_t errlen)
 {
 	const struct cfg *cfg = gateway_cfg(gw);
-	const struct cfg_addr *a = b ? &b->listen : &cfg->bootstrap_listen;
-	struct sockaddr_storage ss;
-	int sslen = sizeof(ss);
+	struct listener *lst = calloc(1, sizeof(*lst));
 	char why[768];
 
+	if (!lst) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	lst->refs = 1;
 	lst->gw = gw;
 	lst->gen = cfg_gen_ref(gw->gen);
-	lst->addr = a;
+	lst->addr = b ? &b->listen : &cfg->bootstrap_listen;
 	lst->broker = b;
 	lst->accept = accept;
-	if (b)
+	if (b) {
 		snprintf(lst->name, sizeof(lst->name), "broker %" PRId32, b->id);
-	else
+		snprintf(lst->label, sizeof(lst->label), "broker-%" PRId32, b->id);
+	} else {
 		snprintf(lst->name, sizeof(lst->name), "bootstrap");
+		snprintf(lst->label, sizeof(lst->label), "bootstrap");
+	}
+	lst->stats = gateway_listener_stats(gw, b ? b->id : -1);
+	lst->backoff = evtimer_new(gw->base, accept_resume_cb, lst);
+	if (!lst->stats || !lst->backoff) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	lst->tls_cfg = cfg_listener_tls(cfg, b);
 	lst->upstream_tls_cfg = cfg_upstream_tls(cfg, b);
-	if (lst->tls_cfg) {
-		lst->tls = cfg_tls_server_ctx(lst->tls_cfg, why, sizeof(why));
-		if (!lst->tls) {
-			snprintf(err, errlen, "%s listener: %s", lst->name, why);
-			return -1;
-		}
+	if (lst->tls_cfg && !(lst->tls = cfg_tls_server_ctx(lst->tls_cfg, why, sizeof(why)))) {
+		snprintf(err, errlen, "%s listener: %s", lst->name, why);
+		goto fail;
 	}
-	if (lst->upstream_tls_cfg) {
-		lst->upstream_tls = cfg_tls_client_ctx(lst->upstream_tls_cfg, why, sizeof(why));
-		if (!lst->upstream_tls) {
-			snprintf(err, errlen, "%s upstream: %s", lst->name, why);
-			return -1;
-		}
+	if (lst->upstream_tls_cfg &&
+	    !(lst->upstream_tls = cfg_tls_client_ctx(lst->upstream_tls_cfg, why, sizeof(why)))) {
+		snprintf(err, errlen, "%s upstream: %s", lst->name, why);
+		goto fail;
 	}
-	if (evutil_parse_sockaddr_port(a->text, (struct sockaddr *)&ss, &sslen) < 0) {
-		snprintf(err, errlen, "%s listener: cannot parse %s", lst->name, a->text);
+	return lst;
+fail:
+	listener_unref(lst);
+	return NULL;
+}
+
+/* Binds lst's address; -1 with err filled. */
+static int listener_bind(struct listener *lst, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+
+	if (evutil_parse_sockaddr_port(lst->addr->text, (struct sockaddr *)&ss, &sslen) < 0) {
+		snprintf(err, errlen, "%s listener: cannot parse %s", lst->name, lst->addr->text);
 		return -1;
 	}
-	lst->evl = evconnlistener_new_bind(gw->base, accept_cb, lst,
+	lst->evl = evconnlistener_new_bind(lst->gw->base, accept_cb, lst,
 					   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 						   LEV_OPT_CLOSE_ON_EXEC,
 					   LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
 	if (!lst->evl) {
-		snprintf(err, errlen, "%s listener: cannot listen on %s: %s", lst->name, a->text,
-			 strerror(errno));
+		snprintf(err, errlen, "%s listener: cannot listen on %s: %s", lst->name,
+			 lst->addr->text, strerror(errno));
 		return -1;
 	}
 	evconnlistener_set_error_cb(lst->evl, accept_error_cb);
-	if (b)
-		log_info("broker %" PRId32 " listening on %s%s, advertised as %s, upstream %s%s",
-			 b->id, a->text, lst->tls ? " (TLS)" : "", b->advertise.text,
-			 b->upstream.text ? b->upstream.text : "(as the cluster advertises it)",
-			 lst->upstream_tls ? " over TLS" : "");
-	else
-		log_info("bootstrap listening on %s%s%s", a->text, lst->tls ? " (TLS)" : "",
-			 lst->upstream_tls ? ", upstreams over TLS" : "");
 	return 0;
 }
 
-int listeners_open(struct gateway *gw, listener_accept_fn accept, char *err, size_t errlen)
+static void log_listening(const struct listener *lst, const char *how)
+{
+	const struct cfg_broker *b = lst->broker;
+
+	if (b)
+		log_info("broker %" PRId32 " %s %s%s, advertised as %s, upstream %s%s", b->id, how,
+			 lst->addr->text, lst->tls ? " (TLS)" : "", b->advertise.text,
+			 b->upstream.text ? b->upstream.text : "(as the cluster advertises it)",
+			 lst->upstream_tls ? " over TLS" : "");
+	else
+		log_info("bootstrap %s %s%s%s", how, lst->addr->text, lst->tls ? " (TLS)" : "",
+			 lst->upstream_tls ? ", upstreams over TLS" : "");
+}
+
+/* The listener of the current set still accepting at address a, or NULL. */
+static struct listener *find_open(struct gateway *gw, const struct cfg_addr *a)
+{
+	for (size_t i = 0; i < gw->n_listeners; i++) {
+		struct listener *old = gw->listeners[i];
+
+		if (old->evl && old->addr->port == a->port &&
+		    strcasecmp(old->addr->host, a->host) == 0)
+			return old;
+	}
+	return NULL;
+}
+
+int listeners_apply(struct gateway *gw, listener_accept_fn accept, char *err, size_t errlen)
 {
 	const struct cfg *cfg = gateway_cfg(gw);
+	size_t n = cfg->n_brokers + 1;
+	struct listener **fresh = calloc(n, sizeof(*fresh));
+	struct listener **heir = calloc(n, sizeof(*heir)); /* whose socket each takes */
 
-	gw->listeners = calloc(cfg->n_brokers + 1, sizeof(*gw->listeners));
-	if (!gw->listeners) {
+	if (!fresh || !heir) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	/* Counted as soon as opening starts, so a failure frees what it got. */
-	gw->n_listeners = 1;
-	if (listener_open(gw, &gw->listeners[0], NULL, accept, err, errlen) < 0)
 		goto fail;
-	for (size_t i = 0; i < cfg->n_brokers; i++) {
-		gw->n_listeners++;
-		if (listener_open(gw, &gw->listeners[i + 1], &cfg->brokers[i], accept, err,
-				  errlen) < 0)
+	}
+	/* Everything that can fail first: contexts, then new sockets. */
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_broker *b = i ? &cfg->brokers[i - 1] : NULL;
+
+		fresh[i] = listener_new(gw, b, accept, err, errlen);
+		if (!fresh[i])
+			goto fail;
+		heir[i] = find_open(gw, fresh[i]->addr);
+		if (!heir[i] && listener_bind(fresh[i], err, errlen) < 0)
 			goto fail;
 	}
+	/* Then hand the kept sockets over: their clients never see a gap. */
+	for (size_t i = 0; i < n; i++) {
+		if (heir[i]) {
+			fresh[i]->evl = heir[i]->evl;
+			heir[i]->evl = NULL;
+			evconnlistener_set_cb(fresh[i]->evl, accept_cb, fresh[i]);
+			evconnlistener_enable(fresh[i]->evl);
+		}
+		log_listening(fresh[i], heir[i] ? "still listening on" : "listening on");
+	}
+	/* What is left of the old set is no longer configured. */
+	for (size_t i = 0; i < gw->n_listeners; i++) {
+		struct listener *old = gw->listeners[i];
+
+		if (old->evl) {
+			log_info("%s listener %s removed: no longer accepting; its clients drain",
+				 old->name, old->addr->text);
+			old->retired = 1;
+			listener_stop(old);
+		}
+		listener_unref(old);
+	}
+	free(gw->listeners);
+	free(heir);
+	gw->listeners = fresh;
+	gw->n_listeners = n;
 	return 0;
 fail:
-	listeners_free(gw);
+	for (size_t i = 0; fresh && i < n; i++)
+		listener_unref(fresh[i]);
+	free(fresh);
+	free(heir);
 	return -1;
 }
 
 void listeners_close(struct gateway *gw)
 {
-	for (size_t i = 0; i < gw->n_listeners; i++) {
-		if (gw->listeners[i].evl)
-			evconnlistener_free(gw->listeners[i].evl);
-		gw->listeners[i].evl = NULL;
-	}
+	for (size_t i = 0; i < gw->n_listeners; i++)
+		listener_stop(gw->listeners[i]);
 }
 
 void listeners_free(struct gateway *gw)
 {
-	listeners_close(gw);
-	for (size_t i = 0; i < gw->n_listeners; i++) {
-		SSL_CTX_free(gw->listeners[i].tls);
-		SSL_CTX_free(gw->listeners[i].upstream_tls);
-		cfg_gen_unref(gw->listeners[i].gen);
-	}
+	for (size_t i = 0; i < gw->n_listeners; i++)
+		listener_unref(gw->listeners[i]);
 	free(gw->listeners);
 	gw->listeners = NULL;
 	gw->n_listeners = 0;
@@ -159,5 +254,5 @@ void listeners_free(struct gateway *gw)
 
 const struct listener *listener_bootstrap(const struct gateway *gw)
 {
-	return &gw->listeners[0];
+	return gw->listeners[0];
 }

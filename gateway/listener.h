@@ -1,8 +1,14 @@
 /* listener.h — kgate's listening sockets: the bootstrap one, and one per
- * broker.  Each holds the configuration generation it was opened with and
- * the TLS contexts made from it, towards clients and towards its upstream.
- * What happens to an accepted socket is the caller's: the accept callback
- * (pair_accept), as dial.h hands its result to a callback.
+ * broker.
+ *
+ * A listener belongs to the configuration generation it was made from: its
+ * broker entry, its name and the TLS contexts built from its files never
+ * change.  A reload makes new listeners from the new generation; one whose
+ * address is unchanged takes over the old listener's socket, so no client
+ * is refused meanwhile, and the old listener lives on (reference-counted)
+ * for as long as pairs it accepted do.  What happens to an accepted socket
+ * is the caller's: the accept callback (pair_accept), as dial.h hands its
+ * result to a callback.
  */
 #ifndef KGATE_LISTENER_H
 #define KGATE_LISTENER_H
@@ -13,7 +19,9 @@
 
 #include "../config/gen.h"
 #include "../protocol/kdefs.h"
+#include "stats.h"
 
+struct event;
 struct evconnlistener;
 struct gateway;
 struct listener;
@@ -25,27 +33,37 @@ typedef void (*listener_accept_fn)(struct listener *lst, evutil_socket_t fd,
 
 struct listener {
 	struct gateway *gw;
-	struct cfg_gen *gen; /* the generation it was opened with */
-	struct evconnlistener *evl;
+	struct cfg_gen *gen;             /* the generation it was made from */
+	int refs;                        /* the gateway's current set, each pair */
+	int retired;                     /* no longer in the configuration */
+	struct evconnlistener *evl;      /* NULL once it stops accepting */
+	struct event *backoff;           /* accepting paused after an error */
 	const struct cfg_addr *addr;
 	const struct cfg_broker *broker; /* NULL for bootstrap */
 	char name[96];                   /* "bootstrap" or "broker 1", for logs */
+	char label[32];                  /* "bootstrap" or "broker-1", for metrics */
 	SSL_CTX *tls;                    /* serving clients; NULL: plaintext */
 	const struct cfg_tls_server *tls_cfg;
-	SSL_CTX *upstream_tls; /* towards its upstream; NULL: plaintext */
+	SSL_CTX *upstream_tls;           /* towards its upstream; NULL: plaintext */
 	const struct cfg_tls_client *upstream_tls_cfg;
 	listener_accept_fn accept;
+	struct kg_stats *stats;          /* the share of its name (gateway_listener_stats) */
 };
 
-/* Binds a listener for bootstrap and each broker of gw's configuration into
- * gw->listeners; -1 with err filled if any cannot be bound (those opened are
- * then closed again). */
-KG_MUSTCHECK int listeners_open(struct gateway *gw, listener_accept_fn accept, char *err,
-				size_t errlen);
-/* Stops accepting (for a clean stop); the listeners stay until freed. */
+/* Makes gw's listeners those of its configuration generation: at start, or
+ * after a reload changed gw->gen.  A listener at an unchanged address keeps
+ * its socket; new addresses are bound; listeners no longer configured stop
+ * accepting and are marked retired (their pairs still hold them).  -1 with
+ * err filled if a new address cannot be bound or a TLS file cannot be
+ * loaded: then nothing changed. */
+KG_MUSTCHECK int listeners_apply(struct gateway *gw, listener_accept_fn accept, char *err,
+				 size_t errlen);
+/* Stops accepting on every listener (for a stop). */
 void listeners_close(struct gateway *gw);
-/* Closes and frees every listener. */
+/* Drops the gateway's references (pairs may still hold theirs). */
 void listeners_free(struct gateway *gw);
+struct listener *listener_ref(struct listener *lst);
+void listener_unref(struct listener *lst);
 /* The bootstrap listener (kgate's own requests go where its would). */
 const struct listener *listener_bootstrap(const struct gateway *gw);
 

@@ -59,6 +59,7 @@ static void pair_release(struct gw_node *n)
 {
 	struct pair *p = pair_of(n, node);
 
+	listener_unref(p->lst);
 	cfg_gen_unref(p->gen);
 	free(p);
 }
@@ -88,6 +89,7 @@ static void pair_end(struct pair *p, enum log_level lvl, const char *reason)
 	kstream_free(&p->ks);
 	gateway_pair_closed(p->gw, &p->node);
 	p->gw->stats.connections_open--;
+	p->lst->stats->connections_open--;
 }
 
 void pair_close_all(struct gateway *gw, const char *reason)
@@ -464,7 +466,7 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 		return;
 	}
 	p->gw = gw;
-	p->lst = lst;
+	p->lst = listener_ref(lst);
 	p->gen = cfg_gen_ref(lst->gen);
 	p->id = ++gw->next_pair_id;
 	p->node.release = pair_release;
@@ -475,10 +477,12 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	names.listener = lst->addr->text;
 	names.listener_name = lst->name;
 	names.upstream = p->upstream_addr;
-	kstream_init(&p->ks, &gw->streams, &names, limits(p));
+	kstream_init(&p->ks, &gw->streams, lst->stats, &names, limits(p));
 	gateway_pair_opened(gw, &p->node);
 	gw->stats.connections_accepted++;
 	gw->stats.connections_open++;
+	lst->stats->connections_accepted++;
+	lst->stats->connections_open++;
 	if (open_client(p, fd) < 0)
 		return;
 	pair_log(p, LOG_DEBUG, "accepted");

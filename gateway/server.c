@@ -10,7 +10,7 @@ struct gateway *server_start(struct event_base *base, struct cfg_gen *gen, char 
 {
 	struct gateway *gw = gateway_new(base, gen, err, errlen);
 
-	if (gw && listeners_open(gw, pair_accept, err, errlen) < 0) {
+	if (gw && listeners_apply(gw, pair_accept, err, errlen) < 0) {
 		gateway_free(gw);
 		return NULL;
 	}

@@ -1,42 +1,87 @@
 /* stats.h — the gateway's counters, declared once.
  *
- * KG_STATS lists each counter with its kind and help text; the struct, the
- * names and the log line are all generated from it.  Each gateway (one per
- * event loop) holds its own struct kg_stats, so nothing is shared between
- * loops; a report over several gateways sums them.
+ * KG_STATS lists each counter with its kind, the label it is broken down by
+ * in the metrics (none, per listener, or per API) and its help text; the
+ * struct, the log line and the Prometheus families are all generated from
+ * it.  Each gateway (one per event loop) holds its totals in a struct
+ * kg_stats, each listener the same struct for its own share, and the
+ * gateway one per ApiKey with a latency histogram, so nothing is shared
+ * between loops and a report over several gateways sums them.
  */
 #ifndef KGATE_STATS_H
 #define KGATE_STATS_H
 
 #include <stdint.h>
 
-#define KG_STATS(X)                                                                   \
-	X(connections_accepted, counter, "client connections accepted")               \
-	X(connections_open, gauge, "client connections open now")                     \
-	X(upstream_connects, counter, "upstream connections established")             \
-	X(upstream_connect_failures, counter, "upstream connection attempts that failed") \
-	X(resource_failures, counter, "dials kgate could not make itself (descriptors, memory, ports)") \
-	X(requests, counter, "request frames forwarded to brokers")                   \
-	X(responses, counter, "response frames forwarded to clients")                 \
-	X(responses_rewritten, counter, "responses in which an address was rewritten") \
-	X(endpoints_rewritten, counter, "broker endpoints given their advertised address") \
-	X(endpoints_unmapped, counter, "endpoints left unchanged: node id not in brokers[]") \
-	X(leader_hints_rewritten, counter, "Produce/Fetch responses whose NodeEndpoints were rewritten") \
-	X(node_endpoints_dropped, counter, "Fetch NodeEndpoints removed to keep a frame's length") \
-	X(requests_refused, counter, "requests refused: hidden API, or version outside what kgate forwards") \
-	X(protocol_errors, counter, "connections closed for malformed or unexpected frames") \
-	X(tls_failures, counter, "connections closed because TLS failed (handshake or record)") \
-	X(metadata_fetches, counter, "Metadata requests kgate sent itself to learn brokers") \
-	X(addresses_refused, counter, "learned broker addresses refused: no host name, or not in upstream_allow") \
-	X(bytes_to_upstream, counter, "bytes forwarded from clients to brokers")       \
-	X(bytes_to_client, counter, "bytes forwarded from brokers to clients")
+/* X(name, kind, label, help): kind counter or gauge; label none, listener
+ * (kept in each listener's struct too) or api (in each API's too). */
+#define KG_STATS(X)                                                                            \
+	X(connections_accepted, counter, listener, "client connections accepted")              \
+	X(connections_open, gauge, listener, "client connections open now")                    \
+	X(upstream_connects, counter, none, "upstream connections established")                \
+	X(upstream_connect_failures, counter, none, "upstream connection attempts that failed") \
+	X(resource_failures, counter, none,                                                    \
+	  "dials kgate could not make itself (descriptors, memory, ports)")                    \
+	X(requests, counter, api, "request frames forwarded to brokers")                       \
+	X(responses, counter, api, "response frames forwarded to clients")                     \
+	X(responses_rewritten, counter, api, "responses in which an address was rewritten")    \
+	X(endpoints_rewritten, counter, none, "broker endpoints given their advertised address") \
+	X(endpoints_unmapped, counter, none, "endpoints left unchanged: node id not in brokers[]") \
+	X(leader_hints_rewritten, counter, none,                                               \
+	  "Produce/Fetch responses whose NodeEndpoints were rewritten")                        \
+	X(node_endpoints_dropped, counter, none, "Fetch NodeEndpoints removed to keep a frame's length") \
+	X(requests_refused, counter, none,                                                     \
+	  "requests refused: hidden API, or version outside what kgate forwards")              \
+	X(protocol_errors, counter, none, "connections closed for malformed or unexpected frames") \
+	X(tls_failures, counter, none, "connections closed because TLS failed (handshake or record)") \
+	X(timeouts, counter, none, "connections closed for idleness or a request begun and not finished") \
+	X(metadata_fetches, counter, none, "Metadata requests kgate sent itself to learn brokers") \
+	X(addresses_refused, counter, none,                                                    \
+	  "learned broker addresses refused: no host name, or not in upstream_allow")          \
+	X(bytes_to_upstream, counter, listener, "bytes forwarded from clients to brokers")     \
+	X(bytes_to_client, counter, listener, "bytes forwarded from brokers to clients")
 
 struct kg_stats {
-#define KG_STATS_FIELD(name, kind, help) uint64_t name;
+#define KG_STATS_FIELD(name, kind, label, help) uint64_t name;
 	KG_STATS(KG_STATS_FIELD)
 #undef KG_STATS_FIELD
 };
 
+/* Upper bounds (seconds) of the upstream response time histogram: from a
+ * quick Metadata on a local broker to a Fetch that waited its max wait. */
+#define KG_LATENCY_BOUNDS(X)                                                                   \
+	X(0.0005) X(0.001) X(0.0025) X(0.005) X(0.01) X(0.025) X(0.05) X(0.1) X(0.25) X(0.5)     \
+	X(1) X(2.5) X(5) X(10) X(30)
+#define KG_LATENCY_COUNT_ONE(b) +1
+#define KG_LATENCY_N (0 KG_LATENCY_BOUNDS(KG_LATENCY_COUNT_ONE))
+
+/* A Prometheus histogram of seconds. */
+struct kg_latency {
+	uint64_t le[KG_LATENCY_N]; /* observations at most each bound (cumulative) */
+	uint64_t count;
+	double sum;
+};
+
+/* One ApiKey's share: its counters (the api-labelled ones are kept) and
+ * how long upstreams took to answer it. */
+struct kg_api_stats {
+	struct kg_stats c;
+	struct kg_latency latency;
+};
+
+/* Slots in a gateway's per-API array: keys 0..KG_API_SLOTS-2, and one for
+ * every larger key. */
+#define KG_API_SLOTS 129
+static inline unsigned kg_api_slot(int16_t key)
+{
+	return key >= 0 && key < KG_API_SLOTS - 1 ? (unsigned)key : KG_API_SLOTS - 1;
+}
+
+/* The upper bound of histogram bucket i. */
+double kg_latency_bound(unsigned i);
+void kg_latency_observe(struct kg_latency *l, double seconds);
+/* A monotonic clock, in nanoseconds. */
+int64_t kg_now_ns(void);
 /* Logs every counter on one line at info level. */
 void stats_log(const struct kg_stats *s);
 

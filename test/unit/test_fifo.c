@@ -34,7 +34,7 @@ END_TEST
 START_TEST(test_fifo_bound)
 {
 	struct fifo f;
-	struct fifo_entry e = {1, 0, 0};
+	struct fifo_entry e = {.correlation_id = 1};
 
 	fifo_init(&f, 3);
 	ck_assert_int_eq(fifo_push(&f, &e), 0);

@@ -27,7 +27,8 @@
 
 /* A kstream with its four buffers: requests in/out, responses in/out. */
 struct fx {
-	struct kg_stats stats;
+	struct kg_stats stats, local;
+	struct kg_api_stats apis[KG_API_SLOTS];
 	struct kwbuf scratch;
 	struct kstream_env env;
 	struct cfg_limits limits;
@@ -46,13 +47,14 @@ static void fx_init_limits(struct fx *f, const struct kmap *map, int64_t max_fra
 	snprintf(f->upstream, sizeof(f->upstream), "broker:9092");
 	kw_init(&f->scratch);
 	f->env.stats = &f->stats;
+	f->env.apis = f->apis;
 	f->env.scratch = &f->scratch;
 	f->env.map = map;
 	f->limits.max_frame_bytes = max_frame;
 	f->limits.buffer_bytes = buffer_bytes;
 	f->limits.connect_timeout_ms = 1000;
 	f->limits.max_inflight = max_inflight;
-	kstream_init(&f->ks, &f->env, &names, &f->limits);
+	kstream_init(&f->ks, &f->env, &f->local, &names, &f->limits);
 	f->req_in = evbuffer_new();
 	f->req_out = evbuffer_new();
 	f->resp_in = evbuffer_new();
