@@ -77,6 +77,7 @@ static struct cluster_node *node_new(int32_t id, const char *host, size_t host_l
 	n->id = id;
 	n->port = (uint16_t)port;
 	n->seen = seen;
+	n->learned_at = time(NULL);
 	memcpy(n->host, host, host_len);
 	n->host[host_len] = '\0';
 	return n;
@@ -166,6 +167,7 @@ void cluster_listing_end(struct cluster *cl)
 	int32_t *gone = NULL;
 	size_t n = 0;
 
+	cl->listed = 1;
 	/* Collect first: deleting shifts entries under the scan. */
 	for (size_t i = 0; i < cl->nodes.cap; i++) {
 		const struct cluster_node *node = cl->nodes.slots[i].val;

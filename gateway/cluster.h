@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "idmap.h"
 #include "stats.h"
@@ -25,8 +26,9 @@ struct cfg;
 struct cluster_node {
 	int32_t id;
 	uint16_t port;
-	uint32_t seen; /* the latest listing that had it */
-	char host[];   /* NUL-terminated, a valid host name or IP literal */
+	uint32_t seen;     /* the latest listing that had it */
+	time_t learned_at; /* wall clock, when this address was learned */
+	char host[];       /* NUL-terminated, a valid host name or IP literal */
 };
 
 /* Someone waiting for the cluster's brokers (embedded in its owner). */
@@ -44,6 +46,7 @@ struct cluster {
 	struct idmap nodes;    /* node id -> struct cluster_node */
 	size_t max_nodes;      /* limits.max_brokers */
 	uint32_t listing;      /* number of the latest complete list begun */
+	int listed;            /* a complete list was learned at least once */
 	size_t logged;         /* learn lines logged since it began */
 	size_t quiet;          /* ... and changes not logged one by one */
 	int full_logged;       /* the bound was hit, and said so */

@@ -52,7 +52,8 @@ static int demo_config(const struct demo *d, struct cfg *cfg, char *err, size_t 
 				      "\"advertise\": \"%s:%d\" }",
 				      i ? "," : "", i + 1, DEMO_HOST, DEMO_FIRST_BROKER_PORT + i,
 				      DEMO_HOST, DEMO_FIRST_BROKER_PORT + i);
-	snprintf(json + n, sizeof(json) - n, " ] }\n");
+	snprintf(json + n, sizeof(json) - n, " ],\n  \"admin\": { \"listen\": \"%s:%d\" } }\n",
+		 DEMO_HOST, DEMO_ADMIN_PORT);
 	if (cfg_load_string(json, cfg, &errs) < 0) {
 		snprintf(err, errlen, "demo configuration: %s", errs.n ? errs.msgs[0] : "?");
 		cfg_errors_free(&errs);
@@ -111,11 +112,13 @@ void demo_print_usage(const struct demo *d)
 	       "Try:  kcat -b %s:%d -L\n"
 	       "      echo hello | kcat -b %s:%d -t %s -P\n"
 	       "      kcat -b %s:%d -t %s -C -e\n"
-	       "Every broker address kcat shows is kgate's. Ctrl-C stops.\n",
+	       "Every broker address kcat shows is kgate's. Metrics and health:\n"
+	       "      curl http://%s:%d/metrics   (also /healthz /readyz /brokers)\n"
+	       "Ctrl-C stops.\n",
 	       DEMO_BROKERS, d->bootstraps, DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_HOST,
 	       DEMO_FIRST_BROKER_PORT, DEMO_FIRST_BROKER_PORT + DEMO_BROKERS - 1, DEMO_TOPIC,
 	       DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_TOPIC,
-	       DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_TOPIC);
+	       DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_TOPIC, DEMO_HOST, DEMO_ADMIN_PORT);
 	fflush(stdout);
 }
 

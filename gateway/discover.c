@@ -16,6 +16,7 @@ struct discover {
 	struct session *session; /* connected */
 	size_t first, attempt;   /* bootstrap upstreams: where we started, how many tried */
 	int16_t metadata_version;
+	int probe;               /* a periodic check: quiet unless something changes */
 	char target[320];
 };
 
@@ -37,10 +38,11 @@ static void done(struct discover *d, const char *failure)
 {
 	struct gateway *gw = d->gw;
 
-	if (failure)
+	if (failure && !d->probe)
 		log_warn("could not learn the cluster's brokers: %s", failure);
 	gw->discover = NULL;
 	discover_free(d);
+	gateway_cluster_answered(gw, failure);
 	cluster_wake(&gw->cluster, failure);
 }
 
@@ -49,7 +51,7 @@ static void dial_next(struct discover *d);
 /* This upstream did not work out: try the next one, or give up. */
 static void retry(struct discover *d, const char *why)
 {
-	log_warn("asking %s for Metadata: %s", d->target, why);
+	LOG(d->probe ? LOG_DEBUG : LOG_WARN, "asking %s for Metadata: %s", d->target, why);
 	if (++d->attempt >= gateway_cfg(d->gw)->bootstrap_upstream.n) {
 		done(d, "no bootstrap upstream answered");
 		return;
@@ -77,14 +79,14 @@ static void on_metadata(void *ctx, const uint8_t *frame, size_t len)
 	const struct cfg *cfg = gateway_cfg(d->gw);
 
 	/* The answer lists every broker: those it lacks are gone. */
-	cluster_listing_begin(&d->gw->cluster);
+	gateway_listing(d->gw, 0);
 	if (kresp_metadata_brokers(frame, len, d->metadata_version,
 				   (int32_t)cfg->limits.max_brokers, learn_broker, d->gw) < 0) {
 		retry(d, "malformed Metadata answer, or more brokers than limits.max_brokers");
 		return;
 	}
-	cluster_listing_end(&d->gw->cluster);
-	log_info("learned the cluster's brokers from %s", d->target);
+	gateway_listing(d->gw, 1);
+	LOG(d->probe ? LOG_DEBUG : LOG_INFO, "learned the cluster's brokers from %s", d->target);
 	done(d, NULL);
 }
 
@@ -145,27 +147,40 @@ static void dial_next(struct discover *d)
 	route_bootstrap(gw, d->attempt, &d->first, &t);
 	cfg_addr_format(d->target, sizeof(d->target), t.host, t.port);
 	gw->stats.metadata_fetches++;
-	log_info("asking %s for the cluster's brokers", d->target);
+	LOG(d->probe ? LOG_DEBUG : LOG_INFO, "asking %s for the cluster's brokers", d->target);
 	d->dialer = dial_start(&gw->dial, t.host, t.port, t.tls, t.tls_name, dialed, d);
 	if (!d->dialer)
 		done(d, "out of memory");
 }
 
-void discover_wait(struct gateway *gw, struct cluster_waiter *w)
+/* Asks the cluster unless a request is already under way. */
+static void start(struct gateway *gw, int probe)
 {
 	struct discover *d;
 
-	cluster_wait(&gw->cluster, w);
 	if (gw->discover)
 		return;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
+		gateway_cluster_answered(gw, "out of memory");
 		cluster_wake(&gw->cluster, "out of memory");
 		return;
 	}
 	d->gw = gw;
+	d->probe = probe;
 	gw->discover = d;
 	/* The first attempt starts where bootstrap connections would, so one
 	 * dead upstream does not delay every request. */
 	dial_next(d);
+}
+
+void discover_wait(struct gateway *gw, struct cluster_waiter *w)
+{
+	cluster_wait(&gw->cluster, w);
+	start(gw, 0);
+}
+
+void discover_probe(struct gateway *gw)
+{
+	start(gw, 1);
 }

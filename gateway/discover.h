@@ -15,6 +15,9 @@ struct gateway;
 /* Parks w on gw's cluster and makes sure the cluster is being asked; w is
  * called back when it has been (or could not be). */
 void discover_wait(struct gateway *gw, struct cluster_waiter *w);
+/* Asks the cluster now (quietly) unless a request is under way: the
+ * periodic check behind readiness, which also keeps the broker map fresh. */
+void discover_probe(struct gateway *gw);
 /* Abandons a request in flight, waking nobody (at shutdown). */
 void discover_stop(struct gateway *gw);
 

@@ -60,15 +60,81 @@ static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
 	return 1;
 }
 
-/* A response's complete list of brokers begins, or ended whole. */
+/* A response's complete list of brokers begins, or ended whole: every
+ * broker kgate fronts is up if it is listed (until a dial says otherwise). */
 static void gw_listing(void *ctx, int end)
 {
 	struct gateway *gw = ctx;
+	const struct cfg *cfg = gateway_cfg(gw);
 
-	if (end)
-		cluster_listing_end(&gw->cluster);
-	else
+	if (!end) {
 		cluster_listing_begin(&gw->cluster);
+		return;
+	}
+	cluster_listing_end(&gw->cluster);
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		gateway_broker_seen(gw, cfg->brokers[i].id,
+				    cluster_find(&gw->cluster, cfg->brokers[i].id) != NULL);
+}
+
+void gateway_listing(struct gateway *gw, int end)
+{
+	gw_listing(gw, end);
+}
+
+/* ---- health ---- */
+
+void gateway_cluster_answered(struct gateway *gw, const char *failure)
+{
+	if (!failure) {
+		if (!gw->answered && gw->answered_ns)
+			log_info("the cluster answers again");
+		gw->answered = 1;
+		gw->answered_ns = kg_now_ns();
+		gw->unanswered[0] = '\0';
+		return;
+	}
+	if (gw->answered)
+		log_warn("the cluster stopped answering kgate's own requests: %s", failure);
+	gw->answered = 0;
+	snprintf(gw->unanswered, sizeof(gw->unanswered), "%s", failure);
+}
+
+void gateway_broker_seen(struct gateway *gw, int32_t id, int up)
+{
+	struct gw_broker_health *h = idmap_get(&gw->health, id);
+
+	if (!h) {
+		h = calloc(1, sizeof(*h));
+		if (!h || idmap_put(&gw->health, id, h) < 0) {
+			free(h);
+			return;
+		}
+		h->up = !up; /* so the state below is new */
+	}
+	if (h->up != up) {
+		h->up = up;
+		h->since = time(NULL);
+	}
+}
+
+const char *gateway_unready(const struct gateway *gw, int64_t stale_ms, char *buf, size_t len)
+{
+	if (gw->draining)
+		return "draining: kgate is stopping";
+	if (!gw->cluster.listed)
+		return "the broker map is not known yet (no Metadata seen or fetched)";
+	if (!gw->answered) {
+		snprintf(buf, len, "the cluster does not answer kgate: %s",
+			 gw->unanswered[0] ? gw->unanswered : "not asked yet");
+		return buf;
+	}
+	if ((kg_now_ns() - gw->answered_ns) / 1000000 > stale_ms) {
+		snprintf(buf, len, "no answer from the cluster for %" PRId64 " s",
+			 (kg_now_ns() - gw->answered_ns) / 1000000000);
+		return buf;
+	}
+	return NULL;
 }
 
 struct kg_stats *gateway_listener_stats(struct gateway *gw, int32_t id)
@@ -111,6 +177,8 @@ void gateway_pair_closed(struct gateway *gw, struct gw_node *n)
 	n->next = gw->dead;
 	gw->dead = n;
 	event_active(gw->reaper, EV_TIMEOUT, 0);
+	if (gw->draining && !gw->open && gw->emptied)
+		gw->emptied(gw->emptied_arg);
 }
 
 void gateway_reap(struct gateway *gw)
@@ -175,6 +243,7 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	gw->map.max_nodes = (int32_t)gateway_cfg(gw)->limits.max_brokers;
 	idmap_init(&gw->unmapped_logged);
 	idmap_init(&gw->broker_stats);
+	idmap_init(&gw->health);
 	kw_init(&gw->scratch);
 	gw->streams.stats = &gw->stats;
 	gw->streams.apis = gw->apis;
@@ -211,6 +280,9 @@ void gateway_free(struct gateway *gw)
 	for (size_t i = 0; i < gw->broker_stats.cap; i++)
 		free(gw->broker_stats.slots[i].val);
 	idmap_free(&gw->broker_stats);
+	for (size_t i = 0; i < gw->health.cap; i++)
+		free(gw->health.slots[i].val);
+	idmap_free(&gw->health);
 	cfg_gen_unref(gw->gen);
 	free(gw);
 }

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "../config/gen.h"
 #include "../protocol/kbuf.h"
@@ -28,6 +29,12 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct listener;
+
+/* Whether kgate last reached a broker (a dial, or a listing that had it). */
+struct gw_broker_health {
+	int up;
+	time_t since; /* wall clock, for /brokers */
+};
 
 /* An entry in the gateway's lists (embedded in a pair). */
 struct gw_node {
@@ -59,6 +66,17 @@ struct gateway {
 	uint64_t next_pair_id;
 	unsigned bootstrap_next;  /* where the next bootstrap dial starts */
 	struct idmap unmapped_logged; /* node ids already warned about */
+	/* Health, for the admin endpoint: */
+	int draining;                 /* stopping: not ready any more */
+	int answered;                 /* kgate's own last Metadata request was answered */
+	int64_t answered_ns;          /* ... when it was (kg_now_ns), or 0 */
+	char unanswered[256];         /* ... or why it was not */
+	struct idmap health;          /* broker id -> struct gw_broker_health */
+	uint64_t reloads_ok, reloads_failed;
+	/* Called (from inside a pair's callback) when a draining gateway's
+	 * last pair closed. */
+	void (*emptied)(void *arg);
+	void *emptied_arg;
 };
 
 /* A gateway on base running gen (it takes a reference); NULL with err
@@ -77,6 +95,18 @@ static inline const struct cfg *gateway_cfg(const struct gateway *gw)
 /* The counters of the listener for broker id (-1: bootstrap), kept by name
  * across reloads so they never go back; NULL if out of memory. */
 struct kg_stats *gateway_listener_stats(struct gateway *gw, int32_t id);
+/* A complete list of the cluster's brokers begins (end 0) or ended whole
+ * (end 1): the learned table and broker health follow it. */
+void gateway_listing(struct gateway *gw, int end);
+/* kgate's own Metadata request was answered (failure NULL) or not. */
+void gateway_cluster_answered(struct gateway *gw, const char *failure);
+/* kgate reached broker id (a dial, or a listing that had it), or did not. */
+void gateway_broker_seen(struct gateway *gw, int32_t id, int up);
+/* Why the gateway's state says kgate is not ready to take clients (into
+ * buf), or NULL if it is ready: draining, no broker map yet, or no answer
+ * from the cluster within stale_ms.  (Listeners are the admin endpoint's
+ * to check.) */
+const char *gateway_unready(const struct gateway *gw, int64_t stale_ms, char *buf, size_t len);
 /* A pair opened: listed until gateway_pair_closed. */
 void gateway_pair_opened(struct gateway *gw, struct gw_node *n);
 /* A pair closed: moved to the dead list and released on the next loop

@@ -227,6 +227,8 @@ static int request_step(struct kstream *ks, struct evbuffer *in, struct evbuffer
 {
 	if (ks->up.state == KS_PASS)
 		return pass_through(ks, &ks->up, in, out, avail);
+	if (ks->hold)
+		return KS_HELD;
 	if (fifo_full(&ks->inflight))
 		return KS_FIFO_FULL;
 	return frame_request(ks, in, avail);

@@ -35,7 +35,8 @@ enum kstream_result {
 	KS_ERROR = -1,   /* malformed or unexpected input: ks->why says what */
 	KS_IDLE = 0,     /* everything forwarded, or waiting for more bytes */
 	KS_OUT_FULL = 1, /* the output holds limits.buffer_bytes: stop reading */
-	KS_FIFO_FULL = 2 /* limits.max_inflight requests await answers */
+	KS_FIFO_FULL = 2, /* limits.max_inflight requests await answers */
+	KS_HELD = 3       /* at a request boundary, and ks->hold asks to stop there */
 };
 
 /* Where one direction's decoder is in its stream. */
@@ -88,7 +89,15 @@ struct kstream {
 	uint64_t skip;           /* KS_WALK: opaque bytes to pass before walking on */
 	union kapi_walk walk;    /* KS_WALK: the API's walker */
 	int unblocked;           /* a response freed a slot of a full FIFO */
+	int hold;                /* forward no new request (a graceful stop) */
 };
+
+/* 1 when nothing is half-way in either direction and no response is owed:
+ * closing now loses nothing the client was told about. */
+static inline int kstream_at_rest(const struct kstream *ks)
+{
+	return ks->up.state == KS_FRAME && ks->down.state == KS_FRAME && ks->inflight.len == 0;
+}
 
 void kstream_init(struct kstream *ks, struct kstream_env *env, struct kg_stats *local,
 		  const struct kstream_names *names, const struct cfg_limits *limits);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 enum log_level log_current_level = LOG_INFO;
+static int log_json;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -26,6 +27,31 @@ void log_set_level(enum log_level level)
 	log_current_level = level;
 }
 
+void log_set_format(int json)
+{
+	log_json = json;
+}
+
+/* Writes s into buf as the inside of a JSON string; cut short to fit. */
+static void json_escape(char *buf, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 7 < len; p++) {
+		if (*p == '"' || *p == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)*p;
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			o += (size_t)snprintf(buf + o, len - o, "\\u00%c%c", hex[*p >> 4],
+					      hex[*p & 15]);
+		} else {
+			buf[o++] = (char)*p;
+		}
+	}
+	buf[o] = '\0';
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[2048], stamp[32];
@@ -37,6 +63,17 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (log_json) {
+		char msg[2048], escaped[sizeof(msg) * 2];
+
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		json_escape(escaped, sizeof(escaped), msg);
+		fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"%s\"}\n", stamp,
+			ts.tv_nsec / 1000000, level_names[level], escaped);
+		return;
+	}
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000,
 		     level_names[level]);
 	va_start(ap, fmt);

@@ -1,6 +1,7 @@
 /* log.h — levelled logging to stderr.
  *
- * One line per event: UTC timestamp, level, message.  Connection code adds
+ * One line per event: UTC timestamp, level, message — as text, or as a JSON
+ * object for log shippers.  Connection code adds
  * its own prefix (see pair.c) so every line about a client says which one.
  * Anything a peer sent goes through log_escape first.
  */
@@ -16,6 +17,9 @@ extern enum log_level log_current_level;
 /* Parses "error", "warn", "info" or "debug"; -1 if it is none of them. */
 int log_level_parse(const char *name, enum log_level *level);
 void log_set_level(enum log_level level);
+/* 1: one JSON object per line ({"time", "level", "msg"}, escaped per
+ * JSON's rules, bytes outside ASCII as \u00XX); 0: plain text. */
+void log_set_format(int json);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Writes s[0..n) into buf for a log line: printable ASCII as it is, every
  * other byte (and the backslash) as \xHH, so nothing a peer sent can end a

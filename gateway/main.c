@@ -1,6 +1,7 @@
 /* main.c — kgate's entry point: command line, configuration, event loop,
  * signals. */
 #include <event2/event.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,16 +23,40 @@
 
 struct runtime {
 	struct event_base *base;
-	struct gateway *gw;
+	struct server *srv;
+	const char *config_path; /* NULL in the demo: nothing to reload */
+	uint64_t generation;
+	int stopping;
 };
 
+/* Every error of a configuration that did not load, as --check prints them. */
+static void log_config_errors(const char *path, struct cfg_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		log_error("%s: %s", path, errs->msgs[i]);
+	cfg_errors_free(errs);
+}
+
+static void stopped(void *arg)
+{
+	event_base_loopexit(((struct runtime *)arg)->base, NULL);
+}
+
+/* The first SIGTERM or SIGINT drains; another stops at once. */
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct runtime *rt = arg;
+	const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
 
 	(void)what;
-	log_info("received %s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	server_stop(rt->gw);
+	if (!rt->stopping) {
+		rt->stopping = 1;
+		log_info("received %s: draining", name);
+		server_drain(rt->srv);
+		return;
+	}
+	log_info("received %s again: stopping now", name);
+	server_stop(rt->srv);
 	event_base_loopexit(rt->base, NULL);
 }
 
@@ -41,7 +66,48 @@ static void on_stats_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	stats_log(&rt->gw->stats);
+	stats_log(&server_gateway(rt->srv)->stats);
+}
+
+/* SIGHUP: the configuration file again, and every certificate and key. */
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct runtime *rt = arg;
+	struct cfg_errors errs;
+	struct cfg_gen *gen;
+	struct cfg cfg;
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	if (!rt->config_path) {
+		log_warn("received SIGHUP: the demo has no configuration file to reload");
+		return;
+	}
+	log_info("received SIGHUP: reloading %s", rt->config_path);
+	if (cfg_load_file(rt->config_path, &cfg, &errs) < 0) {
+		log_config_errors(rt->config_path, &errs);
+		log_error("reload failed: the configuration has errors; still running generation "
+			  "%" PRIu64,
+			  rt->generation);
+		server_reload_failed(rt->srv);
+		return;
+	}
+	for (size_t i = 0; i < cfg.warnings.n; i++)
+		log_warn("%s: %s", rt->config_path, cfg.warnings.msgs[i]);
+	gen = cfg_gen_new(&cfg, rt->generation + 1);
+	if (!gen) {
+		cfg_free(&cfg);
+		log_error("reload failed: out of memory");
+		server_reload_failed(rt->srv);
+		return;
+	}
+	if (server_reload(rt->srv, gen, err, sizeof(err)) < 0)
+		log_error("reload failed: %s; still running generation %" PRIu64, err,
+			  rt->generation);
+	else
+		rt->generation = gen->number;
+	cfg_gen_unref(gen);
 }
 
 static int load_config(const struct cli_opts *o, struct cfg *cfg, struct demo **demo)
@@ -68,11 +134,17 @@ static int load_config(const struct cli_opts *o, struct cfg *cfg, struct demo **
 	return 0;
 }
 
-static int run(struct cfg_gen *gen, struct demo *demo)
+static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 {
-	struct runtime rt = {0};
-	struct event *sigs[3] = {0};
-	const int signums[3] = {SIGINT, SIGTERM, SIGUSR1};
+	struct runtime rt = {.config_path = config_path, .generation = gen->number};
+	static const struct {
+		int num;
+		event_callback_fn fn;
+	} sigs[] = {{SIGINT, on_stop_signal},
+		    {SIGTERM, on_stop_signal},
+		    {SIGUSR1, on_stats_signal},
+		    {SIGHUP, on_reload_signal}};
+	struct event *ev[4] = {0};
 	char err[512];
 	int rc = 0;
 
@@ -82,16 +154,15 @@ static int run(struct cfg_gen *gen, struct demo *demo)
 		log_error("cannot create the event loop");
 		return EXIT_START_FAILED;
 	}
-	rt.gw = server_start(rt.base, gen, err, sizeof(err));
-	if (!rt.gw) {
+	rt.srv = server_start(rt.base, gen, stopped, &rt, err, sizeof(err));
+	if (!rt.srv) {
 		log_error("%s", err);
 		rc = EXIT_START_FAILED;
 		goto out;
 	}
-	for (int i = 0; i < 3; i++) {
-		sigs[i] = evsignal_new(rt.base, signums[i],
-				       signums[i] == SIGUSR1 ? on_stats_signal : on_stop_signal, &rt);
-		if (!sigs[i] || evsignal_add(sigs[i], NULL) < 0) {
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		ev[i] = evsignal_new(rt.base, sigs[i].num, sigs[i].fn, &rt);
+		if (!ev[i] || evsignal_add(ev[i], NULL) < 0) {
 			log_error("cannot install signal handlers");
 			rc = EXIT_START_FAILED;
 			goto out;
@@ -101,18 +172,18 @@ static int run(struct cfg_gen *gen, struct demo *demo)
 	if (demo)
 		demo_print_usage(demo);
 	event_base_dispatch(rt.base);
-	stats_log(&rt.gw->stats);
-	/* The stop signal closed everything (this covers a loop that ended any
-	 * other way); let libevent finish what closing started (deferred frees,
-	 * cancelled name lookups) before the loop goes away. */
-	server_stop(rt.gw);
+	stats_log(&server_gateway(rt.srv)->stats);
+	/* The drain (or stop) closed everything (this covers a loop that
+	 * ended any other way); let libevent finish what closing started
+	 * (deferred frees, cancelled name lookups) before the loop goes away. */
+	server_stop(rt.srv);
 	event_base_loop(rt.base, EVLOOP_NONBLOCK);
 	event_base_loop(rt.base, EVLOOP_NONBLOCK);
 out:
-	for (int i = 0; i < 3; i++)
-		if (sigs[i])
-			event_free(sigs[i]);
-	server_free(rt.gw);
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+		if (ev[i])
+			event_free(ev[i]);
+	server_free(rt.srv);
 	event_base_free(rt.base);
 	return rc;
 }
@@ -149,6 +220,7 @@ int main(int argc, char **argv)
 	rc = load_config(&o, &cfg, &demo);
 	if (rc != 0)
 		return rc;
+	log_set_format(cfg.log_format == CFG_LOG_JSON);
 	for (size_t i = 0; i < cfg.warnings.n; i++) {
 		if (o.check)
 			fprintf(stderr, "kgate: %s: warning: %s\n", o.config_path, cfg.warnings.msgs[i]);
@@ -168,7 +240,7 @@ int main(int argc, char **argv)
 		demo_stop(demo);
 		return EXIT_START_FAILED;
 	}
-	rc = run(gen, demo);
+	rc = run(gen, demo, o.demo ? NULL : o.config_path);
 	cfg_gen_unref(gen);
 	demo_stop(demo);
 	libevent_global_shutdown();

@@ -1,39 +1,27 @@
-/* pair.c — a pair's lifetime: accept, route and dial, the flow between its
- * sides, and its end (drain, fail, close).  See pair.h. */
+/* pair.c — a pair's life once it is accepted: the flow between its sides,
+ * and its end (drain, fail, stop, timeouts, close).  Accepting, routing
+ * and dialling are pair_open.c's.  See pair.h. */
 #include "pair.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "dial.h"
-#include "discover.h"
 #include "listener.h"
 #include "log.h"
-#include "tls.h"
+#include "pair_internal.h"
 
 /* How long a closing pair may take to flush what its peer is owed. */
 #define DRAIN_TIMEOUT_S 10
 
-#define pair_log(p, lvl, fmt, ...)                                                            \
-	LOG(lvl, "[%" PRIu64 " %s via %s] " fmt, (p)->id, (p)->client_addr, (p)->lst->name,      \
-	    ##__VA_ARGS__)
+static int settle(struct pair *p);
 
-/* clang-format off */
-#define pair_of(ptr, member) ((struct pair *)((char *)(ptr) - offsetof(struct pair, member)))
-/* clang-format on */
-
-static void pair_route(struct pair *p, const char *failure);
-
-static const struct cfg_limits *limits(const struct pair *p)
+const struct cfg_limits *pair_limits(const struct pair *p)
 {
 	return &p->gen->cfg.limits;
 }
@@ -55,7 +43,7 @@ static const char *role(const struct pair *p, const struct side *s)
 
 /* ---- the end ---- */
 
-static void pair_release(struct gw_node *n)
+void pair_release(struct gw_node *n)
 {
 	struct pair *p = pair_of(n, node);
 
@@ -66,7 +54,7 @@ static void pair_release(struct gw_node *n)
 
 /* Ends the pair now; its memory is released later, because the caller may
  * still be inside one of this pair's callbacks. */
-static void pair_end(struct pair *p, enum log_level lvl, const char *reason)
+void pair_end(struct pair *p, enum log_level lvl, const char *reason)
 {
 	if (p->state == PAIR_CLOSED)
 		return;
@@ -110,23 +98,10 @@ static int pair_fail(struct pair *p, const char *why)
 }
 
 /* TLS failed on one side (handshake, certificate, record): count, close. */
-static void pair_fail_tls(struct pair *p, const char *why)
+void pair_fail_tls(struct pair *p, const char *why)
 {
 	p->gw->stats.tls_failures++;
 	pair_end(p, LOG_WARN, why);
-}
-
-static void handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct pair *p = arg;
-	char why[128];
-
-	(void)fd;
-	(void)what;
-	snprintf(why, sizeof(why),
-		 "client did not complete the TLS handshake within %" PRId64 " ms",
-		 p->lst->tls_cfg->handshake_timeout_ms);
-	pair_fail_tls(p, why);
 }
 
 static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -148,6 +123,10 @@ static int flow(struct pair *p, struct side *s, int rc)
 	case KS_FIFO_FULL:
 		side_pause(s);
 		return 0;
+	case KS_HELD:
+		/* Stopping: what the client sends next stays unforwarded. */
+		side_pause(s);
+		return settle(p);
 	default:
 		return 0;
 	}
@@ -157,7 +136,7 @@ static int process(struct pair *p, struct side *s, int final);
 
 /* Starts reading s again after back-pressure and works through what it
  * already holds; -1 = the pair closed. */
-static int resume(struct pair *p, struct side *s)
+int pair_resume(struct pair *p, struct side *s)
 {
 	int rc;
 
@@ -173,16 +152,30 @@ static int resume(struct pair *p, struct side *s)
 
 /* Forwards requests from the client.  final: the client has gone, forward
  * what it sent regardless of back-pressure. */
-static int process_requests(struct pair *p, int final)
+int pair_process_requests(struct pair *p, int final)
 {
+	int rc;
+
 	if (p->state != PAIR_OPEN && !final) {
 		/* No upstream yet: let what waits grow only so far. */
-		if (evbuffer_get_length(p->client.in) >= (size_t)limits(p)->buffer_bytes)
+		if (evbuffer_get_length(p->client.in) >= (size_t)pair_limits(p)->buffer_bytes)
 			side_pause(&p->client);
 		return 0;
 	}
-	return flow(p, &p->client,
-		    kstream_requests(&p->ks, p->client.in, side_output(&p->upstream), final));
+	rc = flow(p, &p->client,
+		  kstream_requests(&p->ks, p->client.in, side_output(&p->upstream),
+				   final || p->client_left));
+	/* A request begun and waiting for the client's next bytes is timed
+	 * (limits.frame_timeout_ms); one held up by back-pressure is not the
+	 * client's doing. */
+	if (rc == 0 && p->state == PAIR_OPEN) {
+		if (p->client.paused ||
+		    (p->ks.up.state == KS_FRAME && !evbuffer_get_length(p->client.in)))
+			p->frame_ns = 0;
+		else if (!p->frame_ns)
+			p->frame_ns = kg_now_ns();
+	}
+	return rc;
 }
 
 /* Forwards responses from the upstream; a response that freed a slot in a
@@ -194,26 +187,24 @@ static int process_responses(struct pair *p, int final)
 
 	if (rc == 0 && p->ks.unblocked) {
 		p->ks.unblocked = 0;
-		return resume(p, &p->client);
+		rc = pair_resume(p, &p->client);
 	}
-	return rc;
+	return rc == 0 ? settle(p) : rc;
 }
 
 /* Works through what side s has read; -1 = the pair closed. */
 static int process(struct pair *p, struct side *s, int final)
 {
-	return is_client(p, s) ? process_requests(p, final) : process_responses(p, final);
+	return is_client(p, s) ? pair_process_requests(p, final) : process_responses(p, final);
 }
 
-/* Side `done` has ended: forward what it already sent, let the other side
- * flush it, then close. */
-static void pair_drain(struct pair *p, struct side *done, const char *reason)
+/* Closes side done now and the pair once its peer has flushed what it is
+ * owed (within DRAIN_TIMEOUT_S). */
+static void flush_and_end(struct pair *p, struct side *done, const char *reason)
 {
 	struct side *other = peer_of(p, done);
 	struct timeval tv = {DRAIN_TIMEOUT_S, 0};
 
-	if (process(p, done, 1) < 0)
-		return;
 	if (!side_open(other) || side_output_len(other) == 0) {
 		pair_end(p, LOG_DEBUG, reason);
 		return;
@@ -229,6 +220,83 @@ static void pair_drain(struct pair *p, struct side *done, const char *reason)
 	p->timer = evtimer_new(p->gw->base, drain_timeout_cb, p);
 	if (p->timer)
 		evtimer_add(p->timer, &tv);
+}
+
+/* Side `done` has ended: forward what it already sent, let the other side
+ * flush it, then close. */
+static void pair_drain(struct pair *p, struct side *done, const char *reason)
+{
+	if (process(p, done, 1) < 0)
+		return;
+	if (p->state == PAIR_OPEN)
+		flush_and_end(p, done, reason);
+}
+
+/* A stopping pair with nothing in flight closes between two requests, once
+ * the client has every response it is owed.  -1 = the pair closed. */
+static int settle(struct pair *p)
+{
+	if (!p->ks.hold || p->state != PAIR_OPEN || !kstream_at_rest(&p->ks))
+		return 0;
+	flush_and_end(p, &p->upstream, "stopped between two requests");
+	return -1;
+}
+
+void pair_stop(struct pair *p)
+{
+	if (p->state == PAIR_DRAINING || p->state == PAIR_CLOSED)
+		return;
+	if (p->state != PAIR_OPEN) {
+		pair_end(p, LOG_DEBUG, "kgate is stopping before this client's upstream was there");
+		return;
+	}
+	p->ks.hold = 1;
+	settle(p);
+}
+
+size_t pair_stop_all(struct gateway *gw, int retired_only)
+{
+	size_t in_flight = 0;
+
+	for (struct gw_node *n = gateway_first_pair(gw), *next; n; n = next) {
+		struct pair *p = pair_of(n, node);
+
+		next = n->next; /* p may close now; nothing else does */
+		if (retired_only && !p->lst->retired)
+			continue;
+		in_flight += p->ks.inflight.len;
+		pair_stop(p);
+	}
+	return in_flight;
+}
+
+void pair_sweep(struct gateway *gw)
+{
+	int64_t now = kg_now_ns();
+
+	for (struct gw_node *n = gateway_first_pair(gw), *next; n; n = next) {
+		struct pair *p = pair_of(n, node);
+		const struct cfg_limits *l = pair_limits(p);
+		char why[128];
+
+		next = n->next;
+		if (p->state != PAIR_OPEN)
+			continue;
+		if (p->frame_ns && (now - p->frame_ns) / 1000000 > l->frame_timeout_ms) {
+			snprintf(why, sizeof(why),
+				 "a request begun %" PRId64 " ms ago is not complete "
+				 "(limits.frame_timeout_ms)",
+				 (now - p->frame_ns) / 1000000);
+		} else if ((now - p->active_ns) / 1000000 > l->idle_timeout_ms &&
+			   !side_output_len(&p->client) && !side_output_len(&p->upstream)) {
+			snprintf(why, sizeof(why), "idle for %" PRId64 " s (limits.idle_timeout_ms)",
+				 (now - p->active_ns) / 1000000000);
+		} else {
+			continue;
+		}
+		gw->stats.timeouts++;
+		pair_end(p, LOG_INFO, why);
+	}
 }
 
 /* Side s's connection ended: EOF (forward what it sent, then close) or an
@@ -256,13 +324,14 @@ static void side_ended(struct pair *p, struct side *s, int eof, const char *why)
 }
 
 /* What a side tells its pair. */
-static void side_cb(struct side *s, enum side_event ev, void *arg)
+void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 {
 	struct pair *p = arg;
 	char why[768];
 
 	switch (ev) {
 	case SIDE_READ:
+		p->active_ns = kg_now_ns();
 		process(p, s, 0);
 		break;
 	case SIDE_FLUSHED:
@@ -272,7 +341,7 @@ static void side_cb(struct side *s, enum side_event ev, void *arg)
 			return;
 		}
 		/* Output drained below the low watermark: its peer may read. */
-		resume(p, peer_of(p, s));
+		pair_resume(p, peer_of(p, s));
 		break;
 	case SIDE_READY:
 		/* A client's TLS handshake is done. */
@@ -288,6 +357,21 @@ static void side_cb(struct side *s, enum side_event ev, void *arg)
 	case SIDE_EOF:
 		side_ended(p, s, 1, NULL);
 		break;
+	case SIDE_HANGUP:
+		/* The client is gone, and waiting for a slow upstream to take
+		 * its bytes would hold both sockets for as long as that takes:
+		 * read the rest it sent (what its socket holds), forward it
+		 * regardless of back-pressure, and let the drain deadline
+		 * bound the rest. */
+		if (p->state != PAIR_OPEN) {
+			pair_end(p, LOG_INFO, "client left before the upstream was connected");
+			break;
+		}
+		pair_log(p, LOG_DEBUG, "client hung up while kgate was not reading it");
+		p->client_left = 1;
+		if (pair_resume(p, s) == 0)
+			process(p, s, 1);
+		break;
 	case SIDE_ERROR:
 		if (side_failure(s, is_client(p, s) ? p->lst->addr->text : p->upstream_addr,
 				 is_client(p, s), why, sizeof(why))) {
@@ -302,189 +386,3 @@ static void side_cb(struct side *s, enum side_event ev, void *arg)
 	}
 }
 
-/* ---- the upstream ---- */
-
-static void connect_failed(struct pair *p, const char *why, int local)
-{
-	/* kgate's own shortage says nothing about the upstream: keep what
-	 * was learned (a fresh Metadata request now would only add load). */
-	if (local) {
-		p->gw->stats.resource_failures++;
-		pair_log(p, LOG_WARN, "cannot dial %s: %s (kgate's own resources)", p->upstream_addr,
-			 why);
-		pair_end(p, LOG_INFO, "kgate is short of resources; the client will retry");
-		return;
-	}
-	p->gw->stats.upstream_connect_failures++;
-	pair_log(p, LOG_WARN, "cannot reach %s: %s", p->upstream_addr, why);
-	if (route_failed(p->gw, p->lst, &p->route)) {
-		pair_route(p, NULL);
-		return;
-	}
-	pair_end(p, LOG_INFO, "no upstream reachable; the client will retry");
-}
-
-/* The dialer's answer: an upstream connection, or why there is none. */
-static void dialed(void *ctx, struct bufferevent *bev, const char *why, int local)
-{
-	struct pair *p = ctx;
-	char session[128];
-
-	p->dialer = NULL;
-	if (!bev) {
-		connect_failed(p, why, local);
-		return;
-	}
-	if (side_init(&p->upstream, bev, (size_t)limits(p)->buffer_bytes / 2, side_cb, p) < 0) {
-		pair_end(p, LOG_ERROR, "out of memory");
-		return;
-	}
-	p->state = PAIR_OPEN;
-	p->gw->stats.upstream_connects++;
-	side_tune_tcp(&p->upstream);
-	if (log_enabled(LOG_DEBUG)) {
-		side_describe(&p->upstream, session, sizeof(session));
-		pair_log(p, LOG_DEBUG, "connected to %s (%s)", p->upstream_addr, session);
-	}
-	if (side_start(&p->upstream) < 0) {
-		pair_end(p, LOG_ERROR, "cannot watch sockets (out of memory)");
-		return;
-	}
-	/* The client may have sent requests already; forward them. */
-	if (p->client.paused)
-		resume(p, &p->client);
-	else
-		process_requests(p, 0);
-}
-
-/* The cluster was asked where brokers are (or could not be): route again. */
-static void cluster_ready(struct cluster_waiter *w, const char *failure)
-{
-	struct pair *p = pair_of(w, waiter);
-
-	p->route.waited = 1;
-	pair_route(p, failure);
-}
-
-/* Decides where the upstream is and dials it, or parks the pair until the
- * cluster's brokers are known (failure: why they could not be). */
-static void pair_route(struct pair *p, const char *failure)
-{
-	struct route_target t;
-	char why[512];
-
-	switch (route_pick(p->gw, p->lst, &p->route, failure, &t, why, sizeof(why))) {
-	case ROUTE_WAIT:
-		p->state = PAIR_RESOLVING;
-		p->waiter.ready = cluster_ready;
-		discover_wait(p->gw, &p->waiter);
-		return;
-	case ROUTE_NONE:
-		pair_end(p, LOG_WARN, why);
-		return;
-	case ROUTE_DIAL:
-		break;
-	}
-	if (why[0])
-		pair_log(p, LOG_INFO, "%s", why);
-	p->state = PAIR_CONNECTING;
-	cfg_addr_format(p->upstream_addr, sizeof(p->upstream_addr), t.host, t.port);
-	pair_log(p, LOG_DEBUG, "dialling %s", p->upstream_addr);
-	p->dialer = dial_start(&p->gw->dial, t.host, t.port, t.tls, t.tls_name, dialed, p);
-	if (!p->dialer)
-		pair_end(p, LOG_ERROR, "out of memory");
-}
-
-/* ---- accept ---- */
-
-static void format_peer(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-	}
-	snprintf(buf, len, "%s:%u", host, port);
-}
-
-/* The client's side: TLS or plaintext as its listener serves, its handshake
- * bounded in time.  -1 = the pair closed. */
-static int open_client(struct pair *p, evutil_socket_t fd)
-{
-	struct listener *lst = p->lst;
-	struct bufferevent *bev;
-
-	bev = lst->tls ? tls_accept(p->gw->base, fd, lst->tls)
-		       : bufferevent_socket_new(p->gw->base, fd,
-						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!bev)
-		evutil_closesocket(fd);
-	if (side_init(&p->client, bev, (size_t)limits(p)->buffer_bytes / 2, side_cb, p) < 0) {
-		pair_end(p, LOG_ERROR, "out of memory");
-		return -1;
-	}
-	if (lst->tls) {
-		/* A client that never finishes its handshake must not hold a
-		 * connection (and its buffers) for ever. */
-		int64_t ms = lst->tls_cfg->handshake_timeout_ms;
-		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-		p->hs_timer = evtimer_new(p->gw->base, handshake_timeout_cb, p);
-		if (!p->hs_timer || evtimer_add(p->hs_timer, &tv) < 0) {
-			pair_end(p, LOG_ERROR, "out of memory");
-			return -1;
-		}
-	}
-	side_tune_tcp(&p->client);
-	/* Read from the start, so a client that leaves is noticed; what it
-	 * sends waits in its input until the upstream is connected. */
-	if (side_start(&p->client) < 0) {
-		pair_end(p, LOG_ERROR, "cannot watch sockets (out of memory)");
-		return -1;
-	}
-	return 0;
-}
-
-void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr *sa, int socklen)
-{
-	struct gateway *gw = lst->gw;
-	struct pair *p = calloc(1, sizeof(*p));
-	struct kstream_names names;
-
-	(void)socklen;
-	if (!p) {
-		evutil_closesocket(fd);
-		return;
-	}
-	p->gw = gw;
-	p->lst = listener_ref(lst);
-	p->gen = cfg_gen_ref(lst->gen);
-	p->id = ++gw->next_pair_id;
-	p->node.release = pair_release;
-	p->route.learned_id = -1;
-	format_peer(sa, p->client_addr, sizeof(p->client_addr));
-	names.id = p->id;
-	names.client = p->client_addr;
-	names.listener = lst->addr->text;
-	names.listener_name = lst->name;
-	names.upstream = p->upstream_addr;
-	kstream_init(&p->ks, &gw->streams, lst->stats, &names, limits(p));
-	gateway_pair_opened(gw, &p->node);
-	gw->stats.connections_accepted++;
-	gw->stats.connections_open++;
-	lst->stats->connections_accepted++;
-	lst->stats->connections_open++;
-	if (open_client(p, fd) < 0)
-		return;
-	pair_log(p, LOG_DEBUG, "accepted");
-	pair_route(p, NULL);
-}

@@ -51,6 +51,9 @@ struct pair {
 	struct dialer *dialer;        /* while PAIR_CONNECTING */
 	struct event *timer;          /* drain deadline */
 	struct event *hs_timer;       /* client's TLS handshake deadline */
+	int64_t active_ns;            /* last bytes read from either side */
+	int64_t frame_ns;             /* a request begun, waiting for the client */
+	int client_left;              /* hung up while paused: forward what is left */
 	char client_addr[56];         /* "[v6 address]:port" at most */
 	char upstream_addr[264];      /* "host:port" dialled (a name: 253 at most) */
 };
@@ -59,5 +62,15 @@ struct pair {
 void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr *sa, int socklen);
 /* Closes every open pair of gw at once (for shutdown). */
 void pair_close_all(struct gateway *gw, const char *reason);
+/* A graceful stop: no new request is forwarded, and once every one already
+ * forwarded has its response delivered, the pair closes between requests. */
+void pair_stop(struct pair *p);
+/* pair_stop on every open pair of gw (or those of retired listeners);
+ * returns how many requests were in flight then. */
+size_t pair_stop_all(struct gateway *gw, int retired_only);
+/* Closes pairs idle longer than limits.idle_timeout_ms, or whose client
+ * began a request and has not finished it in limits.frame_timeout_ms
+ * (counted in timeouts).  Called every second. */
+void pair_sweep(struct gateway *gw);
 
 #endif

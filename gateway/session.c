@@ -169,6 +169,7 @@ static void side_cb(struct side *sd, enum side_event ev, void *arg)
 		break;
 	case SIDE_FLUSHED:
 	case SIDE_READY:
+	case SIDE_HANGUP: /* not watched here */
 		break;
 	}
 }

@@ -165,6 +165,9 @@ void side_free(struct side *s)
 {
 	if (s->rev)
 		event_free(s->rev);
+	if (s->closed)
+		event_free(s->closed);
+	s->closed = NULL;
 	if (s->bev)
 		bufferevent_free(s->bev);
 	if (s->in)
@@ -181,11 +184,38 @@ int side_start(struct side *s)
 	return s->ops->read_on(s);
 }
 
+/* The peer hung up while this side was not read (EPOLLRDHUP). */
+static void closed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct side *s = arg;
+
+	(void)fd;
+	(void)what;
+	event_del(s->closed);
+	s->cb(s, SIDE_HANGUP, s->arg);
+}
+
+/* Watches for the peer hanging up while reading is off: without it a
+ * client that leaves while its upstream is slow keeps both sockets open. */
+static void watch_closed(struct side *s)
+{
+	struct event_base *base = bufferevent_get_base(s->bev);
+
+	if (!s->hangup || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
+		return;
+	if (!s->closed)
+		s->closed = event_new(base, bufferevent_getfd(s->bev), EV_CLOSED | EV_PERSIST,
+				      closed_cb, s);
+	if (s->closed)
+		event_add(s->closed, NULL);
+}
+
 void side_pause(struct side *s)
 {
 	if (!s->paused) {
 		s->paused = 1;
 		s->ops->read_off(s);
+		watch_closed(s);
 	}
 }
 
@@ -194,11 +224,15 @@ int side_resume(struct side *s)
 	if (!s->paused)
 		return 0;
 	s->paused = 0;
+	if (s->closed)
+		event_del(s->closed);
 	return s->ops->read_on(s) < 0 ? -1 : 1;
 }
 
 void side_stop_reading(struct side *s)
 {
+	if (s->closed)
+		event_del(s->closed);
 	if (s->bev)
 		s->ops->read_off(s);
 }

@@ -27,7 +27,8 @@ enum side_event {
 	SIDE_READ,    /* new bytes wait in side->in */
 	SIDE_FLUSHED, /* the output fell to its low watermark */
 	SIDE_READY,   /* a client's TLS handshake completed */
-	SIDE_EOF,     /* the peer closed its end */
+	SIDE_EOF,     /* the peer closed its end (everything it sent was read) */
+	SIDE_HANGUP,  /* the peer hung up while paused (side_watch_hangup) */
 	SIDE_ERROR    /* the connection failed: side_failure() says why */
 };
 
@@ -51,10 +52,12 @@ struct side {
 	const struct side_ops *ops;
 	struct bufferevent *bev; /* writes, connects, reports errors */
 	struct event *rev;       /* plaintext: kgate's own read event */
+	struct event *closed;    /* while paused: the peer hanging up */
 	struct evbuffer *in;     /* read and not yet consumed */
 	side_cb_fn cb;
 	void *arg;
 	int paused; /* reading stopped for back-pressure */
+	int hangup; /* watch for the peer hanging up while paused */
 	int err;    /* errno of a failed read, for side_failure */
 };
 
@@ -75,11 +78,15 @@ static inline int side_open(const struct side *s)
 }
 /* Starts reading (and writing): 0, or -1 if it cannot be watched. */
 KG_MUSTCHECK int side_start(struct side *s);
-/* Stops reading until side_resume (back-pressure). */
+/* Stops reading until side_resume (back-pressure).  With side_watch_hangup,
+ * a peer that hangs up meanwhile is still noticed (SIDE_HANGUP), where the
+ * event loop can tell (epoll's EPOLLRDHUP); what it sent and kgate has not
+ * read is then lost, so this is for clients, never for brokers. */
 void side_pause(struct side *s);
 /* Reading again after side_pause: 1 if it was paused, 0 if not, -1 if it
  * cannot be watched. */
 KG_MUSTCHECK int side_resume(struct side *s);
+static inline void side_watch_hangup(struct side *s) { s->hangup = 1; }
 /* Stops reading for good (a closing pair flushes its other side). */
 void side_stop_reading(struct side *s);
 /* Where to put bytes for this side's peer to read. */

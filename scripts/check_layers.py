@@ -2,8 +2,8 @@
 """check_layers.py — the source tree's shape, checked in `make test`.
 
 - No include cycle between modules: a module is a .c file and its .h
-  (gateway/pair.c + gateway/pair.h), and module A depends on B when a file
-  of A includes B's header.  A cycle means two modules cannot be understood,
+  (gateway/pair.c + gateway/pair.h; a private X_internal.h belongs to X),
+  and module A depends on B when a file of A includes B's header.  A cycle means two modules cannot be understood,
   tested or replaced apart — what kgate's data path was before it was split.
 - Layers: protocol/ includes nothing of config/ or gateway/ (it is pure
   bytes in, bytes out); config/ includes nothing of gateway/.
@@ -23,6 +23,12 @@ ALLOWED = {"protocol": {"protocol"}, "config": {"protocol", "config"},
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
+def module_of(path):
+    """The module a file belongs to: its stem, X_internal.h counting as X."""
+    stem = path[:-2]
+    return stem[:-len("_internal")] if stem.endswith("_internal") else stem
+
+
 def modules(root):
     """{module: set of modules it depends on}, and a list of layer errors."""
     deps, errors = {}, []
@@ -30,7 +36,7 @@ def modules(root):
         for name in sorted(os.listdir(os.path.join(root, d))):
             if not name.endswith((".c", ".h")):
                 continue
-            mod = f"{d}/{name[:-2]}"
+            mod = module_of(f"{d}/{name}")
             deps.setdefault(mod, set())
             with open(os.path.join(root, d, name), encoding="utf-8") as f:
                 text = f.read()
@@ -40,7 +46,7 @@ def modules(root):
                 if tdir not in ALLOWED[d]:
                     errors.append(f"{d}/{name}: includes {inc} (from {tdir}/, "
                                   f"which {d}/ must not depend on)")
-                tmod = target[:-2]
+                tmod = module_of(target)
                 if tmod != mod:
                     deps[mod].add(tmod)
     return deps, errors

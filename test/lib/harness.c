@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -214,24 +215,64 @@ static char *read_file(const char *path)
 	return buf;
 }
 
+/* The config as the tests run it: a graceful stop drains for at most
+ * DRAIN_MS unless the test sets its own drain_timeout_ms (the default, 30 s,
+ * is longer than STOP_DEADLINE_MS, and a stalled client would keep it).
+ * KGATE_TEST_NO_DRAIN leaves the config alone, for a kgate that predates
+ * the key. */
+#define DRAIN_MS 3000
+
+static char *as_tested(const char *config_json)
+{
+	json_t *root, *limits;
+	json_error_t jerr;
+	char *out;
+
+	if (getenv("KGATE_TEST_NO_DRAIN") || strstr(config_json, "drain_timeout_ms"))
+		return strdup(config_json);
+	root = json_loads(config_json, 0, &jerr);
+	if (!root || !json_is_object(root)) {
+		json_decref(root);
+		return strdup(config_json); /* kgate will say what is wrong */
+	}
+	limits = json_object_get(root, "limits");
+	if (!limits) {
+		limits = json_object();
+		json_object_set_new(root, "limits", limits);
+	}
+	if (json_is_object(limits))
+		json_object_set_new(limits, "drain_timeout_ms", json_integer(DRAIN_MS));
+	out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return out;
+}
+
+static void write_config(const char *path, const char *config_json)
+{
+	char *text = as_tested(config_json);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+}
+
 void kgate_start(struct kgate *k, const char *config_json)
 {
 	const char *bin = getenv("KGATE_BIN");
 	const char *level = getenv("KGATE_TEST_LOG_LEVEL");
-	char cfg_path[400];
+	char *cfg_path = k->config_path;
 	int64_t deadline;
-	FILE *f;
 
 	ck_assert_msg(bin != NULL, "KGATE_BIN is not set");
 	mkdir(tmp_root(), 0755);
 	snprintf(k->dir, sizeof(k->dir), "%s/kgate-XXXXXX", tmp_root());
 	ck_assert_ptr_nonnull(mkdtemp(k->dir));
-	snprintf(cfg_path, sizeof(cfg_path), "%s/kgate.json", k->dir);
+	snprintf(k->config_path, sizeof(k->config_path), "%s/kgate.json", k->dir);
 	snprintf(k->log_path, sizeof(k->log_path), "%s/kgate.log", k->dir);
-	f = fopen(cfg_path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(config_json, f);
-	fclose(f);
+	write_config(cfg_path, config_json);
 
 	k->pid = fork();
 	ck_assert_int_ge(k->pid, 0);
@@ -259,6 +300,24 @@ void kgate_start(struct kgate *k, const char *config_json)
 				     log ? log : "");
 		}
 		ck_assert_msg(harness_now_ms() < deadline, "kgate did not become ready");
+		sleep_ms(10);
+	}
+}
+
+int kgate_reload(struct kgate *k, const char *config_json)
+{
+	int ok = kgate_log_count(k, "reloaded the configuration");
+	int failed = kgate_log_count(k, "reload failed");
+	int64_t deadline = harness_now_ms() + START_DEADLINE_MS;
+
+	write_config(k->config_path, config_json);
+	ck_assert_int_eq(kill(k->pid, SIGHUP), 0);
+	for (;;) {
+		if (kgate_log_count(k, "reloaded the configuration") > ok)
+			return 1;
+		if (kgate_log_count(k, "reload failed") > failed)
+			return 0;
+		ck_assert_msg(harness_now_ms() < deadline, "kgate did not answer SIGHUP");
 		sleep_ms(10);
 	}
 }

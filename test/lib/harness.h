@@ -29,6 +29,7 @@ void mock_stop(struct mock *m);
 struct kgate {
 	pid_t pid;
 	char dir[256];      /* temp dir: config and log */
+	char config_path[320];
 	char log_path[320];
 	int bootstrap_port;
 	int broker_port[HARNESS_MAX_BROKERS];
@@ -45,6 +46,9 @@ char *kgate_config_for_mock(const struct kgate *k, const struct mock *m, int sta
 			    const char *extra);
 /* Writes config, starts $KGATE_BIN, waits until every listener accepts. */
 void kgate_start(struct kgate *k, const char *config_json);
+/* Writes a new config and sends SIGHUP; 1 once kgate says it reloaded, 0
+ * once it says the reload failed. */
+int kgate_reload(struct kgate *k, const char *config_json);
 /* SIGTERM and wait; returns the exit status (or 128+signal). */
 int kgate_stop(struct kgate *k);
 /* 1 if kgate's stderr log contains s. */

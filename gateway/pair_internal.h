@@ -1,0 +1,36 @@
+/* pair_internal.h — what pair.c (flow and end) and pair_open.c (accept,
+ * route, dial) share; no other module includes it. */
+#ifndef KGATE_PAIR_INTERNAL_H
+#define KGATE_PAIR_INTERNAL_H
+
+#include <stddef.h>
+
+#include "log.h"
+#include "pair.h"
+
+#define pair_log(p, lvl, fmt, ...)                                                            \
+	LOG(lvl, "[%" PRIu64 " %s via %s] " fmt, (p)->id, (p)->client_addr, (p)->lst->name,      \
+	    ##__VA_ARGS__)
+
+/* clang-format off */
+#define pair_of(ptr, member) ((struct pair *)((char *)(ptr) - offsetof(struct pair, member)))
+/* clang-format on */
+
+/* The limits of the generation the pair started with. */
+const struct cfg_limits *pair_limits(const struct pair *p);
+/* Ends the pair now; memory is released on the gateway's next reap. */
+void pair_end(struct pair *p, enum log_level lvl, const char *reason);
+/* TLS failed on one side: counted, logged, closed. */
+void pair_fail_tls(struct pair *p, const char *why);
+/* The gateway's release hook (struct gw_node). */
+void pair_release(struct gw_node *n);
+/* What a side tells its pair. */
+void pair_side_cb(struct side *s, enum side_event ev, void *arg);
+/* Reads s again after back-pressure; -1 = the pair closed. */
+int pair_resume(struct pair *p, struct side *s);
+/* Forwards what the client sent; -1 = the pair closed. */
+int pair_process_requests(struct pair *p, int final);
+/* Decides where the upstream is and dials it, or waits for the cluster. */
+void pair_route(struct pair *p, const char *failure);
+
+#endif

@@ -1,0 +1,226 @@
+/* pair_open.c — a pair's beginning: accepting the client, deciding where
+ * its upstream is (route.h), waiting for the cluster if need be, and
+ * dialling.  See pair.h. */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dial.h"
+#include "discover.h"
+#include "listener.h"
+#include "log.h"
+#include "pair.h"
+#include "pair_internal.h"
+#include "tls.h"
+
+static void handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pair *p = arg;
+	char why[128];
+
+	(void)fd;
+	(void)what;
+	snprintf(why, sizeof(why),
+		 "client did not complete the TLS handshake within %" PRId64 " ms",
+		 p->lst->tls_cfg->handshake_timeout_ms);
+	pair_fail_tls(p, why);
+}
+
+/* ---- the upstream ---- */
+
+static void connect_failed(struct pair *p, const char *why, int local)
+{
+	/* kgate's own shortage says nothing about the upstream: keep what
+	 * was learned (a fresh Metadata request now would only add load). */
+	if (local) {
+		p->gw->stats.resource_failures++;
+		pair_log(p, LOG_WARN, "cannot dial %s: %s (kgate's own resources)", p->upstream_addr,
+			 why);
+		pair_end(p, LOG_INFO, "kgate is short of resources; the client will retry");
+		return;
+	}
+	p->gw->stats.upstream_connect_failures++;
+	if (p->lst->broker)
+		gateway_broker_seen(p->gw, p->lst->broker->id, 0);
+	pair_log(p, LOG_WARN, "cannot reach %s: %s", p->upstream_addr, why);
+	if (route_failed(p->gw, p->lst, &p->route)) {
+		pair_route(p, NULL);
+		return;
+	}
+	pair_end(p, LOG_INFO, "no upstream reachable; the client will retry");
+}
+
+/* The dialer's answer: an upstream connection, or why there is none. */
+static void dialed(void *ctx, struct bufferevent *bev, const char *why, int local)
+{
+	struct pair *p = ctx;
+	char session[128];
+
+	p->dialer = NULL;
+	if (!bev) {
+		connect_failed(p, why, local);
+		return;
+	}
+	if (side_init(&p->upstream, bev, (size_t)pair_limits(p)->buffer_bytes / 2, pair_side_cb, p) < 0) {
+		pair_end(p, LOG_ERROR, "out of memory");
+		return;
+	}
+	p->state = PAIR_OPEN;
+	p->gw->stats.upstream_connects++;
+	if (p->lst->broker)
+		gateway_broker_seen(p->gw, p->lst->broker->id, 1);
+	side_tune_tcp(&p->upstream);
+	if (log_enabled(LOG_DEBUG)) {
+		side_describe(&p->upstream, session, sizeof(session));
+		pair_log(p, LOG_DEBUG, "connected to %s (%s)", p->upstream_addr, session);
+	}
+	if (side_start(&p->upstream) < 0) {
+		pair_end(p, LOG_ERROR, "cannot watch sockets (out of memory)");
+		return;
+	}
+	/* The client may have sent requests already; forward them. */
+	if (p->client.paused)
+		pair_resume(p, &p->client);
+	else
+		pair_process_requests(p, 0);
+}
+
+/* The cluster was asked where brokers are (or could not be): route again. */
+static void cluster_ready(struct cluster_waiter *w, const char *failure)
+{
+	struct pair *p = pair_of(w, waiter);
+
+	p->route.waited = 1;
+	pair_route(p, failure);
+}
+
+/* Decides where the upstream is and dials it, or parks the pair until the
+ * cluster's brokers are known (failure: why they could not be). */
+void pair_route(struct pair *p, const char *failure)
+{
+	struct route_target t;
+	char why[512];
+
+	switch (route_pick(p->gw, p->lst, &p->route, failure, &t, why, sizeof(why))) {
+	case ROUTE_WAIT:
+		p->state = PAIR_RESOLVING;
+		p->waiter.ready = cluster_ready;
+		discover_wait(p->gw, &p->waiter);
+		return;
+	case ROUTE_NONE:
+		pair_end(p, LOG_WARN, why);
+		return;
+	case ROUTE_DIAL:
+		break;
+	}
+	if (why[0])
+		pair_log(p, LOG_INFO, "%s", why);
+	p->state = PAIR_CONNECTING;
+	cfg_addr_format(p->upstream_addr, sizeof(p->upstream_addr), t.host, t.port);
+	pair_log(p, LOG_DEBUG, "dialling %s", p->upstream_addr);
+	p->dialer = dial_start(&p->gw->dial, t.host, t.port, t.tls, t.tls_name, dialed, p);
+	if (!p->dialer)
+		pair_end(p, LOG_ERROR, "out of memory");
+}
+
+/* ---- accept ---- */
+
+static void format_peer(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	snprintf(buf, len, "%s:%u", host, port);
+}
+
+/* The client's side: TLS or plaintext as its listener serves, its handshake
+ * bounded in time.  -1 = the pair closed. */
+static int open_client(struct pair *p, evutil_socket_t fd)
+{
+	struct listener *lst = p->lst;
+	struct bufferevent *bev;
+
+	bev = lst->tls ? tls_accept(p->gw->base, fd, lst->tls)
+		       : bufferevent_socket_new(p->gw->base, fd,
+						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!bev)
+		evutil_closesocket(fd);
+	if (side_init(&p->client, bev, (size_t)pair_limits(p)->buffer_bytes / 2, pair_side_cb, p) < 0) {
+		pair_end(p, LOG_ERROR, "out of memory");
+		return -1;
+	}
+	side_watch_hangup(&p->client);
+	if (lst->tls) {
+		/* A client that never finishes its handshake must not hold a
+		 * connection (and its buffers) for ever. */
+		int64_t ms = lst->tls_cfg->handshake_timeout_ms;
+		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+		p->hs_timer = evtimer_new(p->gw->base, handshake_timeout_cb, p);
+		if (!p->hs_timer || evtimer_add(p->hs_timer, &tv) < 0) {
+			pair_end(p, LOG_ERROR, "out of memory");
+			return -1;
+		}
+	}
+	side_tune_tcp(&p->client);
+	/* Read from the start, so a client that leaves is noticed; what it
+	 * sends waits in its input until the upstream is connected. */
+	if (side_start(&p->client) < 0) {
+		pair_end(p, LOG_ERROR, "cannot watch sockets (out of memory)");
+		return -1;
+	}
+	return 0;
+}
+
+void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr *sa, int socklen)
+{
+	struct gateway *gw = lst->gw;
+	struct pair *p = calloc(1, sizeof(*p));
+	struct kstream_names names;
+
+	(void)socklen;
+	if (!p) {
+		evutil_closesocket(fd);
+		return;
+	}
+	p->gw = gw;
+	p->lst = listener_ref(lst);
+	p->gen = cfg_gen_ref(lst->gen);
+	p->id = ++gw->next_pair_id;
+	p->active_ns = kg_now_ns();
+	p->node.release = pair_release;
+	p->route.learned_id = -1;
+	format_peer(sa, p->client_addr, sizeof(p->client_addr));
+	names.id = p->id;
+	names.client = p->client_addr;
+	names.listener = lst->addr->text;
+	names.listener_name = lst->name;
+	names.upstream = p->upstream_addr;
+	kstream_init(&p->ks, &gw->streams, lst->stats, &names, pair_limits(p));
+	gateway_pair_opened(gw, &p->node);
+	gw->stats.connections_accepted++;
+	gw->stats.connections_open++;
+	lst->stats->connections_accepted++;
+	lst->stats->connections_open++;
+	if (open_client(p, fd) < 0)
+		return;
+	pair_log(p, LOG_DEBUG, "accepted");
+	pair_route(p, NULL);
+}
