@@ -164,7 +164,7 @@ test-asan: $(TEST_INTEG) $(CERTS)/.done
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 $(BUILD)/asan/test_unit $(BUILD)/asan/kgate
 	$(ASAN_ENV) CK_FORK=no $(TEST_ENV) $(BUILD)/asan/test_unit
 	mkdir -p $(BUILD)/asan/test-tmp
-	$(ASAN_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/asan/kgate \
+	$(ASAN_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/asan/kgate KGATE_TEST_SANITIZED=1 \
 	  KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/asan/test-tmp $(TEST_INTEG)
 
 test-integration: $(KGATE) $(TEST_INTEG) $(CERTS)/.done

@@ -367,7 +367,7 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 			pair_end(p, LOG_INFO, "client left before the upstream was connected");
 			break;
 		}
-		pair_log(p, LOG_DEBUG, "client hung up while kgate was not reading it");
+		pair_log(p, LOG_INFO, "client hung up while kgate was not reading it");
 		p->client_left = 1;
 		if (pair_resume(p, s) == 0)
 			process(p, s, 1);

@@ -21,6 +21,7 @@ PKGS=(
 E2E_PKGS=(
   iproute2 haproxy tcpdump         # namespaces, the NLB, packet captures
   kcat python3-kafka               # independent clients
+  python3-prometheus-client        # an independent parser of /metrics
   clang-14                         # make analyze (clang's static analyzer)
 )
 

@@ -12,6 +12,10 @@ TCase *tcase_0005_fake_broker(void);
 TCase *tcase_0006_cli(void);
 TCase *tcase_0007_tls(void);
 TCase *tcase_0010_hostile_broker(void);
+TCase *tcase_0011_admin(void);
+TCase *tcase_0012_drain(void);
+TCase *tcase_0013_timeouts(void);
+TCase *tcase_0014_reload(void);
 TCase *tcase_0008_client_view(void);
 
 #endif

@@ -597,3 +597,47 @@ int raw_wait_closed(int fd, int timeout_ms)
 			return 1;
 	}
 }
+
+int http_get(int port, const char *path, char **body)
+{
+	char req[512], *buf = NULL, *sep;
+	size_t n = 0, cap = 0;
+	int fd = raw_connect(port), status = -1;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	ck_assert_int_eq(raw_send(fd, req, strlen(req)), 0);
+	/* HTTP/1.0: the server closes when the answer is whole. */
+	for (;;) {
+		ssize_t r;
+
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		r = recv(fd, buf + n, cap - n - 1, 0);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	ck_assert_ptr_nonnull(buf);
+	buf[n] = '\0';
+	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+		status = -1;
+	sep = strstr(buf, "\r\n\r\n");
+	if (body) {
+		*body = strdup(sep ? sep + 4 : "");
+		ck_assert_ptr_nonnull(*body);
+	}
+	free(buf);
+	return status;
+}
+
+const char *harness_src_path(const char *rel, char *buf, size_t len)
+{
+	const char *root = getenv("KGATE_SRC");
+
+	snprintf(buf, len, "%s/%s", root ? root : ".", rel);
+	return buf;
+}

@@ -107,6 +107,12 @@ int raw_recv(int fd, void *buf, size_t len);
  * discarding anything it sends first. */
 int raw_wait_closed(int fd, int timeout_ms);
 
+/* Path of a file in the source tree (KGATE_SRC, or "."). */
+const char *harness_src_path(const char *rel, char *buf, size_t len);
+/* GET path from an HTTP server on 127.0.0.1:port; returns the status code
+ * and, if body is not NULL, the body (malloc'd). */
+int http_get(int port, const char *path, char **body);
+
 /* Milliseconds on a monotonic clock. */
 int64_t harness_now_ms(void);
 
