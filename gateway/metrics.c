@@ -147,7 +147,7 @@ static void gateway_state(struct evbuffer *out, const struct gateway *gw)
 	evbuffer_add_printf(out, "kgate_build_info{version=\"%s\"} 1\n", KGATE_VERSION);
 }
 
-/* The second field of /proc/self/statm-like text, times the page size. */
+/* Virtual and resident size, from /proc/self/statm (in pages). */
 static void memory(struct evbuffer *out)
 {
 	unsigned long size = 0, resident = 0;
@@ -168,14 +168,19 @@ static void memory(struct evbuffer *out)
 }
 
 /* Seconds since the epoch when this process started: its start time in
- * ticks after boot (/proc/self/stat) plus the boot time (/proc/stat). */
+ * ticks after boot (/proc/self/stat) plus the boot time (/proc/stat, a large
+ * file on a machine with many interrupts: read once). */
 static double start_time(void)
 {
+	static double known;
 	char buf[1024], *p;
 	unsigned long long ticks = 0, btime = 0;
-	FILE *f = fopen("/proc/self/stat", "r");
+	FILE *f;
 	size_t n;
 
+	if (known > 0)
+		return known;
+	f = fopen("/proc/self/stat", "r");
 	if (!f)
 		return 0;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -194,7 +199,8 @@ static double start_time(void)
 		if (sscanf(buf, "btime %llu", &btime) == 1)
 			break;
 	fclose(f);
-	return (double)btime + (double)ticks / (double)sysconf(_SC_CLK_TCK);
+	known = (double)btime + (double)ticks / (double)sysconf(_SC_CLK_TCK);
+	return known;
 }
 
 static void process(struct evbuffer *out)
