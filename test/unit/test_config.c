@@ -75,6 +75,11 @@ START_TEST(test_design_example)
 	ck_assert_int_eq(cfg.limits.connect_timeout_ms, 10000);
 	ck_assert_int_eq(cfg.limits.max_inflight, 1024);
 	ck_assert_int_eq(cfg.limits.max_brokers, 10000);
+	ck_assert_int_eq(cfg.limits.drain_timeout_ms, 30000);
+	ck_assert_int_eq(cfg.limits.idle_timeout_ms, 600000);
+	ck_assert_int_eq(cfg.limits.frame_timeout_ms, 30000);
+	ck_assert_ptr_null(cfg.admin.listen.host); /* no admin endpoint unless asked */
+	ck_assert_int_eq(cfg.log_format, CFG_LOG_TEXT);
 	cfg_free(&cfg);
 }
 END_TEST
@@ -319,12 +324,49 @@ START_TEST(test_cli)
 }
 END_TEST
 
+#define ADMIN_BASE                                                                            \
+	"{\"bootstrap\":{\"listen\":\"0.0.0.0:9094\",\"upstream\":[\"b:1\"]},"                   \
+	"\"brokers\":[{\"id\":1,\"listen\":\"0.0.0.0:8443\",\"advertise\":\"h:1\"}],"
+
+/* The admin endpoint: loopback by default, elsewhere only when asked, never
+ * on a listener's port; and the log format. */
+START_TEST(test_admin_and_log)
+{
+	struct cfg cfg;
+
+	load_ok(ADMIN_BASE "\"admin\":{\"listen\":\"127.0.0.1:9644\"},\"log\":{\"format\":\"json\"}}",
+		&cfg);
+	ck_assert_str_eq(cfg.admin.listen.text, "127.0.0.1:9644");
+	ck_assert_int_eq(cfg.admin.probe_interval_ms, 10000);
+	ck_assert_int_eq(cfg.log_format, CFG_LOG_JSON);
+	cfg_free(&cfg);
+	load_ok(ADMIN_BASE "\"admin\":{\"listen\":\"10.0.0.5:9644\",\"allow_remote\":true,"
+			   "\"probe_interval_ms\":500}}",
+		&cfg);
+	ck_assert_int_eq(cfg.admin.probe_interval_ms, 500);
+	cfg_free(&cfg);
+	FAILS(ADMIN_BASE "\"admin\":{\"listen\":\"0.0.0.0:9644\"}}",
+	      "admin.listen: 0.0.0.0:9644 is not a loopback address: set admin.allow_remote");
+	FAILS(ADMIN_BASE "\"admin\":{\"listen\":\"127.0.0.1:8443\"}}",
+	      "admin.listen: 127.0.0.1:8443 overlaps brokers[0].listen 0.0.0.0:8443");
+	FAILS(ADMIN_BASE "\"admin\":{\"probe_interval_ms\":5},\"log\":{\"format\":\"xml\"}}",
+	      "admin.listen: missing", "admin.probe_interval_ms: expected an integer from 100",
+	      "log.format: expected one of \"text\", \"json\"");
+	FAILS(ADMIN_BASE "\"limits\":{\"idle_timeout_ms\":10,\"frame_timeout_ms\":0,"
+			 "\"drain_timeout_ms\":-1}}",
+	      "limits.idle_timeout_ms: expected an integer from 1000",
+	      "limits.frame_timeout_ms: expected an integer from 100",
+	      "limits.drain_timeout_ms: expected an integer from 0");
+}
+END_TEST
+
 Suite *suite_config(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("validation");
 
 	tcase_add_test(tc, test_design_example);
+	tcase_add_test(tc, test_admin_and_log);
 	tcase_add_test(tc, test_sample_file_and_ipv6);
 	tcase_add_test(tc, test_json_syntax);
 	tcase_add_test(tc, test_missing_and_unknown);
