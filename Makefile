@@ -8,7 +8,8 @@
 #   make test-e2e        real Apache Kafka, network namespaces, several clients
 #                        (root; fetches Kafka with Maven on first use)
 #   make lint            the tree's shape: no include cycles, layers kept,
-#                        small files (scripts/check_layers.py)
+#                        small files (scripts/check_layers.py); the systemd
+#                        unit verified and its exposure bounded
 #   make demo            kgate --demo plus a real producer and consumer through it
 #   make bench           micro-benchmarks (print numbers, assert nothing)
 #   make install PREFIX=/usr/local
@@ -64,6 +65,7 @@ BENCH_FETCH := $(BUILD)/bench_fetch
 BENCH_PRODUCE := $(BUILD)/bench_produce
 BENCH_METADATA := $(BUILD)/bench_metadata
 BENCH_IDLE := $(BUILD)/bench_idle
+BENCH_ADMIN := $(BUILD)/bench_admin
 
 .PHONY: all deps deps-e2e test test-all test-unit test-asan test-integration test-e2e demo demo-run \
         bench install clean lint
@@ -106,8 +108,9 @@ test: deps-e2e
 
 test-all: lint analyze test-vectors test-unit test-asan test-integration test-e2e
 
-lint:
+lint: $(KGATE)
 	scripts/check_layers.py
+	scripts/check_unit.sh $(KGATE)
 
 # The committed rewrite vectors against their generator (scripts/gen_vectors):
 # --verify re-runs the self-checks on every vector in the file (a wrong
@@ -181,17 +184,21 @@ demo: deps
 demo-run: $(KGATE) $(CLIENT)
 	scripts/demo.sh $(KGATE) $(CLIENT)
 
-bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(BENCH_METADATA) $(BENCH_IDLE) $(KGATE)
+bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(BENCH_METADATA) $(BENCH_IDLE) $(BENCH_ADMIN) \
+       $(KGATE)
 	$(BENCH)
 	mkdir -p $(BUILD)/test-tmp
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_FETCH)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_PRODUCE)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_METADATA)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_IDLE)
+	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_ADMIN)
 
 install: $(KGATE)
 	install -D -m 0755 $(KGATE) $(DESTDIR)$(PREFIX)/bin/kgate
 	install -D -m 0644 config/kgate.sample.json $(DESTDIR)$(PREFIX)/share/kgate/kgate.sample.json
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/kgate/README.md
+	install -D -m 0644 scripts/systemd/kgate.service $(DESTDIR)$(PREFIX)/share/kgate/kgate.service
 
 clean:
 	rm -rf $(BUILD)

@@ -22,6 +22,7 @@ E2E_PKGS=(
   iproute2 haproxy tcpdump         # namespaces, the NLB, packet captures
   kcat python3-kafka               # independent clients
   python3-prometheus-client        # an independent parser of /metrics
+  systemd                          # systemd-analyze checks the unit (make lint)
   clang-14                         # make analyze (clang's static analyzer)
 )
 
