@@ -18,6 +18,8 @@ NLB_IP=10.77.2.1
 NLB_MSK_IP=10.77.1.1
 CLIENT_IP=10.77.2.2
 KGATE_MSK_IP=10.77.1.10
+# A second replica of the standalone gateway (scenario 10).
+KGATE_MSK_IP2=10.77.1.11
 NLB_NAME=nlb.kgate.test
 # The brokers' listeners, as on MSK: plaintext, TLS, SASL/SCRAM over TLS.
 BROKER_PORT=9092
@@ -121,7 +123,7 @@ netns_up() {
   ip link set "kc$E2E_ID" netns "$NS_CLI"
   ip link set "nc$E2E_ID" netns "$NS_NLB"
   in_ns "$NS_MSK" ip addr add 10.77.1.2/24 dev "km$E2E_ID"
-  for ip in 10.77.1.3 10.77.1.4 $KGATE_MSK_IP; do
+  for ip in 10.77.1.3 10.77.1.4 $KGATE_MSK_IP $KGATE_MSK_IP2; do
     in_ns "$NS_MSK" ip addr add $ip/24 dev "km$E2E_ID"
   done
   in_ns "$NS_NLB" ip addr add $NLB_MSK_IP/24 dev "nm$E2E_ID"
