@@ -6,7 +6,8 @@
 # readiness fails, it drains (every pair closes between requests once
 # answered) and exits — and is started again.  Everything acknowledged
 # arrives exactly once; the drain figures and what the clients saw are
-# reported.
+# reported.  Then a reload (SIGHUP) of one replica under the same traffic,
+# and its /metrics read by an independent parser.
 ROLL_MESSAGES=${E2E_ROLL_MESSAGES:-150000}
 ADMIN_PORT=9644
 
@@ -42,6 +43,17 @@ ready() { # IP
     printf 'GET /readyz HTTP/1.0\r\n\r\n' >&3 && head -1 <&3" 2>/dev/null | grep -q ' 200 '
 }
 
+# metrics_of IP NAME EXPECTATION...: a replica's /metrics, checked.
+metrics_of() {
+  local ip=$1 name=$2 out
+  shift 2
+  in_ns "$NS_NLB" timeout 5 bash -c "exec 3<>/dev/tcp/$ip/$ADMIN_PORT &&
+    printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3" | sed '1,/^\r$/d' >"$E2E_DIR/$name.txt"
+  out=$("$PYTHON" "$E2E_ROOT/test/integration/check_metrics.py" "$E2E_DIR/$name.txt" "$@" 2>&1) ||
+    die "$ip's /metrics: $out"
+  log "$ip's /metrics: $out"
+}
+
 scenario_10_rolling_restart() {
   local expect=$NLB_NAME:8443,$NLB_NAME:8444,$NLB_NAME:8445 r ip name out
   replica_config "$KGATE_MSK_IP" >"$E2E_DIR/replica-1.json"
@@ -75,12 +87,27 @@ scenario_10_rolling_restart() {
     mark=$(records_in s10)
     wait_for "production going on after replica $r's restart" at_least $((mark + 5000)) s10
   done
+  # A reload under the same traffic: replica 2 asks the cluster more often.
+  sed 's/"probe_interval_ms": 500/"probe_interval_ms": 250/' "$E2E_DIR/replica-2.json" >"$E2E_DIR/replica-2b.json"
+  mv "$E2E_DIR/replica-2b.json" "$E2E_DIR/replica-2.json"
+  kill -HUP "${E2E_PIDS[kgate-r2]}"
+  wait_for "replica 2 reloaded" grep -q "reloaded the configuration: generation 2" "$E2E_DIR/kgate-r2.log"
+  wait_for "replica 2 ready after its reload" ready "$KGATE_MSK_IP2"
   await s10-rdk || die "the librdkafka producer did not deliver everything (see $E2E_DIR/s10-rdk.log)"
   log "librdkafka: $(grep -h '^produced' "$E2E_DIR/s10-rdk.log"); $(grep -c 'librdkafka error' "$E2E_DIR/s10-rdk.log") librdkafka errors reported"
   await s10-java || die "the Java consumer group failed (see $E2E_DIR/s10-java.err)"
   out=$(verify_ids "$E2E_DIR/s10-java.out" "$ROLL_MESSAGES") ||
     die "Java consumer group across the restarts: $out (see $E2E_DIR/s10-java.out)"
   log "Java consumer group across both restarts: $out; $(grep -ci 'warn\|error' "$E2E_DIR/s10-java.err") warnings or errors logged"
+  # Both replicas' /metrics, read by an independent parser: replica 1
+  # carried the traffic last (the clients moved to it when replica 2
+  # drained), replica 2 was reloaded.
+  metrics_of "$KGATE_MSK_IP" s10-metrics-1 \
+    'kgate_requests_total{api="Produce"} > 0' 'kgate_requests_total{api="Fetch"} > 0' \
+    'kgate_upstream_response_seconds_count{api="Produce"} > 0' 'kgate_broker_up{broker="2"} == 1' \
+    'kgate_protocol_errors_total == 0'
+  metrics_of "$KGATE_MSK_IP2" s10-metrics-2 'kgate_config_generation == 2' \
+    'kgate_reloads_total{result="success"} == 1' 'kgate_reloads_total{result="failure"} == 0'
   nlb_down
   kgate_down kgate-r1
   kgate_down kgate-r2

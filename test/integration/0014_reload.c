@@ -224,6 +224,7 @@ START_TEST(test_hundred_reloads_under_traffic)
 	char *cfgs[2];
 	long rss_before, rss_after;
 	int fds_before, fds_after;
+	int64_t t0;
 	rd_kafka_t *consumer;
 
 	mock_start(&m, 3);
@@ -238,8 +239,11 @@ START_TEST(test_hundred_reloads_under_traffic)
 	rss_before = kgate_rss_kib(&k, 0);
 	pr.bootstrap = k.bootstrap;
 	ck_assert_int_eq(pthread_create(&pr.thread, NULL, produce_all, &pr), 0);
+	t0 = harness_now_ms();
 	for (int i = 0; i < 100; i++)
 		ck_assert_msg(kgate_reload(&k, cfgs[i % 2]), "reload %d failed", i);
+	fprintf(stderr, "0014: 100 reloads under traffic in %lld ms (SIGHUP to the log line)\n",
+		(long long)(harness_now_ms() - t0));
 	ck_assert_int_eq(pthread_join(pr.thread, NULL), 0);
 	ck_assert_int_eq(pr.d.delivered, MESSAGES);
 	consumer = consumer_from_start(k.bootstrap, NULL, TOPIC, PARTITIONS);
