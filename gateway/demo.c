@@ -1,9 +1,9 @@
 /* demo.c — a 3-broker librdkafka mock cluster inside the process.
  *
  * The mock brokers listen on random loopback ports and advertise those; kgate
- * fronts them on 127.0.0.1:9094 (bootstrap) and 8443-8445 (one per broker),
- * learning the mock's addresses from its Metadata exactly as it would learn a
- * real cluster's.
+ * fronts them on 9094 (bootstrap) and 8443-8445 (one per broker), bound to
+ * 127.0.0.1 unless --demo-listen says otherwise, learning the mock's
+ * addresses from its Metadata exactly as it would learn a real cluster's.
  */
 #include "demo.h"
 
@@ -19,7 +19,16 @@ struct demo {
 	rd_kafka_t *rk; /* owns the mock cluster's thread */
 	rd_kafka_mock_cluster_t *mcluster;
 	char bootstraps[256];
+	const char *listen;    /* the IP kgate's listeners bind */
+	const char *advertise; /* the host clients are sent to */
 };
+
+/* "host:port", bracketing an IPv6 address. */
+static const char *hostport(char *buf, size_t len, const char *host, int port)
+{
+	snprintf(buf, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+	return buf;
+}
 
 static void demo_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -42,18 +51,24 @@ static int demo_config(const struct demo *d, struct cfg *cfg, char *err, size_t 
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		n += (size_t)snprintf(upstreams + n, sizeof(upstreams) - n, "%s\"%s\"",
 				      n ? ", " : "", tok);
+	char l[300], a[300];
+
 	n = (size_t)snprintf(json, sizeof(json),
-			     "{ \"bootstrap\": { \"listen\": \"%s:%d\", \"upstream\": [%s] },\n"
+			     "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [%s] },\n"
 			     "  \"brokers\": [",
-			     DEMO_HOST, DEMO_BOOTSTRAP_PORT, upstreams);
+			     hostport(l, sizeof(l), d->listen, DEMO_BOOTSTRAP_PORT), upstreams);
 	for (int i = 0; i < DEMO_BROKERS; i++)
 		n += (size_t)snprintf(json + n, sizeof(json) - n,
-				      "%s\n    { \"id\": %d, \"listen\": \"%s:%d\", "
-				      "\"advertise\": \"%s:%d\" }",
-				      i ? "," : "", i + 1, DEMO_HOST, DEMO_FIRST_BROKER_PORT + i,
-				      DEMO_HOST, DEMO_FIRST_BROKER_PORT + i);
-	snprintf(json + n, sizeof(json) - n, " ],\n  \"admin\": { \"listen\": \"%s:%d\" } }\n",
-		 DEMO_HOST, DEMO_ADMIN_PORT);
+				      "%s\n    { \"id\": %d, \"listen\": \"%s\", "
+				      "\"advertise\": \"%s\" }",
+				      i ? "," : "", i + 1,
+				      hostport(l, sizeof(l), d->listen, DEMO_FIRST_BROKER_PORT + i),
+				      hostport(a, sizeof(a), d->advertise, DEMO_FIRST_BROKER_PORT + i));
+	/* Whoever chose a non-loopback address for the demo chose to let
+	 * others see its admin endpoint too. */
+	snprintf(json + n, sizeof(json) - n,
+		 " ],\n  \"admin\": { \"listen\": \"%s\", \"allow_remote\": true } }\n",
+		 hostport(l, sizeof(l), d->listen, DEMO_ADMIN_PORT));
 	if (cfg_load_string(json, cfg, &errs) < 0) {
 		snprintf(err, errlen, "demo configuration: %s", errs.n ? errs.msgs[0] : "?");
 		cfg_errors_free(&errs);
@@ -63,7 +78,8 @@ static int demo_config(const struct demo *d, struct cfg *cfg, char *err, size_t 
 	return 0;
 }
 
-struct demo *demo_start(struct cfg *cfg, char *err, size_t errlen)
+struct demo *demo_start(struct cfg *cfg, const char *listen, const char *advertise, char *err,
+			size_t errlen)
 {
 	struct demo *d = calloc(1, sizeof(*d));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -71,6 +87,8 @@ struct demo *demo_start(struct cfg *cfg, char *err, size_t errlen)
 
 	if (!d || !conf)
 		goto oom;
+	d->listen = listen;
+	d->advertise = advertise;
 	rd_kafka_conf_set_log_cb(conf, demo_log_cb);
 	/* This handle only hosts the mock; it never connects anywhere. */
 	rd_kafka_conf_set(conf, "client.id", "kgate-demo-mock", errstr, sizeof(errstr));
@@ -107,18 +125,22 @@ oom:
 
 void demo_print_usage(const struct demo *d)
 {
+	char b[300], first[300], admin[300];
+
+	hostport(b, sizeof(b), d->advertise, DEMO_BOOTSTRAP_PORT);
+	hostport(first, sizeof(first), d->advertise, DEMO_FIRST_BROKER_PORT);
+	hostport(admin, sizeof(admin), d->advertise, DEMO_ADMIN_PORT);
 	printf("kgate demo: a %d-broker mock Kafka cluster (real brokers at %s)\n"
-	       "fronted by kgate: bootstrap %s:%d, brokers %s:%d-%d, topic \"%s\".\n"
-	       "Try:  kcat -b %s:%d -L\n"
-	       "      echo hello | kcat -b %s:%d -t %s -P\n"
-	       "      kcat -b %s:%d -t %s -C -e\n"
+	       "fronted by kgate on %s: bootstrap port %d, brokers %s-%d, topic \"%s\".\n"
+	       "Try:  kcat -b %s -L\n"
+	       "      echo hello | kcat -b %s -t %s -P\n"
+	       "      kcat -b %s -t %s -C -e\n"
 	       "Every broker address kcat shows is kgate's. Metrics and health:\n"
-	       "      curl http://%s:%d/metrics   (also /healthz /readyz /brokers)\n"
+	       "      curl http://%s/metrics   (also /healthz /readyz /brokers)\n"
 	       "Ctrl-C stops.\n",
-	       DEMO_BROKERS, d->bootstraps, DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_HOST,
-	       DEMO_FIRST_BROKER_PORT, DEMO_FIRST_BROKER_PORT + DEMO_BROKERS - 1, DEMO_TOPIC,
-	       DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_TOPIC,
-	       DEMO_HOST, DEMO_BOOTSTRAP_PORT, DEMO_TOPIC, DEMO_HOST, DEMO_ADMIN_PORT);
+	       DEMO_BROKERS, d->bootstraps, d->listen, DEMO_BOOTSTRAP_PORT, first,
+	       DEMO_FIRST_BROKER_PORT + DEMO_BROKERS - 1, DEMO_TOPIC, b, b, DEMO_TOPIC, b,
+	       DEMO_TOPIC, admin);
 	fflush(stdout);
 }
 

@@ -7,7 +7,6 @@
 
 #include "../config/config.h"
 
-#define DEMO_HOST "127.0.0.1"
 #define DEMO_BOOTSTRAP_PORT 9094
 #define DEMO_FIRST_BROKER_PORT 8443
 #define DEMO_BROKERS 3
@@ -17,9 +16,11 @@
 
 struct demo;
 
-/* Starts the mock cluster and builds the gateway configuration for it;
- * NULL with err filled on failure. */
-struct demo *demo_start(struct cfg *cfg, char *err, size_t errlen);
+/* Starts the mock cluster and builds the gateway configuration for it:
+ * listeners bound to the IP listen, brokers advertised at advertise (both
+ * kept, not copied); NULL with err filled on failure. */
+struct demo *demo_start(struct cfg *cfg, const char *listen, const char *advertise, char *err,
+			size_t errlen);
 /* Prints how to use the running demo. */
 void demo_print_usage(const struct demo *d);
 void demo_stop(struct demo *d);

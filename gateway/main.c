@@ -116,7 +116,7 @@ static int load_config(const struct cli_opts *o, struct cfg *cfg, struct demo **
 	char err[512];
 
 	if (o->demo) {
-		*demo = demo_start(cfg, err, sizeof(err));
+		*demo = demo_start(cfg, o->demo_listen, o->demo_advertise, err, sizeof(err));
 		if (!*demo) {
 			fprintf(stderr, "kgate: %s\n", err);
 			return EXIT_START_FAILED;

@@ -324,6 +324,46 @@ START_TEST(test_cli)
 }
 END_TEST
 
+/* The demo's addresses: loopback by default; a wildcard listens everywhere
+ * but is never advertised; a listener needs an address, not a name. */
+START_TEST(test_cli_demo_addresses)
+{
+	struct cli_opts o;
+	char err[256];
+	char *plain[] = {"kgate", "--demo", NULL};
+	char *any[] = {"kgate", "--demo", "--demo-listen", "0.0.0.0", NULL};
+	char *any6[] = {"kgate", "--demo", "--demo-listen", "::", NULL};
+	char *ip[] = {"kgate", "--demo", "--demo-listen", "10.1.2.3", NULL};
+	char *named[] = {"kgate", "--demo", "--demo-listen", "0.0.0.0", "--demo-advertise",
+			 "kgate.example.com", NULL};
+	char *name_listen[] = {"kgate", "--demo", "--demo-listen", "localhost", NULL};
+	char *wild_adv[] = {"kgate", "--demo", "--demo-advertise", "0.0.0.0", NULL};
+	char *bad_adv[] = {"kgate", "--demo", "--demo-advertise", "a b", NULL};
+	char *no_demo[] = {"kgate", "-c", "x", "--demo-listen", "0.0.0.0", NULL};
+
+	ck_assert_int_eq(cli_parse(2, plain, &o, err, sizeof(err)), 0);
+	ck_assert_str_eq(o.demo_listen, "127.0.0.1");
+	ck_assert_str_eq(o.demo_advertise, "127.0.0.1");
+	ck_assert_int_eq(cli_parse(4, any, &o, err, sizeof(err)), 0);
+	ck_assert_str_eq(o.demo_listen, "0.0.0.0");
+	ck_assert_str_eq(o.demo_advertise, "127.0.0.1");
+	ck_assert_int_eq(cli_parse(4, any6, &o, err, sizeof(err)), 0);
+	ck_assert_str_eq(o.demo_advertise, "127.0.0.1");
+	ck_assert_int_eq(cli_parse(4, ip, &o, err, sizeof(err)), 0);
+	ck_assert_str_eq(o.demo_advertise, "10.1.2.3");
+	ck_assert_int_eq(cli_parse(6, named, &o, err, sizeof(err)), 0);
+	ck_assert_str_eq(o.demo_listen, "0.0.0.0");
+	ck_assert_str_eq(o.demo_advertise, "kgate.example.com");
+	ck_assert_int_eq(cli_parse(4, name_listen, &o, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--demo-listen \"localhost\""));
+	ck_assert_int_eq(cli_parse(4, wild_adv, &o, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--demo-advertise"));
+	ck_assert_int_eq(cli_parse(4, bad_adv, &o, err, sizeof(err)), -1);
+	ck_assert_int_eq(cli_parse(5, no_demo, &o, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "go with --demo"));
+}
+END_TEST
+
 #define ADMIN_BASE                                                                            \
 	"{\"bootstrap\":{\"listen\":\"0.0.0.0:9094\",\"upstream\":[\"b:1\"]},"                   \
 	"\"brokers\":[{\"id\":1,\"listen\":\"0.0.0.0:8443\",\"advertise\":\"h:1\"}],"
@@ -376,6 +416,7 @@ Suite *suite_config(void)
 	tcase_add_test(tc, test_tls_valid);
 	tcase_add_test(tc, test_tls_errors);
 	tcase_add_test(tc, test_cli);
+	tcase_add_test(tc, test_cli_demo_addresses);
 	suite_add_tcase(s, tc);
 	return s;
 }
