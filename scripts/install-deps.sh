@@ -3,12 +3,17 @@
 # with.  `make test` and `make demo` run it with --if-missing, so a fresh
 # Debian 12 machine needs nothing else; run it by hand to install them all.
 #
-#   scripts/install-deps.sh [--if-missing] [--e2e]
+#   scripts/install-deps.sh [--if-missing] [--e2e] [--image]
 #
 # --e2e adds what the end-to-end tier needs: HAProxy (the NLB), kcat,
 # kafka-python, tcpdump, iproute2, and Java 17 with Maven (to fetch and run
 # Apache Kafka) unless a Java 17+ and Maven are already on the PATH; and
 # clang-14, whose static analyzer `make test` runs (make analyze).
+# --image adds what the image tier needs to build and run containers
+# without a Docker engine: podman with runc (crun refuses these machines'
+# hybrid cgroups), CNI networking and iptables for published ports,
+# catatonit (kube play's pause), mmdebstrap (the base image),
+# podman-compose, and Python's venv (kubernetes-validate comes from PyPI).
 set -euo pipefail
 
 PKGS=(
@@ -25,14 +30,21 @@ E2E_PKGS=(
   systemd                          # systemd-analyze checks the unit (make lint)
   clang-14                         # make analyze (clang's static analyzer)
 )
+IMAGE_PKGS=(
+  podman runc conmon catatonit uidmap containernetworking-plugins iptables
+  mmdebstrap podman-compose
+  python3-yaml python3-venv curl kcat
+)
 
 if_missing=0
 e2e=0
+image=0
 for arg in "$@"; do
   case "$arg" in
     --if-missing) if_missing=1 ;;
     --e2e) e2e=1 ;;
-    *) echo "usage: $0 [--if-missing] [--e2e]" >&2; exit 2 ;;
+    --image) image=1 ;;
+    *) echo "usage: $0 [--if-missing] [--e2e] [--image]" >&2; exit 2 ;;
   esac
 done
 
@@ -45,6 +57,7 @@ if [ $e2e = 1 ]; then
   fi
   command -v mvn >/dev/null || wanted+=(maven)
 fi
+[ $image = 1 ] && wanted+=("${IMAGE_PKGS[@]}")
 
 missing=()
 for p in "${wanted[@]}"; do
