@@ -4,6 +4,7 @@
  * and every broker connection each client made went to a kgate listener.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,15 +22,15 @@ struct member {
 	rd_kafka_t *rk;
 	struct ledger *ledger;
 	struct broker_view view;
-	volatile int assigned; /* partitions currently assigned */
-	volatile int stop;
+	atomic_int assigned; /* partitions currently assigned (the test reads it) */
+	atomic_int stop;     /* set by the test to end the member's loop */
 };
 
 static void *member_loop(void *arg)
 {
 	struct member *m = arg;
 
-	for (int i = 0; !m->stop; i++) {
+	for (int i = 0; !atomic_load(&m->stop); i++) {
 		rd_kafka_message_t *msg = rd_kafka_consumer_poll(m->rk, 50);
 		rd_kafka_topic_partition_list_t *parts;
 
@@ -39,7 +40,7 @@ static void *member_loop(void *arg)
 			rd_kafka_message_destroy(msg);
 		}
 		if (i % 10 == 0 && rd_kafka_assignment(m->rk, &parts) == 0) {
-			m->assigned = parts->cnt;
+			atomic_store(&m->assigned, parts->cnt);
 			rd_kafka_topic_partition_list_destroy(parts);
 		}
 	}
@@ -53,6 +54,8 @@ static void member_start(struct member *m, const struct kgate *k, struct ledger 
 	char errstr[256];
 
 	memset(m, 0, sizeof(*m));
+	atomic_init(&m->assigned, 0);
+	atomic_init(&m->stop, 0);
 	view_init(&m->view);
 	m->ledger = l;
 	conf = client_conf(k->bootstrap, &m->view);
@@ -71,7 +74,7 @@ static void member_start(struct member *m, const struct kgate *k, struct ledger 
 
 static void member_stop(struct member *m)
 {
-	m->stop = 1;
+	atomic_store(&m->stop, 1);
 	pthread_join(m->thread, NULL);
 	rd_kafka_consumer_close(m->rk);
 	rd_kafka_destroy(m->rk);
@@ -96,10 +99,12 @@ START_TEST(test_100k_through_consumer_group)
 	/* Produce only once both members own partitions, so no rebalance
 	 * happens mid-stream (a rebalance may legitimately redeliver). */
 	deadline = harness_now_ms() + 60000;
-	while (!(members[0].assigned > 0 && members[1].assigned > 0 &&
-		 members[0].assigned + members[1].assigned == PARTITIONS)) {
-		ck_assert_msg(harness_now_ms() < deadline, "group never settled (%d + %d)",
-			      members[0].assigned, members[1].assigned);
+	for (;;) {
+		int a0 = atomic_load(&members[0].assigned), a1 = atomic_load(&members[1].assigned);
+
+		if (a0 > 0 && a1 > 0 && a0 + a1 == PARTITIONS)
+			break;
+		ck_assert_msg(harness_now_ms() < deadline, "group never settled (%d + %d)", a0, a1);
 		usleep(10000);
 	}
 
@@ -122,8 +127,8 @@ START_TEST(test_100k_through_consumer_group)
 		rd_kafka_poll(producer, 50);
 	}
 	/* Both members took part, and the whole set arrived exactly once. */
-	ck_assert_int_gt(members[0].assigned, 0);
-	ck_assert_int_gt(members[1].assigned, 0);
+	ck_assert_int_gt(atomic_load(&members[0].assigned), 0);
+	ck_assert_int_gt(atomic_load(&members[1].assigned), 0);
 	ledger_assert_exactly_once(&ledger);
 
 	/* Every client's own view: only kgate's addresses. */

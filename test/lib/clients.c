@@ -217,11 +217,11 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	if (!c || !c->delivery)
 		return;
 	if (m->err) {
-		c->delivery->failed++;
 		snprintf(c->delivery->last_error, sizeof(c->delivery->last_error), "%s",
 			 rd_kafka_err2str(m->err));
+		atomic_fetch_add(&c->delivery->failed, 1);
 	} else {
-		c->delivery->delivered++;
+		atomic_fetch_add(&c->delivery->delivered, 1);
 	}
 }
 
@@ -231,6 +231,8 @@ rd_kafka_conf_t *producer_conf(const char *bootstrap, struct broker_view *view,
 	rd_kafka_conf_t *conf = client_conf(bootstrap, view);
 
 	memset(d, 0, sizeof(*d));
+	atomic_init(&d->delivered, 0);
+	atomic_init(&d->failed, 0);
 	rd_kafka_conf_set_opaque(conf, ctx_new(view, d));
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	conf_set(conf, "acks", "all");
@@ -272,14 +274,17 @@ void wait_deliveries(rd_kafka_t *rk, struct delivery *d, int64_t n, int deadline
 {
 	int64_t deadline = harness_now_ms() + (int64_t)deadline_s * 1000;
 
-	while (d->delivered + d->failed < n) {
+	for (;;) {
+		int64_t reports = atomic_load(&d->delivered) + atomic_load(&d->failed);
+
+		if (reports >= n)
+			break;
 		rd_kafka_poll(rk, 50);
 		ck_assert_msg(harness_now_ms() < deadline,
-			      "only %" PRId64 " of %" PRId64 " delivery reports", d->delivered + d->failed,
-			      n);
+			      "only %" PRId64 " of %" PRId64 " delivery reports", reports, n);
 	}
-	ck_assert_msg(d->failed == 0, "%" PRId64 " deliveries failed: %s", d->failed,
-		      d->last_error);
+	ck_assert_msg(atomic_load(&d->failed) == 0, "%" PRId64 " deliveries failed: %s",
+		      atomic_load(&d->failed), d->last_error);
 }
 
 rd_kafka_t *producer_new(const char *bootstrap, struct broker_view *view, struct delivery *d)

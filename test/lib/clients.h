@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "client_view.h"
@@ -52,9 +53,11 @@ void ledger_assert_exactly_once(struct ledger *l);
  * for delivery reports (counted by the producer_conf delivery struct).
  */
 void produce_ids(rd_kafka_t *rk, const char *topic, int64_t from, int64_t to);
-/* A producer configuration with delivery accounting. */
+/* A producer configuration with delivery accounting.  The counts are
+ * atomic so any thread may watch them; last_error is written before failed
+ * is counted, so whoever sees failed > 0 can read it. */
 struct delivery {
-	volatile int64_t delivered, failed;
+	_Atomic int64_t delivered, failed;
 	char last_error[256];
 };
 rd_kafka_conf_t *producer_conf(const char *bootstrap, struct broker_view *view,
