@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VALUE_LEN 100 /* bytes per message value: 8-byte id + padding */
 
@@ -348,11 +349,8 @@ void consume_until(rd_kafka_t *rk, struct ledger *l, int64_t target, int deadlin
 
 	for (;;) {
 		rd_kafka_message_t *m;
-		int64_t got;
+		int64_t got = ledger_received(l);
 
-		pthread_mutex_lock(&l->lock);
-		got = l->received;
-		pthread_mutex_unlock(&l->lock);
 		if (got >= target)
 			return;
 		ck_assert_msg(harness_now_ms() < deadline,
@@ -365,5 +363,115 @@ void consume_until(rd_kafka_t *rk, struct ledger *l, int64_t target, int deadlin
 		else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
 			ck_abort_msg("consumer error: %s", rd_kafka_message_errstr(m));
 		rd_kafka_message_destroy(m);
+	}
+}
+
+int64_t ledger_received(struct ledger *l)
+{
+	int64_t got;
+
+	pthread_mutex_lock(&l->lock);
+	got = l->received;
+	pthread_mutex_unlock(&l->lock);
+	return got;
+}
+
+/* ---- consumer group members ---- */
+
+/* Commits before giving partitions up: everything this member's poll
+ * returned is already in the ledger and its offset stored. */
+static void member_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+				rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	(void)opaque;
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		rd_kafka_assign(rk, parts);
+		return;
+	}
+	/* Nothing stored yet is not an error here (_NO_OFFSET). */
+	rd_kafka_commit(rk, NULL, 0);
+	rd_kafka_assign(rk, NULL);
+}
+
+static void *member_loop(void *arg)
+{
+	struct group_member *m = arg;
+
+	for (int i = 0; !atomic_load(&m->stop); i++) {
+		rd_kafka_message_t *msg = rd_kafka_consumer_poll(m->rk, 50);
+		rd_kafka_topic_partition_list_t *parts;
+
+		if (msg) {
+			if (!msg->err)
+				ledger_record(m->ledger, msg);
+			rd_kafka_message_destroy(msg);
+		}
+		if (i % 10 == 0 && rd_kafka_assignment(m->rk, &parts) == 0) {
+			atomic_store(&m->assigned, parts->cnt);
+			rd_kafka_topic_partition_list_destroy(parts);
+		}
+	}
+	return NULL;
+}
+
+void group_member_start(struct group_member *m, const char *bootstrap, const char *group,
+			const char *topic, struct ledger *l)
+{
+	rd_kafka_conf_t *conf;
+	rd_kafka_topic_partition_list_t *topics;
+	char errstr[256];
+
+	memset(m, 0, sizeof(*m));
+	atomic_init(&m->assigned, 0);
+	atomic_init(&m->stop, 0);
+	view_init(&m->view);
+	m->ledger = l;
+	conf = client_conf(bootstrap, &m->view);
+	conf_set(conf, "group.id", group);
+	conf_set(conf, "auto.offset.reset", "earliest");
+	conf_set(conf, "enable.partition.eof", "false");
+	rd_kafka_conf_set_rebalance_cb(conf, member_rebalance_cb);
+	m->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(m->rk != NULL, "%s", errstr);
+	rd_kafka_poll_set_consumer(m->rk);
+	topics = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+	ck_assert_int_eq(rd_kafka_subscribe(m->rk, topics), 0);
+	rd_kafka_topic_partition_list_destroy(topics);
+	ck_assert_int_eq(pthread_create(&m->thread, NULL, member_loop, m), 0);
+}
+
+void group_member_stop(struct group_member *m)
+{
+	atomic_store(&m->stop, 1);
+	pthread_join(m->thread, NULL);
+	rd_kafka_consumer_close(m->rk);
+	rd_kafka_destroy(m->rk);
+}
+
+void group_wait_settled(struct group_member *members, int n, int partitions, int deadline_s)
+{
+	int64_t deadline = harness_now_ms() + (int64_t)deadline_s * 1000;
+
+	for (;;) {
+		int total = 0, each = 1;
+		char held[128] = "";
+		size_t len = 0;
+
+		for (int i = 0; i < n; i++) {
+			int a = atomic_load(&members[i].assigned);
+
+			total += a;
+			each = each && a > 0;
+			len += (size_t)snprintf(held + len, sizeof(held) - len, "%s%d",
+						i ? " + " : "", a);
+			if (len >= sizeof(held))
+				len = sizeof(held) - 1;
+		}
+		if (each && total == partitions)
+			return;
+		ck_assert_msg(harness_now_ms() < deadline, "group never settled (%s of %d)", held,
+			      partitions);
+		usleep(10000);
 	}
 }

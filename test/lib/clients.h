@@ -82,5 +82,28 @@ void consumer_destroy(rd_kafka_t *consumer);
 /* Consumes with one handle until ledger->received reaches target or the
  * failsafe deadline passes. */
 void consume_until(rd_kafka_t *rk, struct ledger *l, int64_t target, int deadline_s);
+/* ledger->received, read under its lock (consumers may be recording). */
+int64_t ledger_received(struct ledger *l);
+
+/* A consumer group member on its own thread, recording into a shared
+ * ledger.  When partitions are taken from it, it commits what it has
+ * recorded first, so a rebalance hands them on without redelivering. */
+struct group_member {
+	pthread_t thread;
+	rd_kafka_t *rk;
+	struct ledger *ledger;
+	struct broker_view view;
+	atomic_int assigned; /* partitions it holds now (its thread updates it) */
+	atomic_int stop;     /* set by group_member_stop */
+};
+
+/* Subscribes a member of group to topic through bootstrap and starts its thread. */
+void group_member_start(struct group_member *m, const char *bootstrap, const char *group,
+			const char *topic, struct ledger *l);
+/* Stops the member's thread, then closes (commits, leaves) and destroys it. */
+void group_member_stop(struct group_member *m);
+/* Waits (failsafe deadline) until each of the n members holds at least one
+ * of the topic's partitions and together they hold all of them. */
+void group_wait_settled(struct group_member *members, int n, int partitions, int deadline_s);
 
 #endif
