@@ -147,7 +147,7 @@ $(CERTS)/.done: scripts/gen-certs.sh
 	rm -rf $(CERTS)
 	scripts/gen-certs.sh $(CERTS)
 	touch $@
-TEST_ENV = KGATE_SRC=$(CURDIR) KGATE_CERTS=$(CURDIR)/$(CERTS)
+TEST_ENV = KGATE_SRC=$(CURDIR) KGATE_CERTS=$(CURDIR)/$(CERTS) CLIENT_BIN=$(CURDIR)/$(CLIENT)
 
 test-unit: $(TEST_UNIT) $(CERTS)/.done
 	$(TEST_ENV) $(TEST_UNIT)
@@ -163,7 +163,7 @@ test-unit: $(TEST_UNIT) $(CERTS)/.done
 # under ASan: 18 MiB over the run) well past the bound.
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=8 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-test-asan: $(TEST_INTEG) $(CERTS)/.done
+test-asan: $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 $(BUILD)/asan/test_unit $(BUILD)/asan/kgate
 	$(ASAN_ENV) CK_FORK=no $(TEST_ENV) $(BUILD)/asan/test_unit
 	mkdir -p $(BUILD)/asan/test-tmp
@@ -171,7 +171,7 @@ test-asan: $(TEST_INTEG) $(CERTS)/.done
 	  KGATE_SOAK_ROUNDS=8 KGATE_SOAK_RSS_SLACK_KIB=8192 \
 	  KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/asan/test-tmp $(TEST_INTEG)
 
-test-integration: $(KGATE) $(TEST_INTEG) $(CERTS)/.done
+test-integration: $(KGATE) $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
 	mkdir -p $(BUILD)/test-tmp
 	$(TEST_ENV) KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(TEST_INTEG)
 

@@ -13,5 +13,6 @@ TCase *tcase_0006_cli(void);
 TCase *tcase_0007_tls(void);
 TCase *tcase_0008_client_view(void);
 TCase *tcase_0009_soak(void);
+TCase *tcase_0010_kgate_client(void);
 
 #endif

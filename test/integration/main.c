@@ -20,6 +20,7 @@ int main(void)
 	suite_add_tcase(s, tcase_0007_tls());
 	suite_add_tcase(s, tcase_0008_client_view());
 	suite_add_tcase(s, tcase_0009_soak());
+	suite_add_tcase(s, tcase_0010_kgate_client());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
