@@ -4,6 +4,7 @@
 #   make test            every test tier (installs missing Debian packages first)
 #   make test-unit       Check unit tests
 #   make test-asan       unit tests under ASan+UBSan, integration against a sanitized kgate
+#   make test-tsan       the integration tier's own threads (and kgate-client's) under TSan
 #   make test-integration  librdkafka clients through kgate on the mock cluster
 #   make test-e2e        real Apache Kafka, network namespaces, several clients
 #                        (root; fetches Kafka with Maven on first use)
@@ -14,7 +15,8 @@
 #   make install PREFIX=/usr/local
 #
 # WERROR=1 turns warnings into errors (CI sets it).  SAN=1 builds with
-# AddressSanitizer and UBSan (use a separate BUILD directory).
+# AddressSanitizer and UBSan, TSAN=1 with ThreadSanitizer (use a separate
+# BUILD directory for either).
 
 VERSION    := $(shell cat VERSION)
 CC         ?= cc
@@ -38,6 +40,10 @@ LDFLAGS ?=
 ifeq ($(SAN),1)
 CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(TSAN),1)
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS += -fsanitize=thread
 endif
 
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
@@ -63,7 +69,7 @@ BENCH       := $(BUILD)/bench_rewrite
 BENCH_FETCH := $(BUILD)/bench_fetch
 BENCH_PRODUCE := $(BUILD)/bench_produce
 
-.PHONY: all deps deps-e2e test test-all test-unit test-asan test-integration test-e2e demo demo-run \
+.PHONY: all deps deps-e2e test test-all test-unit test-asan test-tsan test-integration test-e2e demo demo-run \
         bench install clean lint
 .DEFAULT_GOAL := all
 
@@ -82,7 +88,7 @@ $(TEST_UNIT): $(call obj,$(UNIT_SRC) $(CORE_SRC))
 $(TEST_INTEG): $(call obj,$(INTEG_SRC) $(CORE_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(CLIENT): $(call obj,$(wildcard test/clients/*.c) test/lib/client_view.c)
+$(CLIENT): $(call obj,$(wildcard test/clients/*.c) test/lib/client_view.c test/lib/tsan_threads.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BENCH): $(call obj,test/bench/bench_rewrite.c $(PROTO_SRC))
@@ -102,7 +108,7 @@ deps-e2e:
 test: deps-e2e
 	$(MAKE) test-all
 
-test-all: lint analyze test-vectors test-unit test-asan test-integration test-e2e
+test-all: lint analyze test-vectors test-unit test-asan test-tsan test-integration test-e2e
 
 lint:
 	scripts/check_layers.py
@@ -170,6 +176,21 @@ test-asan: $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
 	$(ASAN_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/asan/kgate \
 	  KGATE_SOAK_ROUNDS=8 KGATE_SOAK_RSS_SLACK_KIB=8192 \
 	  KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/asan/test-tmp $(TEST_INTEG)
+
+# The integration tier's own threads under ThreadSanitizer: the test program
+# (its scripted broker, librdkafka callbacks, group members, churn workers)
+# and kgate-client (watchdog, group members) built with TSan in
+# $(BUILD)/tsan, against the normal kgate, which runs one thread.  Debian's
+# librdkafka is not built with TSan: test/lib/tsan_threads.c shows TSan its
+# C11 threads, and test/lib/tsan.supp says which of its accesses go
+# unchecked, and why.  Any report fails the test it happens in.
+TSAN_ENV := TSAN_OPTIONS=suppressions=$(CURDIR)/test/lib/tsan.supp:second_deadlock_stack=1
+test-tsan: $(KGATE) $(CERTS)/.done
+	$(MAKE) BUILD=$(BUILD)/tsan TSAN=1 $(BUILD)/tsan/test_integration $(BUILD)/tsan/kgate-client
+	mkdir -p $(BUILD)/tsan/test-tmp
+	$(TSAN_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(KGATE) \
+	  CLIENT_BIN=$(CURDIR)/$(BUILD)/tsan/kgate-client \
+	  KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/tsan/test-tmp $(BUILD)/tsan/test_integration
 
 test-integration: $(KGATE) $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
 	mkdir -p $(BUILD)/test-tmp
