@@ -3,10 +3,7 @@
  * mock cluster; nothing lost, nothing duplicated, order kept per partition,
  * and every broker connection each client made went to a kgate listener.
  */
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include <stdatomic.h>
 
 #include "../lib/clients.h"
 #include "itests.h"
@@ -15,73 +12,11 @@
 #define PARTITIONS 6
 #define TOPIC "orders"
 
-/* One consumer group member on its own thread. */
-struct member {
-	pthread_t thread;
-	rd_kafka_t *rk;
-	struct ledger *ledger;
-	struct broker_view view;
-	volatile int assigned; /* partitions currently assigned */
-	volatile int stop;
-};
-
-static void *member_loop(void *arg)
-{
-	struct member *m = arg;
-
-	for (int i = 0; !m->stop; i++) {
-		rd_kafka_message_t *msg = rd_kafka_consumer_poll(m->rk, 50);
-		rd_kafka_topic_partition_list_t *parts;
-
-		if (msg) {
-			if (!msg->err)
-				ledger_record(m->ledger, msg);
-			rd_kafka_message_destroy(msg);
-		}
-		if (i % 10 == 0 && rd_kafka_assignment(m->rk, &parts) == 0) {
-			m->assigned = parts->cnt;
-			rd_kafka_topic_partition_list_destroy(parts);
-		}
-	}
-	return NULL;
-}
-
-static void member_start(struct member *m, const struct kgate *k, struct ledger *l)
-{
-	rd_kafka_conf_t *conf;
-	rd_kafka_topic_partition_list_t *topics;
-	char errstr[256];
-
-	memset(m, 0, sizeof(*m));
-	view_init(&m->view);
-	m->ledger = l;
-	conf = client_conf(k->bootstrap, &m->view);
-	conf_set(conf, "group.id", "kgate-0001");
-	conf_set(conf, "auto.offset.reset", "earliest");
-	conf_set(conf, "enable.partition.eof", "false");
-	m->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-	ck_assert_msg(m->rk != NULL, "%s", errstr);
-	rd_kafka_poll_set_consumer(m->rk);
-	topics = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(topics, TOPIC, RD_KAFKA_PARTITION_UA);
-	ck_assert_int_eq(rd_kafka_subscribe(m->rk, topics), 0);
-	rd_kafka_topic_partition_list_destroy(topics);
-	ck_assert_int_eq(pthread_create(&m->thread, NULL, member_loop, m), 0);
-}
-
-static void member_stop(struct member *m)
-{
-	m->stop = 1;
-	pthread_join(m->thread, NULL);
-	rd_kafka_consumer_close(m->rk);
-	rd_kafka_destroy(m->rk);
-}
-
 START_TEST(test_100k_through_consumer_group)
 {
 	struct mock mock;
 	struct kgate kg;
-	struct member members[2];
+	struct group_member members[2];
 	struct ledger ledger;
 	struct broker_view pview;
 	struct delivery d;
@@ -91,17 +26,11 @@ START_TEST(test_100k_through_consumer_group)
 	fixture_start(&mock, &kg, 3, 3, TOPIC, PARTITIONS, 0);
 
 	ledger_init(&ledger, MESSAGES);
-	member_start(&members[0], &kg, &ledger);
-	member_start(&members[1], &kg, &ledger);
+	group_member_start(&members[0], kg.bootstrap, "kgate-0001", TOPIC, &ledger);
+	group_member_start(&members[1], kg.bootstrap, "kgate-0001", TOPIC, &ledger);
 	/* Produce only once both members own partitions, so no rebalance
-	 * happens mid-stream (a rebalance may legitimately redeliver). */
-	deadline = harness_now_ms() + 60000;
-	while (!(members[0].assigned > 0 && members[1].assigned > 0 &&
-		 members[0].assigned + members[1].assigned == PARTITIONS)) {
-		ck_assert_msg(harness_now_ms() < deadline, "group never settled (%d + %d)",
-			      members[0].assigned, members[1].assigned);
-		usleep(10000);
-	}
+	 * happens mid-stream. */
+	group_wait_settled(members, 2, PARTITIONS, 60);
 
 	view_init(&pview);
 	producer = producer_new(kg.bootstrap, &pview, &d);
@@ -110,11 +39,8 @@ START_TEST(test_100k_through_consumer_group)
 
 	deadline = harness_now_ms() + 120000;
 	for (;;) {
-		int64_t got;
+		int64_t got = ledger_received(&ledger);
 
-		pthread_mutex_lock(&ledger.lock);
-		got = ledger.received;
-		pthread_mutex_unlock(&ledger.lock);
 		if (got >= MESSAGES)
 			break;
 		ck_assert_msg(harness_now_ms() < deadline, "consumed %lld of %d", (long long)got,
@@ -122,16 +48,16 @@ START_TEST(test_100k_through_consumer_group)
 		rd_kafka_poll(producer, 50);
 	}
 	/* Both members took part, and the whole set arrived exactly once. */
-	ck_assert_int_gt(members[0].assigned, 0);
-	ck_assert_int_gt(members[1].assigned, 0);
+	ck_assert_int_gt(atomic_load(&members[0].assigned), 0);
+	ck_assert_int_gt(atomic_load(&members[1].assigned), 0);
 	ledger_assert_exactly_once(&ledger);
 
 	/* Every client's own view: only kgate's addresses. */
 	metadata_assert_gateway_only(producer, &kg);
 	view_refresh(producer, &pview);
 	view_assert_gateway_only(&pview, &kg);
-	member_stop(&members[0]);
-	member_stop(&members[1]);
+	group_member_stop(&members[0]);
+	group_member_stop(&members[1]);
 	view_assert_gateway_only(&members[0].view, &kg);
 	view_assert_gateway_only(&members[1].view, &kg);
 	rd_kafka_destroy(producer);

@@ -38,11 +38,11 @@ START_TEST(test_broker_down_and_up_mid_stream)
 
 	/* Down: its connections drop and new ones hang until timeouts. */
 	ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.mc, DOWN_BROKER), 0);
-	before = d.delivered;
+	before = atomic_load(&d.delivered);
 	produce_ids(producer, TOPIC, BATCH, 2 * BATCH);
 	/* Let the other two partitions make progress meanwhile. */
 	deadline = harness_now_ms() + 30000;
-	while (d.delivered < before + BATCH / 2) {
+	while (atomic_load(&d.delivered) < before + BATCH / 2) {
 		rd_kafka_poll(producer, 20);
 		ck_assert_msg(harness_now_ms() < deadline, "no progress with a broker down");
 	}

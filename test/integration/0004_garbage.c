@@ -122,7 +122,7 @@ START_TEST(test_garbage_clients_disconnected_others_continue)
 	}
 
 	pthread_join(t, NULL);
-	ck_assert_int_eq(run.d.delivered, MESSAGES);
+	ck_assert_int_eq(atomic_load(&run.d.delivered), MESSAGES);
 	view_assert_gateway_only(&run.view, &kg);
 	assert_serves(kg.bootstrap_port);
 	assert_serves(kg.broker_port[2]);

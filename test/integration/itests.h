@@ -11,11 +11,13 @@ TCase *tcase_0004_garbage(void);
 TCase *tcase_0005_fake_broker(void);
 TCase *tcase_0006_cli(void);
 TCase *tcase_0007_tls(void);
+TCase *tcase_0008_client_view(void);
+TCase *tcase_0009_soak(void);
 TCase *tcase_0010_hostile_broker(void);
 TCase *tcase_0011_admin(void);
 TCase *tcase_0012_drain(void);
 TCase *tcase_0013_timeouts(void);
 TCase *tcase_0014_reload(void);
-TCase *tcase_0008_client_view(void);
+TCase *tcase_0015_kgate_client(void);
 
 #endif

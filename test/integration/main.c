@@ -18,12 +18,14 @@ int main(void)
 	suite_add_tcase(s, tcase_0005_fake_broker());
 	suite_add_tcase(s, tcase_0006_cli());
 	suite_add_tcase(s, tcase_0007_tls());
+	suite_add_tcase(s, tcase_0008_client_view());
+	suite_add_tcase(s, tcase_0009_soak());
 	suite_add_tcase(s, tcase_0010_hostile_broker());
 	suite_add_tcase(s, tcase_0011_admin());
 	suite_add_tcase(s, tcase_0012_drain());
 	suite_add_tcase(s, tcase_0013_timeouts());
 	suite_add_tcase(s, tcase_0014_reload());
-	suite_add_tcase(s, tcase_0008_client_view());
+	suite_add_tcase(s, tcase_0015_kgate_client());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);

@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "client_view.h"
@@ -52,9 +53,11 @@ void ledger_assert_exactly_once(struct ledger *l);
  * for delivery reports (counted by the producer_conf delivery struct).
  */
 void produce_ids(rd_kafka_t *rk, const char *topic, int64_t from, int64_t to);
-/* A producer configuration with delivery accounting. */
+/* A producer configuration with delivery accounting.  The counts are
+ * atomic so any thread may watch them; last_error is written before failed
+ * is counted, so whoever sees failed > 0 can read it. */
 struct delivery {
-	volatile int64_t delivered, failed;
+	_Atomic int64_t delivered, failed;
 	char last_error[256];
 };
 rd_kafka_conf_t *producer_conf(const char *bootstrap, struct broker_view *view,
@@ -79,5 +82,28 @@ void consumer_destroy(rd_kafka_t *consumer);
 /* Consumes with one handle until ledger->received reaches target or the
  * failsafe deadline passes. */
 void consume_until(rd_kafka_t *rk, struct ledger *l, int64_t target, int deadline_s);
+/* ledger->received, read under its lock (consumers may be recording). */
+int64_t ledger_received(struct ledger *l);
+
+/* A consumer group member on its own thread, recording into a shared
+ * ledger.  When partitions are taken from it, it commits what it has
+ * recorded first, so a rebalance hands them on without redelivering. */
+struct group_member {
+	pthread_t thread;
+	rd_kafka_t *rk;
+	struct ledger *ledger;
+	struct broker_view view;
+	atomic_int assigned; /* partitions it holds now (its thread updates it) */
+	atomic_int stop;     /* set by group_member_stop */
+};
+
+/* Subscribes a member of group to topic through bootstrap and starts its thread. */
+void group_member_start(struct group_member *m, const char *bootstrap, const char *group,
+			const char *topic, struct ledger *l);
+/* Stops the member's thread, then closes (commits, leaves) and destroys it. */
+void group_member_stop(struct group_member *m);
+/* Waits (failsafe deadline) until each of the n members holds at least one
+ * of the topic's partitions and together they hold all of them. */
+void group_wait_settled(struct group_member *members, int n, int partitions, int deadline_s);
 
 #endif

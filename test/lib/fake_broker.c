@@ -18,7 +18,7 @@ static void *fake_loop(void *arg)
 {
 	struct fake_broker *fb = arg;
 
-	while (!fb->stop) {
+	while (!atomic_load(&fb->stop)) {
 		struct pollfd pfd = {fb->listen_fd, POLLIN, 0};
 		int fd, one = 1;
 
@@ -28,7 +28,7 @@ static void *fake_loop(void *arg)
 		if (fd < 0)
 			continue;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		fb->connections++;
+		atomic_fetch_add(&fb->connections, 1);
 		fb->handler(fb, fd);
 		close(fd);
 	}
@@ -42,6 +42,8 @@ void fake_broker_start(struct fake_broker *fb, fake_handler_fn handler, void *ct
 	int one = 1;
 
 	memset(fb, 0, sizeof(*fb));
+	atomic_init(&fb->stop, 0);
+	atomic_init(&fb->connections, 0);
 	fb->handler = handler;
 	fb->ctx = ctx;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -57,7 +59,7 @@ void fake_broker_start(struct fake_broker *fb, fake_handler_fn handler, void *ct
 
 void fake_broker_stop(struct fake_broker *fb)
 {
-	fb->stop = 1;
+	atomic_store(&fb->stop, 1);
 	pthread_join(fb->thread, NULL);
 	close(fb->listen_fd);
 }

@@ -6,6 +6,7 @@
 #define KGATE_FAKE_BROKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,8 @@ struct fake_broker {
 	pthread_t thread;
 	fake_handler_fn handler;
 	void *ctx;              /* for the handler */
-	volatile int stop;
-	volatile int connections; /* accepted so far */
+	atomic_int stop;        /* set by fake_broker_stop, read by the broker's thread */
+	atomic_int connections; /* accepted so far, read by the test's thread */
 };
 
 void fake_broker_start(struct fake_broker *fb, fake_handler_fn handler, void *ctx);

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -378,6 +379,83 @@ long kgate_rss_kib(const struct kgate *k, int peak)
 			kib = strtol(line + strlen(key), NULL, 10);
 	fclose(f);
 	return kib;
+}
+
+int kgate_fd_count(const struct kgate *k)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)k->pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int is_kgate_port(const struct kgate *k, unsigned port)
+{
+	if (port == (unsigned)k->bootstrap_port)
+		return 1;
+	for (int i = 0; i < k->n_brokers; i++)
+		if (port == (unsigned)k->broker_port[i])
+			return 1;
+	return 0;
+}
+
+int kgate_established(const struct kgate *k)
+{
+	/* sl local_address rem_address st ...; addresses are hex "IP:PORT".
+	 * Only kgate listens on its ports, and connecting sockets never take
+	 * a port a listener has bound, so a local port of kgate's is kgate's
+	 * side of a connection it accepted. */
+	FILE *f = fopen("/proc/net/tcp", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned local_port, state;
+
+		if (sscanf(line, " %*u: %*8x:%x %*8x:%*x %x", &local_port, &state) == 2 &&
+		    state == 0x01 /* TCP_ESTABLISHED */ && is_kgate_port(k, local_port))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+int kgate_wait_fds_settled(const struct kgate *k, int idle_fds, int timeout_ms, int *fds,
+			   int *conns)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	int in_a_row = 0;
+
+	for (;;) {
+		*conns = kgate_established(k);
+		*fds = kgate_fd_count(k);
+		if (*fds >= 0 && *conns >= 0 && *fds == idle_fds + 2 * *conns &&
+		    kgate_established(k) == *conns)
+			in_a_row++;
+		else
+			in_a_row = 0;
+		if (in_a_row == 3)
+			return 1;
+		if (harness_now_ms() >= deadline)
+			return 0;
+		sleep_ms(20);
+	}
 }
 
 double kgate_cpu_seconds(const struct kgate *k)

@@ -57,6 +57,20 @@ int kgate_log_contains(const struct kgate *k, const char *s);
 int kgate_log_count(const struct kgate *k, const char *s);
 /* Peak and current resident memory of kgate, in KiB (VmHWM, VmRSS). */
 long kgate_rss_kib(const struct kgate *k, int peak);
+/* How many file descriptors kgate has open (-1 if unknown). */
+int kgate_fd_count(const struct kgate *k);
+/* Connections kgate has accepted that are still established: TCP sockets
+ * in state ESTABLISHED on one of kgate's listening ports (on kgate's side;
+ * -1 if unknown).  A client that has left shows as CLOSE_WAIT until kgate
+ * closes its side, so it is not counted. */
+int kgate_established(const struct kgate *k);
+/* Waits (up to timeout_ms) until kgate's descriptors are exactly idle_fds
+ * (what it holds with no client: listeners, log, event loop) plus two per
+ * established client connection (its socket and its upstream's), seen on
+ * three samples in a row; returns 1 if so, 0 at the deadline.  Stores the
+ * last counts seen in *fds and *conns. */
+int kgate_wait_fds_settled(const struct kgate *k, int idle_fds, int timeout_ms, int *fds,
+			   int *conns);
 /* kgate's user+system CPU time so far, in seconds (-1 if unknown). */
 double kgate_cpu_seconds(const struct kgate *k);
 /* Prints kgate's peak memory under label and asserts it stayed below
