@@ -4,10 +4,19 @@
  * while kgate is not reading it because its broker is slow; and a client
  * held up by back-pressure, which no timeout may blame.
  */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,34 +82,124 @@ START_TEST(test_idle_and_unfinished_requests_are_closed)
 }
 END_TEST
 
-/* 8 MiB sent towards a broker that never reads: kgate stops reading the
+/* Pieces small enough that kgate's receive window always has room for one. */
+#define PIECE (16 * 1024)
+
+/* Whether everything sent on fd has been acknowledged, within 10 s.  On
+ * loopback that takes microseconds: the request must go on quickly, or
+ * kgate rightly times it out (limits.frame_timeout_ms). */
+static int wait_delivered(int fd)
+{
+	for (int i = 0; i < 200000; i++) {
+		int unacked = -1;
+
+		if (ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked == 0)
+			return 1;
+		usleep(50);
+	}
+	return 0;
+}
+
+/* Bytes waiting in the receive queue of kgate's end of fd's connection
+ * (kgate listens on port); -1 if it is not there.  One socket looked up by
+ * the kernel (sock_diag): /proc/net/tcp would list every connection the
+ * earlier scenarios left in TIME_WAIT, thousands after the soak, and
+ * reading it per piece would outlast the frame timeout. */
+static long kgate_rx_queue(int port, int fd)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} q = {
+		.nlh = {.nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST},
+		.req = {.sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP,
+			.idiag_states = ~0u},
+	};
+	union {
+		struct nlmsghdr nlh;
+		char bytes[8192];
+	} a;
+	const struct inet_diag_msg *m;
+	long rx = -1;
+	ssize_t n;
+	int nl;
+
+	if (getsockname(fd, (struct sockaddr *)&me, &len) < 0)
+		return -1;
+	q.req.id.idiag_sport = htons((uint16_t)port);
+	q.req.id.idiag_dport = me.sin_port;
+	q.req.id.idiag_src[0] = me.sin_addr.s_addr; /* both ends are loopback */
+	q.req.id.idiag_dst[0] = me.sin_addr.s_addr;
+	q.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	q.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	if (send(nl, &q, sizeof(q), 0) == (ssize_t)sizeof(q) &&
+	    (n = recv(nl, &a, sizeof(a), 0)) >= (ssize_t)NLMSG_LENGTH(sizeof(*m)) &&
+	    a.nlh.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+		m = NLMSG_DATA(&a.nlh);
+		rx = (long)m->idiag_rqueue;
+	}
+	close(nl);
+	return rx;
+}
+
+/* Whether kgate leaves bytes unread for 3 s: it has stopped reading (a busy
+ * kgate on a loaded machine reads them sooner or later). */
+static int kgate_left_unread(int port, int fd)
+{
+	int64_t deadline = harness_now_ms() + 3000;
+
+	while (harness_now_ms() < deadline) {
+		if (kgate_rx_queue(port, fd) <= 0)
+			return 0;
+		usleep(100);
+	}
+	return 1;
+}
+
+/* 32 MiB sent towards a broker that never reads: kgate stops reading the
  * client (back-pressure) in the middle of a request, which is not the
  * client's doing; then the client hangs up, and kgate lets go of both
  * connections instead of waiting on the broker for ever. */
 START_TEST(test_back_pressure_then_hangup)
 {
-	const size_t len = 8u << 20;
+	const size_t len = 32u << 20;
 	uint8_t *req = calloc(1, len);
 	struct fake_broker fb;
 	struct kgate kg;
 	int fd;
 
 	fake_broker_start(&fb, stall, NULL);
-	kgate_start_static(&kg, 1, fb.port, "{ \"frame_timeout_ms\": 300 }");
+	kgate_start_static(&kg, 1, fb.port, "{ \"frame_timeout_ms\": 2000 }");
 	fd = raw_connect(kg.bootstrap_port);
 	/* Produce v7, acks=0: size, header, then bytes kgate never examines. */
 	kbuf_put_i32(req, (int32_t)(len - 4));
 	req[7] = 7;
 	req[14] = 0xff;
 	req[15] = 0xff;
-	/* Until it would block: kgate has stopped reading. */
-	for (size_t off = 0; off < len;) {
-		ssize_t n = send(fd, req + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+	/* In small pieces, each one delivered (acknowledged, nothing left in
+	 * this socket's send queue) before the next, until kgate leaves one
+	 * unread in its receive queue: it has paused reading this client.
+	 * Everything sent has then arrived, so the hangup's FIN is not stuck
+	 * behind unsent bytes (TCP sends it after them: a client that hangs
+	 * up with data kgate has not let in cannot be seen to). */
+	size_t off = 0;
+	int paused = 0;
 
-		if (n <= 0)
-			break;
-		off += (size_t)n;
+	while (off < len && !paused) {
+		size_t piece = len - off < PIECE ? len - off : PIECE;
+
+		ck_assert_int_eq(send(fd, req + off, piece, MSG_NOSIGNAL), (ssize_t)piece);
+		off += piece;
+		ck_assert_msg(wait_delivered(fd), "kgate's window closed before it paused");
+		paused = kgate_left_unread(kg.bootstrap_port, fd);
 	}
+	ck_assert_msg(paused, "kgate read all %zu bytes: it never pushed back", len);
 	/* Several sweeps later, not one timeout: the wait was the broker's. */
 	for (int sweeps = 0; sweeps < 3; sweeps++)
 		sleep(1);
