@@ -79,6 +79,7 @@ START_TEST(test_broker_added_under_traffic)
 {
 	enum { MESSAGES = 60000 };
 	struct producing pr = {.n = MESSAGES};
+	struct broker_view view;
 	struct mock m;
 	struct kgate k;
 	rd_kafka_t *consumer;
@@ -86,6 +87,12 @@ START_TEST(test_broker_added_under_traffic)
 
 	mock_start(&m, 3);
 	ck_assert_int_eq(rd_kafka_mock_topic_create(m.mc, TOPIC, PARTITIONS, 3), 0);
+	/* Brokers 1 and 2 lead while broker 3 is outside kgate's map: a
+	 * client would reach an unmapped broker directly, and have to move
+	 * to kgate when it joins — a reconnect whose retried Produce the
+	 * mock (unlike Kafka) would append twice. */
+	for (int p = 0; p < PARTITIONS; p++)
+		ck_assert_int_eq(rd_kafka_mock_partition_set_leader(m.mc, TOPIC, p, 1 + p % 2), 0);
 	kgate_plan(&k, 3);
 	cfg = config_for(&k, &m, 2, NULL);
 	kgate_start(&k, cfg);
@@ -101,9 +108,16 @@ START_TEST(test_broker_added_under_traffic)
 	ck_assert_int_eq(pthread_join(pr.thread, NULL), 0);
 	ck_assert_int_eq(pr.d.failed, 0);
 	ck_assert_int_eq(pr.d.delivered, MESSAGES);
-	/* The new listener serves: a consumer's Metadata sends it there. */
-	consumer = consumer_from_start(k.bootstrap, NULL, TOPIC, PARTITIONS);
+	/* The new listener serves: broker 3 leads partition 0 now, and the
+	 * consumer's Metadata sends it there. */
+	ck_assert_int_eq(rd_kafka_mock_partition_set_leader(m.mc, TOPIC, 0, 3), 0);
+	view_init(&view);
+	consumer = consumer_from_start(k.bootstrap, &view, TOPIC, PARTITIONS);
 	consume_exactly_once(consumer, MESSAGES, 120);
+	view_refresh(consumer, &view);
+	view_assert_gateway_only(&view, &k);
+	ck_assert_msg(view_used(&view, k.broker_addr[2]), "the consumer never used broker 3 (%s)",
+		      k.broker_addr[2]);
 	consumer_destroy(consumer);
 	ck_assert_int_eq(kgate_stop(&k), 0);
 	ck_assert(kgate_log_contains(&k, "reloaded the configuration: generation 2, 3 brokers"));
@@ -229,6 +243,12 @@ START_TEST(test_hundred_reloads_under_traffic)
 
 	mock_start(&m, 3);
 	ck_assert_int_eq(rd_kafka_mock_topic_create(m.mc, TOPIC, PARTITIONS, 3), 0);
+	/* Brokers 1 and 2 lead while broker 3 is outside kgate's map: a
+	 * client would reach an unmapped broker directly, and have to move
+	 * to kgate when it joins — a reconnect whose retried Produce the
+	 * mock (unlike Kafka) would append twice. */
+	for (int p = 0; p < PARTITIONS; p++)
+		ck_assert_int_eq(rd_kafka_mock_partition_set_leader(m.mc, TOPIC, p, 1 + p % 2), 0);
 	kgate_plan(&k, 3);
 	/* Two generations that differ in what each reload re-reads. */
 	cfgs[0] = kgate_config_for_mock(&k, &m, 0, "\"limits\": { \"max_inflight\": 1000 }");

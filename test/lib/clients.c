@@ -120,6 +120,17 @@ void view_assert_gateway_only(struct broker_view *v, const struct kgate *k)
 	pthread_mutex_unlock(&v->lock);
 }
 
+int view_used(struct broker_view *v, const char *addr)
+{
+	int used = 0;
+
+	pthread_mutex_lock(&v->lock);
+	for (size_t i = 0; i < v->connected.n && !used; i++)
+		used = strcmp(v->connected.addr[i], addr) == 0;
+	pthread_mutex_unlock(&v->lock);
+	return used;
+}
+
 void metadata_assert_gateway_only(rd_kafka_t *rk, const struct kgate *k)
 {
 	const struct rd_kafka_metadata *md;
@@ -201,8 +212,10 @@ void ledger_assert_exactly_once(struct ledger *l)
 			missing++;
 		}
 	}
-	ck_assert_msg(missing == 0, "%" PRId64 " messages missing (first: %" PRId64 ")", missing,
-		      first_missing);
+	ck_assert_msg(missing == 0,
+		      "%" PRId64 " messages missing (first: %" PRId64 "), %" PRId64
+		      " duplicates, %" PRId64 " out of order",
+		      missing, first_missing, l->duplicates, l->out_of_order);
 	ck_assert_msg(l->duplicates == 0, "%" PRId64 " duplicates", l->duplicates);
 	ck_assert_msg(l->out_of_order == 0, "%" PRId64 " out of order", l->out_of_order);
 	ck_assert_int_eq(l->received, l->n);

@@ -30,6 +30,8 @@ void view_refresh(rd_kafka_t *rk, struct broker_view *v);
 /* Asserts every broker the client connected to is one of kgate's
  * listeners, and that at least one was. */
 void view_assert_gateway_only(struct broker_view *v, const struct kgate *k);
+/* Whether the client has used the broker at addr ("host:port"). */
+int view_used(struct broker_view *v, const char *addr);
 /* Asserts the client's Metadata lists exactly kgate's broker addresses. */
 void metadata_assert_gateway_only(rd_kafka_t *rk, const struct kgate *k);
 
