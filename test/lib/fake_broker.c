@@ -24,7 +24,7 @@ static void *fake_loop(void *arg)
 
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
-		fd = accept(fb->listen_fd, NULL, NULL);
+		fd = accept4(fb->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -47,7 +47,7 @@ void fake_broker_start(struct fake_broker *fb, fake_handler_fn handler, void *ct
 	fb->handler = handler;
 	fb->ctx = ctx;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fb->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	fb->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(fb->listen_fd, 0);
 	setsockopt(fb->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	ck_assert_int_eq(bind(fb->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
