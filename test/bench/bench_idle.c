@@ -4,7 +4,6 @@
  * per pair.  Prints numbers; asserts nothing about them.
  */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +23,6 @@ static void hold(struct fake_broker *fb, int fd)
 		;
 }
 
-static int open_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 START_TEST(bench_idle_pairs)
 {
 	static int fds[CLIENTS];
@@ -53,18 +35,18 @@ START_TEST(bench_idle_pairs)
 	fake_broker_start(&fb, hold, NULL);
 	kgate_start_static(&kg, 1, fb.port, NULL);
 	before = kgate_rss_kib(&kg, 0);
-	base_fds = open_fds(kg.pid);
+	base_fds = kgate_fd_count(&kg);
 	for (int i = 0; i < CLIENTS; i++)
 		fds[i] = raw_connect(kg.bootstrap_port);
 	/* Every client accepted and its upstream connected: two descriptors
 	 * each (the failsafe deadline only stops a broken run). */
 	deadline = harness_now_ms() + 60000;
-	while (open_fds(kg.pid) < base_fds + 2 * CLIENTS && harness_now_ms() < deadline)
+	while (kgate_fd_count(&kg) < base_fds + 2 * CLIENTS && harness_now_ms() < deadline)
 		usleep(10000);
 	after = kgate_rss_kib(&kg, 0);
 	printf("%d idle client pairs: kgate RSS %ld KiB before, %ld KiB after: %.1f KiB per pair "
 	       "(%d descriptors open)\n",
-	       CLIENTS, before, after, (double)(after - before) / CLIENTS, open_fds(kg.pid));
+	       CLIENTS, before, after, (double)(after - before) / CLIENTS, kgate_fd_count(&kg));
 	for (int i = 0; i < CLIENTS; i++)
 		close(fds[i]);
 	ck_assert_int_eq(kgate_stop(&kg), 0);

@@ -5,7 +5,6 @@
  * configuration (nothing changes), and 100 reloads in a row with no
  * descriptor or memory growth.
  */
-#include <dirent.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
@@ -30,22 +29,6 @@ static char *config_for(const struct kgate *k, const struct mock *m, int n_front
 
 	view.n_brokers = n_fronted;
 	return kgate_config_for_mock(&view, m, 0, extra);
-}
-
-static int open_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 /* A producer on its own thread: ids [0, n), then done. */
@@ -255,7 +238,7 @@ START_TEST(test_hundred_reloads_under_traffic)
 	cfgs[1] = kgate_config_for_mock(&k, &m, 0, "\"limits\": { \"max_inflight\": 2000 }");
 	kgate_start(&k, cfgs[0]);
 	ck_assert(kgate_reload(&k, cfgs[1]));
-	fds_before = open_fds(k.pid);
+	fds_before = kgate_fd_count(&k);
 	rss_before = kgate_rss_kib(&k, 0);
 	pr.bootstrap = k.bootstrap;
 	ck_assert_int_eq(pthread_create(&pr.thread, NULL, produce_all, &pr), 0);
@@ -271,9 +254,9 @@ START_TEST(test_hundred_reloads_under_traffic)
 	consumer_destroy(consumer);
 	/* Once the clients are gone, what the reloads left behind. */
 	for (int64_t deadline = harness_now_ms() + 10000;
-	     open_fds(k.pid) > fds_before && harness_now_ms() < deadline;)
+	     kgate_fd_count(&k) > fds_before && harness_now_ms() < deadline;)
 		usleep(20000);
-	fds_after = open_fds(k.pid);
+	fds_after = kgate_fd_count(&k);
 	rss_after = kgate_rss_kib(&k, 0);
 	fprintf(stderr, "0014: 101 reloads under traffic: fds %d -> %d, RSS %ld -> %ld KiB\n",
 		fds_before, fds_after, rss_before, rss_after);
