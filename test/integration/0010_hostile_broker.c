@@ -226,6 +226,9 @@ START_TEST(test_out_of_descriptors_keeps_what_was_learned)
 	/* A client's Metadata teaches kgate where broker 1 is. */
 	ck_assert_int_gt(ask_metadata(kg.bootstrap_port), 0);
 	ck_assert(kgate_wait_log(&kg, "cluster advertises broker 1 at 127.0.0.1", 1, 10000));
+	/* The first client's connections closed: descriptors freed after the
+	 * limit is set would leave kgate more than one. */
+	ck_assert(kgate_wait_counter(&kg, "connections_open=0 ", 10000));
 	/* Leave kgate one descriptor: the next client takes it, and the dial
 	 * for it finds none. */
 	ck_assert_int_eq(prlimit(kg.pid, RLIMIT_NOFILE, NULL, &old), 0);

@@ -44,19 +44,6 @@ static void swallow(struct fake_broker *fb, int fd)
 }
 
 /* Sends SIGUSR1 until kgate's counters show `counter` (e.g. "timeouts=1 "). */
-static int wait_counter(struct kgate *k, const char *counter)
-{
-	int64_t deadline = harness_now_ms() + 20000;
-
-	while (!kgate_log_contains(k, counter)) {
-		if (harness_now_ms() > deadline)
-			return 0;
-		kill(k->pid, SIGUSR1);
-		usleep(50000);
-	}
-	return 1;
-}
-
 START_TEST(test_idle_and_unfinished_requests_are_closed)
 {
 	static const uint8_t begun[] = {0, 0, 0, 30, 0, 18, 0}; /* 7 of 34 bytes */
@@ -74,7 +61,7 @@ START_TEST(test_idle_and_unfinished_requests_are_closed)
 	ck_assert_msg(raw_wait_closed(idle, 10000), "a silent client held its connection");
 	close(idle);
 	close(slow);
-	ck_assert(wait_counter(&kg, "timeouts=2 "));
+	ck_assert(kgate_wait_counter(&kg, "timeouts=2 ", 20000));
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	ck_assert(kgate_log_contains(&kg, "(limits.frame_timeout_ms)"));
 	ck_assert(kgate_log_contains(&kg, "(limits.idle_timeout_ms)"));
@@ -203,11 +190,11 @@ START_TEST(test_back_pressure_then_hangup)
 	/* Several sweeps later, not one timeout: the wait was the broker's. */
 	for (int sweeps = 0; sweeps < 3; sweeps++)
 		sleep(1);
-	ck_assert(wait_counter(&kg, "timeouts=0 "));
+	ck_assert(kgate_wait_counter(&kg, "timeouts=0 ", 20000));
 	close(fd);
 	ck_assert(kgate_wait_log(&kg, "client hung up while kgate was not reading it", 1, 10000));
 	ck_assert(kgate_wait_log(&kg, "closed:", 1, 20000));
-	ck_assert(wait_counter(&kg, "connections_open=0 "));
+	ck_assert(kgate_wait_counter(&kg, "connections_open=0 ", 20000));
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	free(req);
 	fake_broker_stop(&fb);

@@ -496,6 +496,19 @@ int kgate_wait_log(const struct kgate *k, const char *s, int n, int timeout_ms)
 	return 1;
 }
 
+int kgate_wait_counter(const struct kgate *k, const char *counter, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	while (!kgate_log_contains(k, counter)) {
+		if (harness_now_ms() >= deadline)
+			return 0;
+		kill(k->pid, SIGUSR1);
+		sleep_ms(50);
+	}
+	return 1;
+}
+
 int kgate_owns(const struct kgate *k, const char *addr)
 {
 	if (strcmp(addr, k->bootstrap) == 0)

@@ -80,6 +80,10 @@ void kgate_assert_peak_rss(const struct kgate *k, const char *label, long max_ki
  * returns 1 if it did, 0 on timeout, for the caller to assert with its
  * own message. */
 int kgate_wait_log(const struct kgate *k, const char *s, int n, int timeout_ms);
+/* Asks kgate for its counters (SIGUSR1) until a counters line holds
+ * counter ("name=value ", e.g. "connections_open=0 "); 1 if one did
+ * within timeout_ms, else 0. */
+int kgate_wait_counter(const struct kgate *k, const char *counter, int timeout_ms);
 /* 1 if addr ("host:port") is one of kgate's listeners. */
 int kgate_owns(const struct kgate *k, const char *addr);
 
