@@ -8,7 +8,8 @@
 # --e2e adds what the end-to-end tier needs: HAProxy (the NLB), kcat,
 # kafka-python, tcpdump, iproute2, and Java 17 with Maven (to fetch and run
 # Apache Kafka) unless a Java 17+ and Maven are already on the PATH; and
-# clang-14, whose static analyzer `make test` runs (make analyze).
+# clang-14, whose static analyzer `make test` runs (make analyze), with its
+# runtime libraries, libFuzzer and the sanitizers (make test-fuzz).
 set -euo pipefail
 
 PKGS=(
@@ -22,6 +23,7 @@ E2E_PKGS=(
   iproute2 haproxy tcpdump         # namespaces, the NLB, packet captures
   kcat python3-kafka               # independent clients
   clang-14                         # make analyze (clang's static analyzer)
+  libclang-rt-14-dev               # make test-fuzz (libFuzzer, ASan, UBSan for clang)
 )
 
 if_missing=0
