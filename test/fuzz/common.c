@@ -18,6 +18,16 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...)
 	abort();
 }
 
+/* libFuzzer reads (and clears before each input) every byte of this
+ * section as a coverage counter. */
+__attribute__((section("__libfuzzer_extra_counters"))) static uint8_t fuzz_marks[FUZZ_MARKS];
+
+void fuzz_mark(size_t i)
+{
+	if (fuzz_marks[i % FUZZ_MARKS] < 255)
+		fuzz_marks[i % FUZZ_MARKS]++;
+}
+
 static const char long_host[] =
 	"a-gateway-host-name-long-enough-that-its-compact-length-takes-two-bytes."
 	"0123456789012345678901234567890123456789012345678901234567890123456789."
@@ -48,8 +58,8 @@ int fuzz_map_addr(int32_t node_id, struct kmap_addr *out)
 	return 0;
 }
 
-static int map_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
-		      int32_t orig_port, struct kmap_addr *out)
+static int map_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host, int32_t orig_port,
+		      struct kmap_addr *out)
 {
 	(void)ctx;
 	(void)orig_host;
@@ -69,8 +79,7 @@ uint64_t fuzz_hash(const void *p, size_t n)
 	return h;
 }
 
-void fuzz_record_add(struct fuzz_record *r, int32_t node_id, const struct kstr *host,
-		     int32_t port)
+void fuzz_record_add(struct fuzz_record *r, int32_t node_id, const struct kstr *host, int32_t port)
 {
 	FUZZ_CHECK(host->len >= 0, "endpoint of node %d with a null host", node_id);
 	if (r->kept < FUZZ_SEEN_MAX) {

@@ -17,11 +17,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Reports a broken invariant and aborts. */
 void fuzz_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
-#define FUZZ_CHECK(cond, ...)                                                 \
-	do {                                                                  \
-		if (!(cond))                                                  \
-			fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);           \
+#define FUZZ_CHECK(cond, ...)                                       \
+	do {                                                        \
+		if (!(cond))                                        \
+			fuzz_fail(__FILE__, __LINE__, __VA_ARGS__); \
 	} while (0)
+
+/* Marks that an input reached case i of what its target checks (an API,
+ * version and verdict, say).  libFuzzer counts each mark as coverage of its
+ * own (its extra counters), so minimizing a corpus keeps an input for each
+ * case: otherwise the smallest input reaching a decoder's code tends to be
+ * one that fails later, and the invariants checked on what succeeds are
+ * left without an input that exercises them.  Outside libFuzzer a mark is
+ * only a count. */
+#define FUZZ_MARKS 4096
+void fuzz_mark(size_t i);
 
 /* Where the fuzz map sends node id; 0 if it leaves the node as it is.
  * Nodes 1-3 get the addresses the rewrite vectors were generated with;
@@ -44,14 +54,13 @@ struct fuzz_seen {
 #define FUZZ_SEEN_MAX 4096
 struct fuzz_record {
 	int substitute;
-	size_t n;      /* lookups seen */
-	size_t kept;   /* of them stored in seen[] */
+	size_t n;    /* lookups seen */
+	size_t kept; /* of them stored in seen[] */
 	struct fuzz_seen seen[FUZZ_SEEN_MAX];
 };
 void fuzz_record_init(struct fuzz_record *r, int substitute, struct kmap *map);
 /* Records one endpoint (what the map's lookup does before it answers). */
-void fuzz_record_add(struct fuzz_record *r, int32_t node_id, const struct kstr *host,
-		     int32_t port);
+void fuzz_record_add(struct fuzz_record *r, int32_t node_id, const struct kstr *host, int32_t port);
 /* The hash fuzz_record keeps of a host. */
 uint64_t fuzz_hash(const void *p, size_t n);
 

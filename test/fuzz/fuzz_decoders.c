@@ -56,9 +56,12 @@ static void api_versions(const uint8_t *in, size_t len, int16_t key)
 	int prc = plain_range(in, len, key, &pmin, &pmax);
 
 	FUZZ_CHECK(rc == prc, "ApiVersions range of key %d: %d, plainly %d", key, rc, prc);
+	fuzz_mark((size_t)(rc + 1));
 	if (rc == 0)
-		FUZZ_CHECK(min == pmin && max == pmax, "ApiVersions range of key %d: %d-%d, "
-			   "plainly %d-%d", key, min, max, pmin, pmax);
+		FUZZ_CHECK(min == pmin && max == pmax,
+			   "ApiVersions range of key %d: %d-%d, "
+			   "plainly %d-%d",
+			   key, min, max, pmin, pmax);
 }
 
 static void on_broker(void *ctx, int32_t node_id, const struct kstr *host, int32_t port)
@@ -77,8 +80,9 @@ static void metadata(const uint8_t *in, size_t len, int16_t v)
 	FUZZ_CHECK(rc == 0 || rc == -1, "Metadata v%d brokers: %d", v, rc);
 	kw_init(&out);
 	rw = krw_metadata(in, len, v, &out, &fuzz_map);
-	FUZZ_CHECK((rc == 0) == (rw != KRW_ERROR),
-		   "Metadata v%d: brokers decoded %d, rewriter %d", v, rc, rw);
+	FUZZ_CHECK((rc == 0) == (rw != KRW_ERROR), "Metadata v%d: brokers decoded %d, rewriter %d",
+		   v, rc, rw);
+	fuzz_mark(16 + (size_t)v * 4 + (size_t)(rw + 1));
 	if (rw == KRW_CHANGED) {
 		uint8_t *copy = malloc(out.len);
 

@@ -50,8 +50,7 @@ static void arrive(struct arrival *a)
 
 /* Walks body[0..len) (the frame after its CorrelationId) as kstream does;
  * the tail's offset in body, or a W_* error. */
-static long walk(int16_t version, const uint8_t *body, size_t len, struct arrival *a,
-		 size_t window)
+static long walk(int16_t version, const uint8_t *body, size_t len, struct arrival *a, size_t window)
 {
 	struct kfetch_walk w;
 	size_t pos = 0;
@@ -145,6 +144,7 @@ static void check_tail(int16_t version, const uint8_t *tail, size_t len)
 		   "Fetch v%d tail: %d with the map, %d with one that moves nothing", version, rc,
 		   rc3);
 	FUZZ_CHECK(version >= 16 || rc != KRW_CHANGED, "Fetch v%d tail changed", version);
+	fuzz_mark(1024 + (size_t)(version - 12) * 8 + (size_t)(rc + 1) * 2 + (size_t)dropped);
 
 	if (rc != KRW_CHANGED) {
 		for (size_t i = 0; i < len; i++)
@@ -194,6 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	got = walk(version, body, len, &cut, window);
 	FUZZ_CHECK(got == ref, "Fetch v%d: %ld walked whole, %ld in pieces (window %zu)", version,
 		   ref, got, window);
+	fuzz_mark((size_t)(version - 12) * 8 + (size_t)(ref >= 0 ? 0 : -ref));
 	if (ref >= 0) {
 		/* A copy of exactly the tail, so a read past it is caught. */
 		size_t tail_len = len - (size_t)ref;

@@ -45,7 +45,7 @@ struct side {
 	struct evbuffer *req_in, *req_out, *resp_in, *resp_out;
 	struct kwbuf req_got, resp_got; /* drained from req_out, resp_out */
 	size_t req_fed, resp_fed;
-	int req_rc;                     /* last verdict on requests */
+	int req_rc; /* last verdict on requests */
 };
 
 static void side_init(struct side *s, const struct kmap *map, const struct cfg_limits *limits)
@@ -129,14 +129,13 @@ static void check_responses(const struct side *s, const uint8_t *resps)
 {
 	size_t consumed = s->resp_fed - evbuffer_get_length(s->resp_in);
 
-	FUZZ_CHECK(evbuffer_get_length(s->resp_in) <= s->resp_fed, "responses: more waiting than "
-		   "arrived");
+	FUZZ_CHECK(evbuffer_get_length(s->resp_in) <= s->resp_fed,
+		   "responses: more waiting than arrived");
 	FUZZ_CHECK(s->stats.bytes_to_client == s->resp_got.len,
 		   "responses: counted %llu bytes, forwarded %zu",
 		   (unsigned long long)s->stats.bytes_to_client, s->resp_got.len);
 	if (s->stats.responses_rewritten == 0)
-		FUZZ_CHECK(s->resp_got.len == consumed &&
-				   same(s->resp_got.buf, resps, consumed),
+		FUZZ_CHECK(s->resp_got.len == consumed && same(s->resp_got.buf, resps, consumed),
 			   "responses: nothing rewritten, yet the client got %zu bytes for %zu "
 			   "taken, or other bytes",
 			   s->resp_got.len, consumed);
@@ -235,6 +234,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t k, req_len, resp_len, next = 0;
 	struct side whole, cut;
 	int rc_whole, rc = KS_IDLE, compare;
+	size_t req_verdict, ways, resp_verdict = 2; /* error 0, idle 1, not run 2 */
 
 	if (size < 2)
 		return 0;
@@ -305,6 +305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		feed(whole.resp_in, &whole.resp_fed, resps, resp_len);
 		rr_whole = run_responses(&whole, reqs, resps);
+		resp_verdict = rr_whole == KS_ERROR ? 0 : 1;
 		for (size_t at = 0; at < resp_len;) {
 			size_t n = (size_t)sizes[next++ % k] + 1;
 
@@ -329,6 +330,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   whole.resp_got.len, cut.resp_got.len);
 		}
 	}
+	/* Which verdicts each way (requests: error, idle, FIFO full; responses:
+	 * error, idle, not run), under which limits and map, and which ways
+	 * responses went. */
+	req_verdict = rc_whole == KS_FIFO_FULL ? 2 : (size_t)(rc_whole + 1);
+	ways = (size_t)(whole.stats.responses_rewritten > 0) +
+	       2 * (size_t)(whole.stats.leader_hints_rewritten > 0) +
+	       4 * (size_t)(whole.stats.node_endpoints_dropped > 0);
+	fuzz_mark(((size_t)(data[0] & 7) * 9 + req_verdict * 3 + resp_verdict) * 8 + ways);
 	side_free(&whole);
 	side_free(&cut);
 	return 0;

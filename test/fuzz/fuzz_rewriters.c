@@ -45,23 +45,26 @@ static void find_rows(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fuzz_record first, again, plain;
-	const struct kapi *a = NULL;
+	const struct kapi *a;
 	struct kmap map1, map2, map3;
 	struct kwbuf out, out2;
 	const uint8_t *in;
-	int16_t key = -1, v, hi;
-	size_t len;
+	int16_t key, v, hi;
+	size_t len, ri;
 	int rc, rc2, rc3;
 
 	if (!n_rows)
 		find_rows();
 	if (size < 2)
 		return 0;
+	ri = n_rows;
 	for (size_t i = 0; i < n_rows; i++)
 		if (row_keys[i] == data[0])
-			a = rows[i], key = row_keys[i];
-	if (!a)
-		a = rows[data[0] % n_rows], key = row_keys[data[0] % n_rows];
+			ri = i;
+	if (ri == n_rows)
+		ri = data[0] % n_rows;
+	a = rows[ri];
+	key = row_keys[ri];
 	hi = (int16_t)(a->max_version + ((a->flags & KAPI_F_LENIENT) ? 2 : 0));
 	v = data[1] <= hi ? data[1] : (int16_t)(data[1] % (hi + 1));
 	in = data + 2;
@@ -73,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = a->rewrite(in, len, v, &out, &map1);
 	FUZZ_CHECK(rc == KRW_ERROR || rc == KRW_UNCHANGED || rc == KRW_CHANGED,
 		   "%s v%d answered %d", a->name, v, rc);
+	fuzz_mark(ri * 256 + (size_t)v * 4 + (size_t)(rc + 1));
 
 	/* The verdict does not depend on the map. */
 	fuzz_record_init(&plain, 0, &map3);
@@ -83,8 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (key != KAPI_API_VERSIONS)
 		FUZZ_CHECK(rc3 != KRW_CHANGED, "%s v%d changed with a map that moves nothing",
 			   a->name, v);
-	FUZZ_CHECK(plain.n == first.n,
-		   "%s v%d: %zu endpoints looked up, then %zu", a->name, v, first.n, plain.n);
+	FUZZ_CHECK(plain.n == first.n, "%s v%d: %zu endpoints looked up, then %zu", a->name, v,
+		   first.n, plain.n);
 	kw_free(&out2);
 
 	if (rc == KRW_UNCHANGED) {
