@@ -20,6 +20,8 @@
  *   - a prefix of a request stream that is accepted whole is never refused
  *     (cutting must not change the verdict), and cut or whole the stream
  *     ends with the same verdict, output and requests awaiting answers;
+ *   - a stream idle for want of bytes needs them: the bytes at hand never
+ *     hold all the current frame (or step) waits for, else it would hang;
  *   - a response stream ends with the same verdict and output cut or whole
  *     (when errors end both, one output is a prefix of the other: a
  *     streamed frame goes as it is walked); with nothing rewritten what
@@ -110,6 +112,41 @@ static void check_requests(const struct side *s, const uint8_t *reqs)
 		   (unsigned long long)s->stats.bytes_to_upstream, s->req_got.len);
 }
 
+/* A stream that says it waits for bytes must need them: at KS_IDLE what
+ * is left in `in` never holds all that the current step waits for, or the
+ * connection would hang with its input at hand. */
+static void check_waiting(const struct kstream_dir *d, struct evbuffer *in, const char *what)
+{
+	size_t have = evbuffer_get_length(in);
+	uint8_t size_be[KFRAME_SIZE_LEN];
+	int32_t size;
+
+	switch (d->state) {
+	case KS_FRAME:
+		if (have < KFRAME_SIZE_LEN)
+			break;
+		evbuffer_copyout(in, size_be, KFRAME_SIZE_LEN);
+		size = kbuf_get_i32(size_be);
+		FUZZ_CHECK(size >= 0 && have < (size_t)size + KFRAME_SIZE_LEN,
+			   "%s: idle at a frame boundary with all %zu bytes of the next frame",
+			   what, have);
+		break;
+	case KS_PASS:
+		FUZZ_CHECK(have == 0, "%s: idle cutting through with %zu bytes waiting", what,
+			   have);
+		break;
+	case KS_WHOLE:
+		FUZZ_CHECK(have < (size_t)d->frame_size + KFRAME_SIZE_LEN,
+			   "%s: idle with the whole response to rewrite at hand", what);
+		break;
+	case KS_WALK:
+	case KS_TAIL:
+		FUZZ_CHECK(have < d->left, "%s: idle walking with the rest of the frame at hand",
+			   what);
+		break;
+	}
+}
+
 static int run_requests(struct side *s, const uint8_t *reqs)
 {
 	int rc;
@@ -121,6 +158,8 @@ static int run_requests(struct side *s, const uint8_t *reqs)
 	} while (rc == KS_OUT_FULL);
 	FUZZ_CHECK(rc == KS_IDLE || rc == KS_FIFO_FULL || rc == KS_ERROR, "requests: %d", rc);
 	FUZZ_CHECK(rc != KS_ERROR || s->ks.why[0], "requests: an error without a reason");
+	if (rc == KS_IDLE)
+		check_waiting(&s->ks.up, s->req_in, "requests");
 	s->req_rc = rc;
 	return rc;
 }
@@ -161,6 +200,8 @@ static int run_responses(struct side *s, const uint8_t *reqs, const uint8_t *res
 	}
 	FUZZ_CHECK(rc == KS_IDLE || rc == KS_ERROR, "responses: %d", rc);
 	FUZZ_CHECK(rc != KS_ERROR || s->ks.why[0], "responses: an error without a reason");
+	if (rc == KS_IDLE)
+		check_waiting(&s->ks.down, s->resp_in, "responses");
 	return rc;
 }
 
