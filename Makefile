@@ -13,6 +13,10 @@
 #                        compose and Kubernetes examples run and validated (root)
 #   make image           docker/Dockerfile built with podman (or docker):
 #                        IMAGE=kgate:$(VERSION) by default
+#   make test-fuzz       replay the fuzz corpus (clang's libFuzzer, gcc, gcc+ASan),
+#                        then fuzz each target briefly (FUZZ_TEST_SECONDS)
+#   make fuzz            fuzz each target for FUZZ_SECONDS (default 60)
+#   make fuzz-merge      minimize what fuzzing found into test/fuzz/corpus
 #   make lint            the tree's shape: no include cycles, layers kept,
 #                        small files (scripts/check_layers.py); the systemd
 #                        unit verified and its exposure bounded
@@ -232,6 +236,73 @@ image:
 test-image: deps-image $(CLIENT)
 	KGATE_SRC=$(CURDIR) CLIENT_BIN=$(CURDIR)/$(CLIENT) IMAGE_DIR=$(CURDIR)/$(BUILD)/image \
 	  test/image/run.sh
+# Fuzzing (test/fuzz): a libFuzzer target per test/fuzz/fuzz_*.c, built with
+# clang-14 and ASan+UBSan over what kgate is built from (CORE_SRC); and the
+# same targets built with $(CC) around test/fuzz/replay.c, which feeds them
+# each file of a corpus, so gcc, and gcc with ASan+UBSan, replay the
+# committed corpus too.  `make fuzz` fuzzes each target for FUZZ_SECONDS,
+# keeping what it finds in $(BUILD)/fuzz/corpus/<target>; `make fuzz-merge`
+# minimizes that (or FUZZ_MERGE_FROM, e.g. scripts/fuzz_seeds.py's output)
+# together with test/fuzz/corpus into test/fuzz/corpus, keeping inputs for
+# new edges only (-use_counters=0), which holds it to a few hundred files.  `make test-fuzz`
+# replays the corpus with all three builds, then fuzzes each target for
+# FUZZ_TEST_SECONDS in a scratch copy; a crash or a broken invariant fails
+# it, the input left in $(BUILD)/fuzz/run/.
+FUZZ_CC           ?= clang-14
+FUZZ_SECONDS      ?= 60
+FUZZ_TEST_SECONDS ?= 15
+FUZZ_MERGE_FROM   ?= $(BUILD)/fuzz/corpus
+FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(wildcard test/fuzz/fuzz_*.c))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DKGATE_VERSION='"$(VERSION)"' -g -O1 \
+                -fno-omit-frame-pointer $(FUZZ_SAN) $(PKG_CFLAGS) -MMD -MP
+FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1
+FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+FUZZ_REPLAYS := $(addprefix $(BUILD)/replay_,$(FUZZ_TARGETS))
+FUZZ_LIB      = $(shell $(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-$(shell uname -m).a)
+# The dictionary of a target, if it has one.
+fuzz_dict = $$(test -f test/fuzz/$(1).dict && echo -dict=test/fuzz/$(1).dict)
+.PHONY: fuzz fuzz-merge test-fuzz
+test-all: test-fuzz
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@command -v $(FUZZ_CC) >/dev/null && test -f "$(FUZZ_LIB)" || \
+	  { echo "fuzz: no $(FUZZ_CC) with libFuzzer (scripts/install-deps.sh --e2e)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(BUILD)/fuzz/fuzz_%: $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,test/fuzz/fuzz_%.c test/fuzz/common.c $(CORE_SRC))
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(GW_LIBS)
+$(BUILD)/replay_%: $(call obj,test/fuzz/fuzz_%.c test/fuzz/common.c test/fuzz/replay.c $(CORE_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$t $(BUILD)/fuzz/crashes; \
+	  $(BUILD)/fuzz/fuzz_$$t $(FUZZ_OPTS) $(call fuzz_dict,$$t) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(BUILD)/fuzz/crashes/$$t- $(BUILD)/fuzz/corpus/$$t test/fuzz/corpus/$$t; \
+	done
+
+fuzz-merge: $(FUZZ_BINS)
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  [ -d $(FUZZ_MERGE_FROM)/$$t ] || continue; \
+	  rm -rf $(BUILD)/fuzz/merged/$$t; mkdir -p $(BUILD)/fuzz/merged/$$t test/fuzz/corpus/$$t; \
+	  $(BUILD)/fuzz/fuzz_$$t -merge=1 -use_counters=0 $(BUILD)/fuzz/merged/$$t test/fuzz/corpus/$$t \
+	    $(FUZZ_MERGE_FROM)/$$t; \
+	  rm -rf test/fuzz/corpus/$$t; cp -r $(BUILD)/fuzz/merged/$$t test/fuzz/corpus/$$t; \
+	done
+
+test-fuzz: $(FUZZ_BINS) $(FUZZ_REPLAYS)
+	$(MAKE) BUILD=$(BUILD)/asan SAN=1 $(addprefix $(BUILD)/asan/replay_,$(FUZZ_TARGETS))
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  $(BUILD)/replay_$$t test/fuzz/corpus/$$t; \
+	  $(ASAN_ENV) $(BUILD)/asan/replay_$$t test/fuzz/corpus/$$t; \
+	done
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  rm -rf $(BUILD)/fuzz/run/$$t; mkdir -p $(BUILD)/fuzz/run/$$t; \
+	  $(BUILD)/fuzz/fuzz_$$t $(FUZZ_OPTS) $(call fuzz_dict,$$t) -max_total_time=$(FUZZ_TEST_SECONDS) \
+	    -artifact_prefix=$(BUILD)/fuzz/run/$$t- $(BUILD)/fuzz/run/$$t test/fuzz/corpus/$$t; \
+	done
+-include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
 
 demo: deps
 	$(MAKE) demo-run

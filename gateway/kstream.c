@@ -22,6 +22,7 @@
 #define PRODUCE_PEEK (128 * 1024)
 /* Bytes a walker is offered at a time (it keeps no pointers into them). */
 #define WALK_WINDOW 256
+_Static_assert(WALK_WINDOW >= KFW_MAX_PRIMITIVE, "a walker window it could stall in");
 /* What a step returns, besides a kstream_result that ends the run: it made
  * progress, take the next. */
 #define KS_GO_ON 0x100

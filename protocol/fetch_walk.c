@@ -35,6 +35,9 @@ enum {
 #define FIXED_ABORTED 16
 #define TOPIC_ID 16
 #define PREFERRED 4
+_Static_assert(FIXED_TOP <= KFW_MAX_PRIMITIVE && FIXED_PART <= KFW_MAX_PRIMITIVE &&
+		       FIXED_ABORTED <= KFW_MAX_PRIMITIVE && TOPIC_ID <= KFW_MAX_PRIMITIVE,
+	       "a fixed run longer than the walker promises to need at once");
 
 void kfw_init(struct kfetch_walk *w, int16_t version)
 {

@@ -37,9 +37,10 @@ struct kfetch_walk {
 	uint32_t tags_left;
 };
 
-/* The longest primitive the walker reads at once (a uuid); callers should
- * offer at least this many bytes when that many remain in the frame. */
-#define KFW_MAX_PRIMITIVE 16
+/* The most bytes the walker reads at once (a partition's fixed fields,
+ * PartitionIndex to LogStartOffset); callers must offer at least this many
+ * bytes when that many remain in the frame, or it cannot move on. */
+#define KFW_MAX_PRIMITIVE 30
 
 void kfw_init(struct kfetch_walk *w, int16_t version);
 /* Walks structure at buf[0..len).  *used is how many bytes were consumed

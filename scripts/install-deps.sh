@@ -8,7 +8,8 @@
 # --e2e adds what the end-to-end tier needs: HAProxy (the NLB), kcat,
 # kafka-python, tcpdump, iproute2, and Java 17 with Maven (to fetch and run
 # Apache Kafka) unless a Java 17+ and Maven are already on the PATH; and
-# clang-14, whose static analyzer `make test` runs (make analyze).
+# clang-14, whose static analyzer `make test` runs (make analyze), with its
+# runtime libraries, libFuzzer and the sanitizers (make test-fuzz).
 # --image adds what the image tier needs to build and run containers
 # without a Docker engine: podman with runc (crun refuses these machines'
 # hybrid cgroups), CNI networking and iptables for published ports,
@@ -29,6 +30,7 @@ E2E_PKGS=(
   python3-prometheus-client        # an independent parser of /metrics
   systemd                          # systemd-analyze checks the unit (make lint)
   clang-14                         # make analyze (clang's static analyzer)
+  libclang-rt-14-dev               # make test-fuzz (libFuzzer, ASan, UBSan for clang)
 )
 IMAGE_PKGS=(
   podman runc conmon catatonit uidmap containernetworking-plugins iptables
