@@ -48,6 +48,7 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 		return 0;
 	pthread_mutex_lock(&c->view->lock);
 	client_view_add_used(&report, &c->view->connected);
+	c->view->last = report;
 	c->view->stats_seen++;
 	pthread_mutex_unlock(&c->view->lock);
 	return 0;
@@ -118,6 +119,36 @@ void view_assert_gateway_only(struct broker_view *v, const struct kgate *k)
 			      "the client connected to %s, which is not a kgate listener",
 			      v->connected.addr[i]);
 	pthread_mutex_unlock(&v->lock);
+}
+
+void view_last(struct broker_view *v, struct client_view *out)
+{
+	pthread_mutex_lock(&v->lock);
+	*out = v->last;
+	pthread_mutex_unlock(&v->lock);
+}
+
+void view_assert_no_reconnect(struct broker_view *v, const struct client_view *before,
+			      const struct kgate *k)
+{
+	static struct client_view now; /* too big for a test thread's stack */
+	int checked = 0;
+
+	view_last(v, &now);
+	for (size_t i = 0; i < before->n_brokers; i++) {
+		const struct client_view_broker *b = &before->brokers[i];
+
+		if (b->connects <= 0 || !kgate_owns(k, b->nodename))
+			continue;
+		for (size_t j = 0; j < now.n_brokers; j++)
+			if (strcmp(now.brokers[j].name, b->name) == 0) {
+				ck_assert_msg(now.brokers[j].connects == b->connects,
+					      "%s: connected %lld times, then %lld", b->name,
+					      b->connects, now.brokers[j].connects);
+				checked++;
+			}
+	}
+	ck_assert_msg(checked > 0, "no connection to kgate to compare");
 }
 
 int view_used(struct broker_view *v, const char *addr)

@@ -17,6 +17,7 @@
 struct broker_view {
 	pthread_mutex_t lock;
 	struct client_addr_set connected; /* used in any report so far (client_view_use) */
+	struct client_view last;          /* the latest report */
 	int stats_seen;
 };
 
@@ -30,6 +31,13 @@ void view_refresh(rd_kafka_t *rk, struct broker_view *v);
 /* Asserts every broker the client connected to is one of kgate's
  * listeners, and that at least one was. */
 void view_assert_gateway_only(struct broker_view *v, const struct kgate *k);
+/* Asserts that no connection the client had to one of kgate's listeners in
+ * before (an earlier view_last) has been made again since: the latest
+ * report counts the same connects for each. */
+void view_assert_no_reconnect(struct broker_view *v, const struct client_view *before,
+			      const struct kgate *k);
+/* Copies the latest report. */
+void view_last(struct broker_view *v, struct client_view *out);
 /* Whether the client has used the broker at addr ("host:port"). */
 int view_used(struct broker_view *v, const char *addr);
 /* Asserts the client's Metadata lists exactly kgate's broker addresses. */
