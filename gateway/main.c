@@ -134,6 +134,22 @@ static int load_config(const struct cli_opts *o, struct cfg *cfg, struct demo **
 	return 0;
 }
 
+/* Once the loop has ended kgate is exiting whatever arrives: freeing the
+ * signal events gives the signals back their default action, and an
+ * orchestrator's second SIGTERM landing then would turn a clean exit after
+ * a drain into death by signal (status 143). Blocked, they stay pending
+ * and vanish with the process; SIGKILL still ends a stuck exit. */
+static void ignore_signals_while_exiting(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 {
 	struct runtime rt = {.config_path = config_path, .generation = gen->number};
@@ -172,6 +188,7 @@ static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 	if (demo)
 		demo_print_usage(demo);
 	event_base_dispatch(rt.base);
+	ignore_signals_while_exiting();
 	stats_log(&server_gateway(rt.srv)->stats);
 	/* The drain (or stop) closed everything (this covers a loop that
 	 * ended any other way); let libevent finish what closing started

@@ -110,22 +110,6 @@ static int request_in_flight(struct mock *m, const struct kgate *k, int rtt_ms)
 	return fd;
 }
 
-/* Waits for kgate to exit on its own; its status. */
-static int wait_exit(struct kgate *k, int timeout_ms)
-{
-	int64_t deadline = harness_now_ms() + timeout_ms;
-	int status;
-
-	while (harness_now_ms() < deadline) {
-		if (waitpid(k->pid, &status, WNOHANG) == k->pid) {
-			k->pid = -1;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		usleep(10000);
-	}
-	return -1;
-}
-
 START_TEST(test_second_signal_and_drain_timeout)
 {
 	struct mock m;
@@ -145,7 +129,7 @@ START_TEST(test_second_signal_and_drain_timeout)
 	ck_assert(kgate_log_contains(&k, "1 requests in flight"));
 	/* ... stops at once on a second signal. */
 	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
-	ck_assert_int_eq(wait_exit(&k, 5000), 0);
+	ck_assert_int_eq(kgate_wait_exit(&k, 0, 5000), 0);
 	ck_assert(kgate_log_contains(&k, "received SIGTERM again: stopping now"));
 	close(fd);
 
@@ -156,7 +140,7 @@ START_TEST(test_second_signal_and_drain_timeout)
 	free(cfg);
 	fd = request_in_flight(&m, &k, 30000);
 	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
-	ck_assert_int_eq(wait_exit(&k, 10000), 0);
+	ck_assert_int_eq(kgate_wait_exit(&k, 0, 10000), 0);
 	ck_assert(kgate_log_contains(&k, "drain took limits.drain_timeout_ms (500 ms)"));
 	close(fd);
 	mock_stop(&m);

@@ -345,6 +345,24 @@ int kgate_stop(struct kgate *k)
 	return WEXITSTATUS(status);
 }
 
+int kgate_wait_exit(struct kgate *k, int resignal, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	int status;
+
+	if (k->pid <= 0)
+		return -1;
+	while (waitpid(k->pid, &status, WNOHANG) == 0) {
+		if (harness_now_ms() > deadline)
+			return -1;
+		if (resignal)
+			kill(k->pid, resignal);
+		sleep_ms(resignal ? 1 : 10);
+	}
+	k->pid = -1;
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 int kgate_log_count(const struct kgate *k, const char *s)
 {
 	char *log = read_file(k->log_path), *p;

@@ -51,6 +51,10 @@ void kgate_start(struct kgate *k, const char *config_json);
 int kgate_reload(struct kgate *k, const char *config_json);
 /* SIGTERM and wait; returns the exit status (or 128+signal). */
 int kgate_stop(struct kgate *k);
+/* Waits up to timeout_ms for kgate to exit by itself, sending it `resignal`
+ * every millisecond meanwhile unless 0; its status as kgate_stop gives it,
+ * or -1 if it is still running (it stays owned by the caller then). */
+int kgate_wait_exit(struct kgate *k, int resignal, int timeout_ms);
 /* 1 if kgate's stderr log contains s. */
 int kgate_log_contains(const struct kgate *k, const char *s);
 /* Counts occurrences of s in the log. */
