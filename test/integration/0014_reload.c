@@ -58,29 +58,6 @@ static void *produce_all(void *arg)
 	return NULL;
 }
 
-/* Waits for a statistics report newer than any seen so far (a member's
- * thread serves them as it polls). */
-static void wait_fresh_stats(struct broker_view *v)
-{
-	int64_t deadline = harness_now_ms() + 30000;
-	int seen;
-
-	pthread_mutex_lock(&v->lock);
-	seen = v->stats_seen;
-	pthread_mutex_unlock(&v->lock);
-	for (;;) {
-		int now;
-
-		pthread_mutex_lock(&v->lock);
-		now = v->stats_seen;
-		pthread_mutex_unlock(&v->lock);
-		if (now > seen)
-			return;
-		ck_assert_msg(harness_now_ms() < deadline, "no statistics report in 30 s");
-		usleep(10000);
-	}
-}
-
 /* A broker joins kgate's map by SIGHUP while a producer and a consumer
  * group run through kgate: the group's connections carry on (librdkafka
  * counts no new connection to any of kgate's listeners it had used), and
@@ -120,7 +97,7 @@ START_TEST(test_broker_added_under_traffic)
 		ck_assert_msg(harness_now_ms() < deadline, "no traffic under way");
 		usleep(10000);
 	}
-	wait_fresh_stats(&member.view);
+	view_refresh(NULL, &member.view);
 	view_last(&member.view, &before);
 	cfg = config_for(&k, &m, 3, NULL);
 	ck_assert_msg(kgate_reload(&k, cfg), "the reload failed");
@@ -137,7 +114,7 @@ START_TEST(test_broker_added_under_traffic)
 			      (long long)ledger_received(&ledger), MESSAGES);
 		usleep(10000);
 	}
-	wait_fresh_stats(&member.view);
+	view_refresh(NULL, &member.view);
 	ledger_assert_exactly_once(&ledger);
 	view_assert_gateway_only(&member.view, &k);
 	ck_assert_msg(view_used(&member.view, k.broker_addr[2]),

@@ -87,7 +87,7 @@ rd_kafka_conf_t *client_conf(const char *bootstrap, struct broker_view *view)
 
 void view_refresh(rd_kafka_t *rk, struct broker_view *v)
 {
-	int64_t deadline = harness_now_ms() + 10000;
+	int64_t deadline = harness_now_ms() + 30000;
 	int seen;
 
 	pthread_mutex_lock(&v->lock);
@@ -97,7 +97,10 @@ void view_refresh(rd_kafka_t *rk, struct broker_view *v)
 	for (;;) {
 		int now;
 
-		rd_kafka_poll(rk, 50);
+		if (rk)
+			rd_kafka_poll(rk, 50);
+		else
+			usleep(10000);
 		pthread_mutex_lock(&v->lock);
 		now = v->stats_seen;
 		pthread_mutex_unlock(&v->lock);

@@ -26,7 +26,8 @@ void view_init(struct broker_view *v);
  * quiet logs, timeouts suited to tests. */
 rd_kafka_conf_t *client_conf(const char *bootstrap, struct broker_view *view);
 void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value);
-/* Polls rk until a fresh statistics report has arrived. */
+/* Waits until a fresh statistics report has arrived, polling rk for it;
+ * rk NULL when another thread polls the client (a consumer group member). */
 void view_refresh(rd_kafka_t *rk, struct broker_view *v);
 /* Asserts every broker the client connected to is one of kgate's
  * listeners, and that at least one was. */
