@@ -98,6 +98,13 @@ static int forward(struct kstream *ks, const struct kstream_dir *d, struct evbuf
 }
 
 /* Cuts through up to d->left bytes of the current frame. */
+/* Direction d is at a frame boundary again. */
+static void frame_done(struct kstream_dir *d)
+{
+	d->state = KS_FRAME;
+	d->done++;
+}
+
 static int pass_through(struct kstream *ks, struct kstream_dir *d, struct evbuffer *in,
 			struct evbuffer *out, size_t avail)
 {
@@ -107,7 +114,7 @@ static int pass_through(struct kstream *ks, struct kstream_dir *d, struct evbuff
 		return KS_ERROR;
 	d->left -= n;
 	if (d->left == 0)
-		d->state = KS_FRAME;
+		frame_done(d);
 	return KS_GO_ON;
 }
 
@@ -367,7 +374,7 @@ static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffe
 			return KS_ERROR;
 		count_rewritten(ks, api);
 	}
-	d->state = KS_FRAME;
+	frame_done(d);
 	return KS_GO_ON;
 }
 
@@ -486,7 +493,7 @@ static int rewrite_tail(struct kstream *ks, struct evbuffer *in, struct evbuffer
 		return KS_ERROR;
 	}
 	d->left = 0;
-	d->state = KS_FRAME;
+	frame_done(d);
 	return KS_GO_ON;
 }
 

@@ -52,6 +52,7 @@ enum kstream_state {
 struct kstream_dir {
 	enum kstream_state state;
 	uint64_t left; /* bytes of the current frame still to forward */
+	uint64_t done; /* frames forwarded to their end */
 };
 
 /* What every stream of one gateway shares (one event loop: a stream's

@@ -166,14 +166,16 @@ int pair_process_requests(struct pair *p, int final)
 		  kstream_requests(&p->ks, p->client.in, side_output(&p->upstream),
 				   final || p->client_left));
 	/* A request begun and waiting for the client's next bytes is timed
-	 * (limits.frame_timeout_ms); one held up by back-pressure is not the
-	 * client's doing. */
+	 * (limits.frame_timeout_ms), each request on its own: when one ended
+	 * in this read, the unfinished one began in it, however busy the
+	 * stream.  One held up by back-pressure is not the client's doing. */
 	if (rc == 0 && p->state == PAIR_OPEN) {
 		if (p->client.paused ||
 		    (p->ks.up.state == KS_FRAME && !evbuffer_get_length(p->client.in)))
 			p->frame_ns = 0;
-		else if (!p->frame_ns)
+		else if (!p->frame_ns || p->frame_done != p->ks.up.done)
 			p->frame_ns = kg_now_ns();
+		p->frame_done = p->ks.up.done;
 	}
 	return rc;
 }
@@ -288,7 +290,10 @@ void pair_sweep(struct gateway *gw)
 				 "(limits.frame_timeout_ms)",
 				 (now - p->frame_ns) / 1000000);
 		} else if ((now - p->active_ns) / 1000000 > l->idle_timeout_ms &&
-			   !side_output_len(&p->client) && !side_output_len(&p->upstream)) {
+			   !side_output_len(&p->client) && !side_output_len(&p->upstream) &&
+			   p->ks.inflight.len == 0) {
+			/* Not while a request awaits its answer: a JoinGroup or a
+			 * Fetch may wait long, and the client times it out. */
 			snprintf(why, sizeof(why), "idle for %" PRId64 " s (limits.idle_timeout_ms)",
 				 (now - p->active_ns) / 1000000000);
 		} else {
@@ -369,8 +374,15 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 		}
 		pair_log(p, LOG_INFO, "client hung up while kgate was not reading it");
 		p->client_left = 1;
-		if (pair_resume(p, s) == 0)
-			process(p, s, 1);
+		if (pair_resume(p, s) < 0 || process(p, s, 1) < 0 || p->state != PAIR_OPEN)
+			break;
+		/* Still paused: a drain holds its next request, or
+		 * limits.max_inflight requests await answers.  Nobody is left
+		 * to read those answers: deliver what was forwarded and close. */
+		if (p->client.paused)
+			flush_and_end(p, &p->client,
+				      "client hung up; what it sent after that was not forwarded "
+				      "(draining, or limits.max_inflight requests unanswered)");
 		break;
 	case SIDE_ERROR:
 		if (side_failure(s, is_client(p, s) ? p->lst->addr->text : p->upstream_addr,

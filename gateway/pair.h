@@ -53,6 +53,7 @@ struct pair {
 	struct event *hs_timer;       /* client's TLS handshake deadline */
 	int64_t active_ns;            /* last bytes read from either side */
 	int64_t frame_ns;             /* a request begun, waiting for the client */
+	uint64_t frame_done;          /* ks.up.done when frame_ns was last judged */
 	int client_left;              /* hung up while paused: forward what is left */
 	char client_addr[56];         /* "[v6 address]:port" at most */
 	char upstream_addr[264];      /* "host:port" dialled (a name: 253 at most) */

@@ -25,6 +25,7 @@ struct server {
 	void *arg;
 	int64_t drain_began_ns;
 	int stopped_called;
+	int forced; /* connections were closed, not drained: say so, not "drained" */
 };
 
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
@@ -48,8 +49,9 @@ static void drained_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_info("drained: every connection closed between requests, in %" PRId64 " ms",
-		 (kg_now_ns() - srv->drain_began_ns) / 1000000);
+	if (!srv->forced)
+		log_info("drained: every connection closed between requests, in %" PRId64 " ms",
+			 (kg_now_ns() - srv->drain_began_ns) / 1000000);
 	evtimer_del(srv->drain_timer);
 	finish(srv);
 }
@@ -63,6 +65,7 @@ static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	log_warn("drain took limits.drain_timeout_ms (%" PRId64 " ms): closing the %" PRIu64
 		 " connections left",
 		 gateway_cfg(srv->gw)->limits.drain_timeout_ms, srv->gw->stats.connections_open);
+	srv->forced = 1;
 	pair_close_all(srv->gw, "drain timeout");
 	finish(srv);
 }
@@ -144,6 +147,7 @@ void server_stop(struct server *srv)
 	if (!gw)
 		return;
 	listeners_close(gw);
+	srv->forced = 1;
 	pair_close_all(gw, "gateway stopping");
 	discover_stop(gw);
 	if (srv->sweeper)
@@ -201,6 +205,7 @@ int server_reload(struct server *srv, struct cfg_gen *gen, char *err, size_t err
 	if (moved)
 		srv->admin = admin;
 	log_set_format(gen->cfg.log_format == CFG_LOG_JSON);
+	gateway_reconfigured(gw);
 	retired = pair_stop_all(gw, 1);
 	cfg_gen_unref(old);
 	gw->reloads_ok++;

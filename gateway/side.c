@@ -192,6 +192,9 @@ static void closed_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	event_del(s->closed);
+	/* Once: the hangup stays visible (level-triggered) until the socket
+	 * is read, and a side paused again must not hear it every loop pass. */
+	s->hangup = 0;
 	s->cb(s, SIDE_HANGUP, s->arg);
 }
 

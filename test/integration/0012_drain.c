@@ -131,6 +131,8 @@ START_TEST(test_second_signal_and_drain_timeout)
 	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
 	ck_assert_int_eq(kgate_wait_exit(&k, 0, 5000), 0);
 	ck_assert(kgate_log_contains(&k, "received SIGTERM again: stopping now"));
+	/* Stopped, not drained: the log must not say otherwise. */
+	ck_assert(!kgate_log_contains(&k, "drained:"));
 	close(fd);
 
 	/* A drain that cannot finish stops after limits.drain_timeout_ms. */
@@ -142,7 +144,36 @@ START_TEST(test_second_signal_and_drain_timeout)
 	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
 	ck_assert_int_eq(kgate_wait_exit(&k, 0, 10000), 0);
 	ck_assert(kgate_log_contains(&k, "drain took limits.drain_timeout_ms (500 ms)"));
+	ck_assert(!kgate_log_contains(&k, "drained:"));
 	close(fd);
+	mock_stop(&m);
+}
+END_TEST
+
+/* A client that sends another request during the drain (held: it would
+ * not be answered before the stop) and then hangs up: kgate notices once,
+ * closes it, and stops — rather than hearing the hangup on every loop pass
+ * until the broker answers (30 s here). */
+START_TEST(test_client_hangs_up_while_held)
+{
+	static const uint8_t again[] = {0, 0, 0, 11, 0, 18, 0, 0, 0, 0, 0, 8, 0, 1, 'c'};
+	struct mock m;
+	struct kgate k;
+	char *cfg;
+	int fd;
+
+	mock_start(&m, 1);
+	kgate_plan(&k, 1);
+	cfg = kgate_config_for_mock(&k, &m, 1, "\"limits\": { \"drain_timeout_ms\": 60000 }");
+	kgate_start(&k, cfg);
+	free(cfg);
+	fd = request_in_flight(&m, &k, 30000);
+	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
+	ck_assert(kgate_wait_log(&k, "draining:", 1, 10000));
+	ck_assert_int_eq(raw_send(fd, again, sizeof(again)), 0);
+	close(fd);
+	ck_assert_int_eq(kgate_wait_exit(&k, 0, 20000), 0);
+	ck_assert_int_eq(kgate_log_count(&k, "client hung up while kgate was not reading it"), 1);
 	mock_stop(&m);
 }
 END_TEST
@@ -153,6 +184,7 @@ TCase *tcase_0012_drain(void)
 
 	tcase_add_test(tc, test_restart_under_traffic_loses_nothing);
 	tcase_add_test(tc, test_second_signal_and_drain_timeout);
+	tcase_add_test(tc, test_client_hangs_up_while_held);
 	tcase_set_timeout(tc, 300);
 	return tc;
 }

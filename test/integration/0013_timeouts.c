@@ -16,6 +16,7 @@
 #include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -43,7 +44,9 @@ static void swallow(struct fake_broker *fb, int fd)
 		;
 }
 
-/* Sends SIGUSR1 until kgate's counters show `counter` (e.g. "timeouts=1 "). */
+/* ApiVersions v0, 15 bytes. */
+static const uint8_t api_versions[] = {0, 0, 0, 11, 0, 18, 0, 0, 0, 0, 0, 7, 0, 1, 'c'};
+
 START_TEST(test_idle_and_unfinished_requests_are_closed)
 {
 	static const uint8_t begun[] = {0, 0, 0, 30, 0, 18, 0}; /* 7 of 34 bytes */
@@ -65,6 +68,74 @@ START_TEST(test_idle_and_unfinished_requests_are_closed)
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	ck_assert(kgate_log_contains(&kg, "(limits.frame_timeout_ms)"));
 	ck_assert(kgate_log_contains(&kg, "(limits.idle_timeout_ms)"));
+	fake_broker_stop(&fb);
+}
+END_TEST
+
+/* A client that streams requests back to back for four times
+ * limits.frame_timeout_ms, no read of kgate's ending on a request boundary
+ * (a producer held back by its own link): each request is timed on its
+ * own, so none of them is "not complete", however long the stream. */
+START_TEST(test_streaming_client_is_not_slow)
+{
+	enum { REQUESTS = 40, LEN = sizeof(api_versions), FIRST = 7 };
+	uint8_t stream[REQUESTS * LEN];
+	struct fake_broker fb;
+	struct kgate kg;
+	char counter[32];
+	int fd, one = 1;
+
+	for (int i = 0; i < REQUESTS; i++)
+		memcpy(stream + i * LEN, api_versions, LEN);
+	fake_broker_start(&fb, swallow, NULL);
+	kgate_start_static(&kg, 1, fb.port, "{ \"frame_timeout_ms\": 1000 }");
+	fd = raw_connect(kg.bootstrap_port);
+	ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	/* 7 bytes, then 15 at a time every 100 ms: each piece ends 7 bytes
+	 * into a request; 41 pieces, about 4 s. */
+	for (size_t off = 0; off < sizeof(stream);) {
+		size_t n = off == 0 ? FIRST : LEN;
+
+		if (n > sizeof(stream) - off)
+			n = sizeof(stream) - off;
+		ck_assert_msg(raw_send(fd, stream + off, n) == 0,
+			      "kgate closed a client whose every request came in 100 ms");
+		off += n;
+		usleep(100000);
+	}
+	snprintf(counter, sizeof(counter), "requests=%d ", REQUESTS);
+	ck_assert(kgate_wait_counter(&kg, counter, 10000));
+	ck_assert(!raw_wait_closed(fd, 200));
+	close(fd);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(!kgate_log_contains(&kg, "(limits.frame_timeout_ms)"));
+	fake_broker_stop(&fb);
+}
+END_TEST
+
+/* A request that awaits its answer is not idleness: the broker may hold a
+ * JoinGroup or a Fetch for long, and the client times it out itself.  A
+ * silent client connected later is the witness that the idle sweep ran. */
+START_TEST(test_request_awaiting_answer_is_not_idle)
+{
+	struct fake_broker fb;
+	struct kgate kg;
+	int waiting, idle;
+
+	fake_broker_start(&fb, swallow, NULL);
+	kgate_start_static(&kg, 1, fb.port, "{ \"idle_timeout_ms\": 1000 }");
+	waiting = raw_connect(kg.bootstrap_port);
+	ck_assert_int_eq(raw_send(waiting, api_versions, sizeof(api_versions)), 0);
+	ck_assert(kgate_wait_counter(&kg, "requests=1 ", 10000));
+	idle = raw_connect(kg.bootstrap_port);
+	ck_assert_msg(raw_wait_closed(idle, 10000), "a silent client held its connection");
+	/* The waiting client has been quiet longer still, and stays. */
+	ck_assert_msg(!raw_wait_closed(waiting, 500),
+		      "a client awaiting an answer was closed as idle");
+	close(idle);
+	close(waiting);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert_int_eq(kgate_log_count(&kg, "(limits.idle_timeout_ms)"), 1);
 	fake_broker_stop(&fb);
 }
 END_TEST
@@ -206,6 +277,8 @@ TCase *tcase_0013_timeouts(void)
 	TCase *tc = tcase_create("0013 timeouts");
 
 	tcase_add_test(tc, test_idle_and_unfinished_requests_are_closed);
+	tcase_add_test(tc, test_streaming_client_is_not_slow);
+	tcase_add_test(tc, test_request_awaiting_answer_is_not_idle);
 	tcase_add_test(tc, test_back_pressure_then_hangup);
 	tcase_set_timeout(tc, 120);
 	return tc;
