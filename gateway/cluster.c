@@ -150,6 +150,37 @@ void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host
 	free(node);
 }
 
+/* 1 if the configuration running now would not learn node. */
+static int disallowed(int32_t id, const void *val, void *ctx)
+{
+	const struct cluster_node *node = val;
+	const struct cfg *cfg = ((struct cluster *)ctx)->cfg;
+
+	(void)id;
+	return !cfg_upstream_allowed(cfg, node->host) ||
+	       is_own_address(cfg, node->host, strlen(node->host), node->port);
+}
+
+static void forget_disallowed(void *val, void *ctx)
+{
+	struct cluster_node *node = val;
+
+	(void)ctx;
+	log_warn("broker %" PRId32 " at %s:%u is outside the reloaded configuration's "
+		 "upstream_allow, or one of kgate's own addresses: forgotten",
+		 node->id, node->host, node->port);
+	free(node);
+}
+
+int cluster_configure(struct cluster *cl, const struct cfg *cfg)
+{
+	cl->cfg = cfg;
+	cl->max_nodes = (size_t)cfg->limits.max_brokers;
+	if (cl->nodes.n < cl->max_nodes)
+		cl->full_logged = 0;
+	return idmap_filter(&cl->nodes, disallowed, forget_disallowed, cl);
+}
+
 void cluster_forget(struct cluster *cl, int32_t id)
 {
 	free(idmap_del(&cl->nodes, id));
@@ -162,31 +193,27 @@ void cluster_listing_begin(struct cluster *cl)
 	cl->quiet = 0;
 }
 
+static int unlisted(int32_t id, const void *val, void *ctx)
+{
+	(void)id;
+	return ((const struct cluster_node *)val)->seen != ((struct cluster *)ctx)->listing;
+}
+
+static void forget_unlisted(void *val, void *ctx)
+{
+	struct cluster_node *node = val;
+
+	if (may_log(ctx))
+		log_info("cluster no longer lists broker %" PRId32 " (was at %s:%u): forgotten",
+			 node->id, node->host, node->port);
+	free(node);
+}
+
 void cluster_listing_end(struct cluster *cl)
 {
-	int32_t *gone = NULL;
-	size_t n = 0;
-
 	cl->listed = 1;
-	/* Collect first: deleting shifts entries under the scan. */
-	for (size_t i = 0; i < cl->nodes.cap; i++) {
-		const struct cluster_node *node = cl->nodes.slots[i].val;
-
-		if (!node || node->seen == cl->listing)
-			continue;
-		if (!gone && !(gone = malloc(cl->nodes.n * sizeof(*gone))))
-			return; /* forgotten next time */
-		gone[n++] = node->id;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct cluster_node *node = idmap_del(&cl->nodes, gone[i]);
-
-		if (may_log(cl))
-			log_info("cluster no longer lists broker %" PRId32 " (was at %s:%u): forgotten",
-				 node->id, node->host, node->port);
-		free(node);
-	}
-	free(gone);
+	if (idmap_filter(&cl->nodes, unlisted, forget_unlisted, cl) < 0)
+		return; /* forgotten next time */
 	if (cl->nodes.n < cl->max_nodes)
 		cl->full_logged = 0;
 	if (cl->quiet)

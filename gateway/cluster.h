@@ -65,6 +65,11 @@ const struct cluster_node *cluster_find(const struct cluster *cl, int32_t id);
 /* Forgets node id, so the next client triggers a fresh Metadata request
  * (used when dialling a learned address failed: it may have moved). */
 void cluster_forget(struct cluster *cl, int32_t id);
+/* Judges by cfg from now on, and forgets the nodes it would not have
+ * learned (upstream_allow, kgate's own addresses): a reload that narrows
+ * upstream_allow applies to what is known already.  -1 if out of memory
+ * (nothing forgotten then). */
+KG_MUSTCHECK int cluster_configure(struct cluster *cl, const struct cfg *cfg);
 /* A complete list of the cluster's brokers is about to be learned ... */
 void cluster_listing_begin(struct cluster *cl);
 /* ... and was, whole: every node it did not have is forgotten. */

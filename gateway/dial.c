@@ -83,6 +83,8 @@ static void dial_free(struct dialer *d)
 		event_free(d->timer);
 	if (d->addrs)
 		evutil_freeaddrinfo(d->addrs);
+	if (d->tls)
+		SSL_CTX_free(d->tls);
 	free(d);
 }
 
@@ -274,14 +276,17 @@ struct dialer *dial_start(const struct dial_env *env, const char *host, uint16_t
 	d->fd = -1;
 	d->done = done;
 	d->ctx = ctx;
-	if (tls) {
-		d->tls = tls;
-		snprintf(d->tls_name, sizeof(d->tls_name), "%s", tls_name);
-	}
 	d->timer = evtimer_new(env->base, dial_timer_cb, d);
 	if (!d->timer) {
 		free(d);
 		return NULL;
+	}
+	if (tls) {
+		/* Its own reference: a reload may free the listener that lent
+		 * it while this dial resolves or connects (SSL_new needs it). */
+		SSL_CTX_up_ref(tls);
+		d->tls = tls;
+		snprintf(d->tls_name, sizeof(d->tls_name), "%s", tls_name);
 	}
 	/* A longer name would be cut short below, then dialled, sent as SNI
 	 * and verified as a different one: refuse it (soon, not from inside

@@ -118,6 +118,26 @@ void gateway_broker_seen(struct gateway *gw, int32_t id, int up)
 	}
 }
 
+static int unconfigured(int32_t id, const void *val, void *ctx)
+{
+	(void)val;
+	return cfg_broker_by_id(gateway_cfg(ctx), id) == NULL;
+}
+
+static void drop_health(void *val, void *ctx)
+{
+	(void)ctx;
+	free(val);
+}
+
+void gateway_reconfigured(struct gateway *gw)
+{
+	if (cluster_configure(&gw->cluster, gateway_cfg(gw)) < 0 ||
+	    idmap_filter(&gw->health, unconfigured, drop_health, gw) < 0)
+		log_warn("out of memory: what kgate learned is judged by the reloaded "
+			 "configuration only as the cluster lists it again");
+}
+
 const char *gateway_unready(const struct gateway *gw, int64_t stale_ms, char *buf, size_t len)
 {
 	if (gw->draining)

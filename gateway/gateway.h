@@ -102,6 +102,10 @@ void gateway_listing(struct gateway *gw, int end);
 void gateway_cluster_answered(struct gateway *gw, const char *failure);
 /* kgate reached broker id (a dial, or a listing that had it), or did not. */
 void gateway_broker_seen(struct gateway *gw, int32_t id, int up);
+/* After a reload: what kgate knows is judged by the new configuration —
+ * learned addresses it would not learn are forgotten, and the health of
+ * brokers it no longer fronts is dropped (nothing would update it again). */
+void gateway_reconfigured(struct gateway *gw);
 /* Why the gateway's state says kgate is not ready to take clients (into
  * buf), or NULL if it is ready: draining, no broker map yet, or no answer
  * from the cluster within stale_ms.  (Listeners are the admin endpoint's

@@ -90,3 +90,23 @@ void *idmap_del(struct idmap *m, int32_t key)
 	m->slots[i].val = NULL;
 	return val;
 }
+
+int idmap_filter(struct idmap *m, int (*drop)(int32_t key, const void *val, void *ctx),
+		 void (*gone)(void *val, void *ctx), void *ctx)
+{
+	int32_t *keys = NULL;
+	size_t n = 0;
+
+	/* Keys first: each deletion shifts entries under the scan. */
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->slots[i].val || !drop(m->slots[i].key, m->slots[i].val, ctx))
+			continue;
+		if (!keys && !(keys = malloc(m->n * sizeof(*keys))))
+			return -1;
+		keys[n++] = m->slots[i].key;
+	}
+	for (size_t i = 0; i < n; i++)
+		gone(idmap_del(m, keys[i]), ctx);
+	free(keys);
+	return 0;
+}

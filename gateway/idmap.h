@@ -33,5 +33,9 @@ void *idmap_get(const struct idmap *m, int32_t key);
 KG_MUSTCHECK int idmap_put(struct idmap *m, int32_t key, void *val);
 /* Removes key; returns its value, or NULL if it was not there. */
 void *idmap_del(struct idmap *m, int32_t key);
+/* Removes every entry drop() says goes, then hands each value to gone()
+ * (which may free it); -1 if out of memory, nothing removed then. */
+KG_MUSTCHECK int idmap_filter(struct idmap *m, int (*drop)(int32_t key, const void *val, void *ctx),
+			      void (*gone)(void *val, void *ctx), void *ctx);
 
 #endif

@@ -85,8 +85,17 @@ err:
  * no output is ever written. */
 struct broker_visit {
 	kresp_broker_fn fn;
+	kresp_listing_fn listing;
 	void *ctx;
 };
+
+static void visit_listing(void *ctx, int end)
+{
+	const struct broker_visit *v = ctx;
+
+	if (v->listing)
+		v->listing(v->ctx, end);
+}
 
 static int visit_broker(void *ctx, int32_t node_id, const struct kstr *host, int32_t port,
 			struct kmap_addr *out)
@@ -99,10 +108,11 @@ static int visit_broker(void *ctx, int32_t node_id, const struct kstr *host, int
 }
 
 int kresp_metadata_brokers(const uint8_t *in, size_t len, int16_t version, int32_t max_nodes,
-			   kresp_broker_fn fn, void *ctx)
+			   kresp_broker_fn fn, kresp_listing_fn listing, void *ctx)
 {
-	struct broker_visit v = {fn, ctx};
-	const struct kmap map = {.lookup = visit_broker, .ctx = &v, .max_nodes = max_nodes};
+	struct broker_visit v = {fn, listing, ctx};
+	const struct kmap map = {
+	    .lookup = visit_broker, .listing = visit_listing, .ctx = &v, .max_nodes = max_nodes};
 
 	return krw_metadata(in, len, version, NULL, &map) == KRW_UNCHANGED ? 0 : -1;
 }

@@ -33,11 +33,17 @@ KG_MUSTCHECK int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t
 
 /* Called for each broker a Metadata answer lists (host not NUL-terminated). */
 typedef void (*kresp_broker_fn)(void *ctx, int32_t node_id, const struct kstr *host, int32_t port);
+/* Called with end 0 before the brokers of a non-empty Brokers[], and with
+ * end 1 once the whole answer decoded: only then does the answer say which
+ * brokers are gone.  An empty list (an error answer) says nothing of that,
+ * as in the rewriters (kmap.h's listing hook). */
+typedef void (*kresp_listing_fn)(void *ctx, int end);
 /* Decodes a whole Metadata response at version (validated as strictly as the
  * rewriter does) and reports each of Brokers[]; 0, or -1 if malformed or
  * listing more than max_nodes brokers (0: no bound; fn may have been called
- * for the brokers before a fault). */
+ * for the brokers before a fault).  listing may be NULL. */
 KG_MUSTCHECK int kresp_metadata_brokers(const uint8_t *in, size_t len, int16_t version,
-					int32_t max_nodes, kresp_broker_fn fn, void *ctx);
+					int32_t max_nodes, kresp_broker_fn fn,
+					kresp_listing_fn listing, void *ctx);
 
 #endif

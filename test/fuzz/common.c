@@ -102,7 +102,7 @@ static int record_lookup(void *ctx, int32_t node_id, const struct kstr *orig_hos
 	return r->substitute ? fuzz_map_addr(node_id, out) : 0;
 }
 
-static void record_listing(void *ctx, int end)
+void fuzz_record_listing(void *ctx, int end)
 {
 	struct fuzz_record *r = ctx;
 
@@ -117,7 +117,7 @@ void fuzz_record_init(struct fuzz_record *r, int substitute, struct kmap *map)
 	r->n = r->kept = 0;
 	r->listing = 0;
 	r->listings = 0;
-	*map = (struct kmap){.lookup = record_lookup, .ctx = r, .listing = record_listing};
+	*map = (struct kmap){.lookup = record_lookup, .ctx = r, .listing = fuzz_record_listing};
 }
 
 void fuzz_check_mapped(const struct fuzz_record *before, const struct fuzz_record *after,

@@ -64,6 +64,8 @@ struct fuzz_record {
  * answer if substitute), and checks the listing hook is called in pairs: a
  * listing ends only after it began, and never begins inside another. */
 void fuzz_record_init(struct fuzz_record *r, int substitute, struct kmap *map);
+/* The listing hook of that map (ctx: the fuzz_record). */
+void fuzz_record_listing(void *ctx, int end);
 /* Records one endpoint (what the map's lookup does before it answers). */
 void fuzz_record_add(struct fuzz_record *r, int32_t node_id, const struct kstr *host, int32_t port);
 /* The hash fuzz_record keeps of a host. */

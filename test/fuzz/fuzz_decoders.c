@@ -85,7 +85,7 @@ static void bounded(const uint8_t *in, size_t len, int16_t v, int rc, int32_t bo
 
 	map.max_nodes = bound;
 	seen.n = seen.kept = 0;
-	rcb = kresp_metadata_brokers(in, len, v, bound, on_broker, &seen);
+	rcb = kresp_metadata_brokers(in, len, v, bound, on_broker, NULL, &seen);
 	kw_init(&out);
 	rwb = krw_metadata(in, len, v, &out, &map);
 	kw_free(&out);
@@ -106,9 +106,15 @@ static void metadata(const uint8_t *in, size_t len, int16_t v, int32_t bound)
 	struct kwbuf out;
 	int rc, rw;
 
-	seen.n = seen.kept = 0;
-	rc = kresp_metadata_brokers(in, len, v, 0, on_broker, &seen);
+	seen.n = seen.kept = seen.listings = 0;
+	seen.listing = 0;
+	rc = kresp_metadata_brokers(in, len, v, 0, on_broker, fuzz_record_listing, &seen);
 	FUZZ_CHECK(rc == 0 || rc == -1, "Metadata v%d brokers: %d", v, rc);
+	/* Only a whole answer that lists brokers says who is gone. */
+	if (rc == 0)
+		FUZZ_CHECK(!seen.listing && seen.listings == (seen.n > 0),
+			   "Metadata v%d, %zu brokers: %zu listings, %s", v, seen.n, seen.listings,
+			   seen.listing ? "one not ended" : "ended");
 	kw_init(&out);
 	rw = krw_metadata(in, len, v, &out, &fuzz_map);
 	FUZZ_CHECK((rc == 0) == (rw != KRW_ERROR), "Metadata v%d: brokers decoded %d, rewriter %d",
@@ -120,7 +126,7 @@ static void metadata(const uint8_t *in, size_t len, int16_t v, int32_t bound)
 		FUZZ_CHECK(copy != NULL, "out of memory");
 		memcpy(copy, out.buf, out.len);
 		seen_out.n = seen_out.kept = 0;
-		rc = kresp_metadata_brokers(copy, out.len, v, 0, on_broker, &seen_out);
+		rc = kresp_metadata_brokers(copy, out.len, v, 0, on_broker, NULL, &seen_out);
 		FUZZ_CHECK(rc == 0, "Metadata v%d: the rewritten frame does not decode", v);
 		fuzz_check_mapped(&seen, &seen_out, "Metadata brokers");
 		free(copy);

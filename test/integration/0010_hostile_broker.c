@@ -20,9 +20,10 @@
 #define FORGED "evil\nFAKE error forged line\x1b[31m"
 #define FORGED_ESCAPED "evil\\x0aFAKE error forged line\\x1b[31m"
 
-/* What the scripted cluster advertises. */
+/* What the scripted cluster advertises (n changed while it runs: atomics). */
 struct advert {
 	int n;
+	int metadata_answers;
 	int32_t ids[4];
 	char hosts[4][320];
 	int32_t ports[4];
@@ -48,8 +49,10 @@ static void cluster_handler(struct fake_broker *fb, int fd)
 			kw_i16(&w, 1);
 			kw_i16(&w, 1);
 		} else if (req.api_key == 3) {
-			kw_i32(&w, a->n);
-			for (int i = 0; i < a->n; i++) {
+			int n = __atomic_load_n(&a->n, __ATOMIC_SEQ_CST);
+
+			kw_i32(&w, n);
+			for (int i = 0; i < n; i++) {
 				kw_i32(&w, a->ids[i]);
 				kw_string(&w, 0, a->hosts[i], (int32_t)strlen(a->hosts[i]));
 				kw_i32(&w, a->ports[i]);
@@ -63,25 +66,46 @@ static void cluster_handler(struct fake_broker *fb, int fd)
 		}
 		kw_patch_i32(&w, off, (int32_t)(w.len - off - 4));
 		fake_send(fd, w.buf, w.len, 0);
+		if (req.api_key == 3)
+			__atomic_add_fetch((int *)&a->metadata_answers, 1, __ATOMIC_SEQ_CST);
 		kw_reset(&w);
 		fake_request_free(&req);
 	}
 	kw_free(&w);
 }
 
-/* kgate fronting brokers 1 and 2, both learned from the cluster at port. */
-static void start_learning_gateway(struct kgate *kg, int port, const char *extra)
+/* kgate's configuration fronting brokers 1 and 2 (kg's ports), both
+ * learned from the cluster at port. */
+static void learning_config(char *cfg, size_t len, const struct kgate *kg, int port,
+			    const char *extra)
 {
-	char cfg[2048];
-
-	kgate_plan(kg, 2);
-	snprintf(cfg, sizeof(cfg),
+	snprintf(cfg, len,
 		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"127.0.0.1:%d\"] },\n"
 		 "  \"brokers\": [ { \"id\": 1, \"listen\": \"%s\", \"advertise\": \"%s\" },\n"
 		 "                 { \"id\": 2, \"listen\": \"%s\", \"advertise\": \"%s\" } ]%s%s }\n",
 		 kg->bootstrap, port, kg->broker_addr[0], kg->broker_addr[0], kg->broker_addr[1],
 		 kg->broker_addr[1], extra ? ",\n  " : "", extra ? extra : "");
+}
+
+static void start_learning_gateway(struct kgate *kg, int port, const char *extra)
+{
+	char cfg[2048];
+
+	kgate_plan(kg, 2);
+	learning_config(cfg, sizeof(cfg), kg, port, extra);
 	kgate_start(kg, cfg);
+}
+
+/* Waits until the scripted cluster has answered n more Metadata requests. */
+static void wait_metadata_answers(struct advert *a, int n)
+{
+	int64_t deadline = harness_now_ms() + 20000;
+	int target = __atomic_load_n(&a->metadata_answers, __ATOMIC_SEQ_CST) + n;
+
+	while (__atomic_load_n(&a->metadata_answers, __ATOMIC_SEQ_CST) < target) {
+		ck_assert_msg(harness_now_ms() < deadline, "kgate asked the cluster nothing");
+		usleep(10000);
+	}
 }
 
 /* Metadata v1 through kgate's port; returns the answer's size (the frame is
@@ -193,6 +217,59 @@ START_TEST(test_upstream_allow)
 }
 END_TEST
 
+/* A cluster whose Metadata answer lists no broker (an error answer, or a
+ * broker that has not heard of its peers yet) says nothing of who is gone:
+ * kgate's own probes keep what they learned. */
+START_TEST(test_empty_listing_forgets_nothing)
+{
+	struct advert a = {.n = 1, .ids = {1}};
+	struct fake_broker fb;
+	struct kgate kg;
+	char extra[128];
+
+	fake_broker_start(&fb, cluster_handler, &a);
+	snprintf(a.hosts[0], sizeof(a.hosts[0]), "127.0.0.1");
+	a.ports[0] = fb.port;
+	snprintf(extra, sizeof(extra),
+		 "\"admin\": { \"listen\": \"127.0.0.1:%d\", \"probe_interval_ms\": 100 }",
+		 harness_free_port());
+	start_learning_gateway(&kg, fb.port, extra);
+	ck_assert(kgate_wait_log(&kg, "cluster advertises broker 1 at 127.0.0.1", 1, 10000));
+	ck_assert(answered_at(kg.broker_port[0]));
+	__atomic_store_n(&a.n, 0, __ATOMIC_SEQ_CST);
+	/* Two whole probes after the change. */
+	wait_metadata_answers(&a, 2);
+	ck_assert(answered_at(kg.broker_port[0]));
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(!kgate_log_contains(&kg, "no longer lists broker 1"));
+	fake_broker_stop(&fb);
+}
+END_TEST
+
+/* upstream_allow narrowed by a reload applies to addresses learned before
+ * it: the cluster still advertises 127.0.0.1, which is now refused. */
+START_TEST(test_upstream_allow_narrowed_by_reload)
+{
+	struct advert a = {.n = 1, .ids = {1}};
+	struct fake_broker fb;
+	struct kgate kg;
+	char cfg[2048];
+
+	fake_broker_start(&fb, cluster_handler, &a);
+	snprintf(a.hosts[0], sizeof(a.hosts[0]), "127.0.0.1");
+	a.ports[0] = fb.port;
+	start_learning_gateway(&kg, fb.port, NULL);
+	ck_assert(answered_at(kg.broker_port[0]));
+	learning_config(cfg, sizeof(cfg), &kg, fb.port, "\"upstream_allow\": [\".msk.internal\"]");
+	ck_assert_int_eq(kgate_reload(&kg, cfg), 1);
+	ck_assert(kgate_log_contains(&kg, "outside the reloaded configuration's upstream_allow"));
+	ck_assert(!answered_at(kg.broker_port[0]));
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(kgate_log_contains(&kg, "which upstream_allow does not allow: not learned"));
+	fake_broker_stop(&fb);
+}
+END_TEST
+
 /* Descriptors kgate has open below limit. */
 static int fds_below(pid_t pid, int limit)
 {
@@ -257,6 +334,8 @@ TCase *tcase_0010_hostile_broker(void)
 
 	tcase_add_test(tc, test_forged_names_escaped_and_not_learned);
 	tcase_add_test(tc, test_upstream_allow);
+	tcase_add_test(tc, test_empty_listing_forgets_nothing);
+	tcase_add_test(tc, test_upstream_allow_narrowed_by_reload);
 	tcase_add_test(tc, test_out_of_descriptors_keeps_what_was_learned);
 	tcase_set_timeout(tc, 120);
 	return tc;

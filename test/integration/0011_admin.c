@@ -131,7 +131,7 @@ START_TEST(test_metrics_health_brokers)
 	struct mock m;
 	struct kgate k;
 	rd_kafka_t *rk;
-	char *body;
+	char *body, *cfg, extra[256];
 	json_t *brokers;
 	json_error_t jerr;
 
@@ -174,6 +174,22 @@ START_TEST(test_metrics_health_brokers)
 	free(body);
 
 	ck_assert_int_eq(http_get(admin_port, "/nope", NULL), 404);
+
+	/* Broker 3 removed by a reload: its health is no longer exported,
+	 * or an alert on kgate_broker_up would follow a broker kgate no
+	 * longer fronts, frozen, until a restart. */
+	k.n_brokers = 2;
+	snprintf(extra, sizeof(extra),
+		 "\"admin\": { \"listen\": \"127.0.0.1:%d\", \"probe_interval_ms\": 1000 }",
+		 admin_port);
+	cfg = kgate_config_for_mock(&k, &m, 0, extra);
+	ck_assert_int_eq(kgate_reload(&k, cfg), 1);
+	free(cfg);
+	ck_assert(wait_metric("kgate_config_generation 2"));
+	ck_assert_int_eq(http_get(admin_port, "/metrics", &body), 200);
+	ck_assert_ptr_nonnull(strstr(body, "kgate_broker_up{broker=\"2\"} 1"));
+	ck_assert_ptr_null(strstr(body, "kgate_broker_up{broker=\"3\"}"));
+	free(body);
 	ck_assert_int_eq(kgate_stop(&k), 0);
 	mock_stop(&m);
 }

@@ -53,6 +53,46 @@ START_TEST(test_idmap_against_a_reference)
 }
 END_TEST
 
+static int odd_key(int32_t key, const void *val, void *ctx)
+{
+	(void)val;
+	(void)ctx;
+	return key % 2 != 0;
+}
+
+static void count_gone(void *val, void *ctx)
+{
+	++*(int *)val;
+	++*(int *)ctx;
+}
+
+/* Filtering removes exactly what it is told to, each value handed over
+ * once, however the deletions shift the table. */
+START_TEST(test_idmap_filter)
+{
+	enum { KEYS = 3000 };
+	static int gone_times[KEYS];
+	struct idmap m;
+	int gone = 0;
+
+	memset(gone_times, 0, sizeof(gone_times));
+	idmap_init(&m);
+	for (int k = 0; k < KEYS; k++)
+		ck_assert_int_eq(idmap_put(&m, (int32_t)((uint32_t)k * 2654435761u), &gone_times[k]),
+				 0);
+	ck_assert_int_eq(idmap_filter(&m, odd_key, count_gone, &gone), 0);
+	ck_assert_uint_eq(m.n, (size_t)(KEYS - gone));
+	for (int k = 0; k < KEYS; k++) {
+		int32_t key = (int32_t)((uint32_t)k * 2654435761u);
+
+		ck_assert_int_eq(gone_times[k], key % 2 != 0);
+		ck_assert_ptr_eq(idmap_get(&m, key), key % 2 != 0 ? NULL : &gone_times[k]);
+	}
+	ck_assert_int_gt(gone, 0);
+	idmap_free(&m);
+}
+END_TEST
+
 static struct cfg cfg;
 static struct kg_stats stats;
 
@@ -155,6 +195,40 @@ START_TEST(test_cluster_refuses_what_is_not_a_host)
 	learn(&cl, 9, "127.0.0.1", 8443);
 	ck_assert_ptr_null(cluster_find(&cl, 9));
 	cluster_free(&cl);
+	cfg_free(&cfg);
+}
+END_TEST
+
+/* A reload that narrows upstream_allow, or makes a learned address one of
+ * kgate's own, forgets what the new configuration would not learn. */
+START_TEST(test_cluster_reconfigured)
+{
+	static const char narrowed[] =
+	    "{\"bootstrap\": {\"listen\": \"127.0.0.1:9094\", \"upstream\": [\"k:9092\"]},"
+	    " \"brokers\": [{\"id\": 1, \"listen\": \"127.0.0.1:8443\","
+	    " \"advertise\": \"b-3.internal:9092\"}],"
+	    " \"upstream_allow\": [\".internal\"]}";
+	struct cfg_errors errs;
+	struct cfg next;
+	struct cluster cl;
+
+	load_cfg(NULL);
+	cluster_init(&cl, &cfg, &stats);
+	learn(&cl, 1, "b-1.internal", 9092);
+	learn(&cl, 2, "10.0.0.2", 9092);
+	learn(&cl, 3, "b-3.internal", 9092);
+	ck_assert_uint_eq(cl.nodes.n, 3);
+	ck_assert_msg(cfg_load_string(narrowed, &next, &errs) == 0, "%s",
+		      errs.n ? errs.msgs[0] : "");
+	ck_assert_int_eq(cluster_configure(&cl, &next), 0);
+	ck_assert_ptr_nonnull(cluster_find(&cl, 1));
+	ck_assert_ptr_null(cluster_find(&cl, 2)); /* outside upstream_allow */
+	ck_assert_ptr_null(cluster_find(&cl, 3)); /* kgate advertises it now */
+	/* And what is learned from then on is judged the same way. */
+	learn(&cl, 2, "10.0.0.2", 9092);
+	ck_assert_ptr_null(cluster_find(&cl, 2));
+	cluster_free(&cl);
+	cfg_free(&next);
 	cfg_free(&cfg);
 }
 END_TEST
@@ -285,6 +359,8 @@ Suite *suite_cluster(void)
 	TCase *tc = tcase_create("learned state");
 
 	tcase_add_test(tc, test_idmap_against_a_reference);
+	tcase_add_test(tc, test_idmap_filter);
+	tcase_add_test(tc, test_cluster_reconfigured);
 	tcase_add_test(tc, test_cluster_learns_and_forgets);
 	tcase_add_test(tc, test_cluster_refuses_what_is_not_a_host);
 	tcase_add_test(tc, test_cluster_bounded);

@@ -203,7 +203,18 @@ struct seen_brokers {
 	int n;
 	int32_t id[4], port[4];
 	char host[4][32];
+	int begun, ended; /* listings */
 };
+
+static void seen_listing(void *ctx, int end)
+{
+	struct seen_brokers *s = ctx;
+
+	if (end)
+		s->ended++;
+	else
+		s->begun++;
+}
 
 static void seen_broker(void *ctx, int32_t node_id, const struct kstr *host, int32_t port)
 {
@@ -226,9 +237,9 @@ START_TEST(test_metadata_brokers_decoder)
 	struct kwbuf w;
 	struct seen_brokers s;
 
-	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
-		int16_t v = versions[i];
-		int flexible = v >= 9;
+	for (size_t i = 0; i < 2 * sizeof(versions) / sizeof(versions[0]); i++) {
+		int16_t v = versions[i / 2];
+		int flexible = v >= 9, n = i % 2 ? 0 : 2;
 
 		kw_init(&w);
 		kw_i32(&w, 42); /* CorrelationId */
@@ -236,8 +247,8 @@ START_TEST(test_metadata_brokers_decoder)
 			kw_uvarint(&w, 0);
 		if (v >= 3)
 			kw_i32(&w, 0); /* ThrottleTimeMs */
-		kw_array_len(&w, flexible, 2);
-		for (int32_t id = 1; id <= 2; id++) {
+		kw_array_len(&w, flexible, n);
+		for (int32_t id = 1; id <= n; id++) {
 			kw_i32(&w, id);
 			kw_string(&w, flexible, id == 1 ? "b-1.internal" : "b-2.internal", 12);
 			kw_i32(&w, 9091 + id);
@@ -257,20 +268,37 @@ START_TEST(test_metadata_brokers_decoder)
 			kw_uvarint(&w, 0);
 		ck_assert(!w.failed);
 		memset(&s, 0, sizeof(s));
-		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, 0, seen_broker, &s), 0);
-		ck_assert_int_eq(s.n, 2);
-		ck_assert_int_eq(s.id[1], 2);
-		ck_assert_str_eq(s.host[1], "b-2.internal");
-		ck_assert_int_eq(s.port[1], 9093);
-		for (size_t cut = 0; cut < w.len; cut++)
-			ck_assert_int_eq(kresp_metadata_brokers(w.buf, cut, v, 0, seen_broker, &s),
-					 -1);
+		ck_assert_int_eq(
+		    kresp_metadata_brokers(w.buf, w.len, v, 0, seen_broker, seen_listing, &s), 0);
+		ck_assert_int_eq(s.n, n);
+		/* A listing says who is gone; an empty one (an error answer)
+		 * must not make kgate forget every broker. */
+		ck_assert_int_eq(s.begun, n ? 1 : 0);
+		ck_assert_int_eq(s.ended, n ? 1 : 0);
+		if (n) {
+			ck_assert_int_eq(s.id[1], 2);
+			ck_assert_str_eq(s.host[1], "b-2.internal");
+			ck_assert_int_eq(s.port[1], 9093);
+		}
+		/* Cut short: nothing said of who is gone. */
+		for (size_t cut = 0; cut < w.len; cut++) {
+			s.ended = 0;
+			ck_assert_int_eq(
+			    kresp_metadata_brokers(w.buf, cut, v, 0, seen_broker, seen_listing, &s),
+			    -1);
+			ck_assert_int_eq(s.ended, 0);
+		}
+		if (!n) {
+			kw_free(&w);
+			continue;
+		}
 		/* Two brokers where one is the most kgate will hold: refused
 		 * before either is reported. */
 		memset(&s, 0, sizeof(s));
-		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, 1, seen_broker, &s), -1);
+		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, 1, seen_broker, NULL, &s),
+				 -1);
 		ck_assert_int_eq(s.n, 0);
-		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, 2, seen_broker, &s), 0);
+		ck_assert_int_eq(kresp_metadata_brokers(w.buf, w.len, v, 2, seen_broker, NULL, &s), 0);
 		kw_free(&w);
 	}
 }
