@@ -74,6 +74,15 @@ static void cluster_handler(struct fake_broker *fb, int fd)
 	kw_free(&w);
 }
 
+/* A scripted cluster whose one broker, 1, advertises itself: a's first
+ * entry is its own address. */
+static void start_self_advertising(struct fake_broker *fb, struct advert *a)
+{
+	fake_broker_start(fb, cluster_handler, a);
+	snprintf(a->hosts[0], sizeof(a->hosts[0]), "127.0.0.1");
+	a->ports[0] = fb->port;
+}
+
 /* kgate's configuration fronting brokers 1 and 2 (kg's ports), both
  * learned from the cluster at port. */
 static void learning_config(char *cfg, size_t len, const struct kgate *kg, int port,
@@ -199,9 +208,7 @@ START_TEST(test_upstream_allow)
 	struct fake_broker fb;
 	struct kgate kg;
 
-	fake_broker_start(&fb, cluster_handler, &a);
-	snprintf(a.hosts[0], sizeof(a.hosts[0]), "127.0.0.1");
-	a.ports[0] = fb.port;
+	start_self_advertising(&fb, &a);
 	/* Only names under .msk.internal: 127.0.0.1 is refused. */
 	start_learning_gateway(&kg, fb.port, "\"upstream_allow\": [\".msk.internal\"]");
 	ck_assert(!answered_at(kg.broker_port[0]));
@@ -227,9 +234,7 @@ START_TEST(test_empty_listing_forgets_nothing)
 	struct kgate kg;
 	char extra[128];
 
-	fake_broker_start(&fb, cluster_handler, &a);
-	snprintf(a.hosts[0], sizeof(a.hosts[0]), "127.0.0.1");
-	a.ports[0] = fb.port;
+	start_self_advertising(&fb, &a);
 	snprintf(extra, sizeof(extra),
 		 "\"admin\": { \"listen\": \"127.0.0.1:%d\", \"probe_interval_ms\": 100 }",
 		 harness_free_port());
@@ -255,9 +260,7 @@ START_TEST(test_upstream_allow_narrowed_by_reload)
 	struct kgate kg;
 	char cfg[2048];
 
-	fake_broker_start(&fb, cluster_handler, &a);
-	snprintf(a.hosts[0], sizeof(a.hosts[0]), "127.0.0.1");
-	a.ports[0] = fb.port;
+	start_self_advertising(&fb, &a);
 	start_learning_gateway(&kg, fb.port, NULL);
 	ck_assert(answered_at(kg.broker_port[0]));
 	learning_config(cfg, sizeof(cfg), &kg, fb.port, "\"upstream_allow\": [\".msk.internal\"]");
@@ -296,9 +299,7 @@ START_TEST(test_out_of_descriptors_keeps_what_was_learned)
 	struct kgate kg;
 	int limit;
 
-	fake_broker_start(&fb, cluster_handler, &a);
-	snprintf(a.hosts[0], sizeof(a.hosts[0]), "127.0.0.1");
-	a.ports[0] = fb.port;
+	start_self_advertising(&fb, &a);
 	start_learning_gateway(&kg, fb.port, NULL);
 	/* A client's Metadata teaches kgate where broker 1 is. */
 	ck_assert_int_gt(ask_metadata(kg.bootstrap_port), 0);

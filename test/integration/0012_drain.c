@@ -110,6 +110,24 @@ static int request_in_flight(struct mock *m, const struct kgate *k, int rtt_ms)
 	return fd;
 }
 
+/* kgate on a one-broker mock, draining (for up to a minute) with a
+ * request whose answer comes in 30 s; returns that client's socket. */
+static int draining_with_request(struct mock *m, struct kgate *k)
+{
+	char *cfg;
+	int fd;
+
+	mock_start(m, 1);
+	kgate_plan(k, 1);
+	cfg = kgate_config_for_mock(k, m, 1, "\"limits\": { \"drain_timeout_ms\": 60000 }");
+	kgate_start(k, cfg);
+	free(cfg);
+	fd = request_in_flight(m, k, 30000);
+	ck_assert_int_eq(kill(k->pid, SIGTERM), 0);
+	ck_assert(kgate_wait_log(k, "draining:", 1, 10000));
+	return fd;
+}
+
 START_TEST(test_second_signal_and_drain_timeout)
 {
 	struct mock m;
@@ -117,15 +135,8 @@ START_TEST(test_second_signal_and_drain_timeout)
 	char *cfg;
 	int fd;
 
-	mock_start(&m, 1);
-	kgate_plan(&k, 1);
-	cfg = kgate_config_for_mock(&k, &m, 1, "\"limits\": { \"drain_timeout_ms\": 60000 }");
-	kgate_start(&k, cfg);
-	free(cfg);
 	/* A drain that would wait 30 s for an answer ... */
-	fd = request_in_flight(&m, &k, 30000);
-	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
-	ck_assert(kgate_wait_log(&k, "draining:", 1, 10000));
+	fd = draining_with_request(&m, &k);
 	ck_assert(kgate_log_contains(&k, "1 requests in flight"));
 	/* ... stops at once on a second signal. */
 	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
@@ -159,17 +170,8 @@ START_TEST(test_client_hangs_up_while_held)
 	static const uint8_t again[] = {0, 0, 0, 11, 0, 18, 0, 0, 0, 0, 0, 8, 0, 1, 'c'};
 	struct mock m;
 	struct kgate k;
-	char *cfg;
-	int fd;
+	int fd = draining_with_request(&m, &k);
 
-	mock_start(&m, 1);
-	kgate_plan(&k, 1);
-	cfg = kgate_config_for_mock(&k, &m, 1, "\"limits\": { \"drain_timeout_ms\": 60000 }");
-	kgate_start(&k, cfg);
-	free(cfg);
-	fd = request_in_flight(&m, &k, 30000);
-	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
-	ck_assert(kgate_wait_log(&k, "draining:", 1, 10000));
 	ck_assert_int_eq(raw_send(fd, again, sizeof(again)), 0);
 	close(fd);
 	ck_assert_int_eq(kgate_wait_exit(&k, 0, 20000), 0);
