@@ -12,11 +12,24 @@ JAVA_MESSAGES=120000
 # producer (300 every 0.2 s) 80 s.
 FAULT_RATE=2000
 
-# Preferred leaders back once every replica is in sync again.
+# Preferred leaders back once every replica is in sync again: this
+# scenario's partitions only (the ones in_sync waited for; another topic's
+# replica still catching up on broker 2 would fail an election of all).
 elect_preferred() {
+  local t p sep=
+  {
+    printf '{"partitions": ['
+    for t in s04-rdk s04-java; do
+      for ((p = 0; p < 6; p++)); do
+        printf '%s{"topic": "%s", "partition": %d}' "$sep" "$t" "$p"
+        sep=,
+      done
+    done
+    printf ']}\n'
+  } >"$E2E_DIR/s04-election.json"
   kafka_tool org.apache.kafka.tools.LeaderElectionCommand \
     --bootstrap-server "$(broker_name 1):$BROKER_PORT" --election-type PREFERRED \
-    --all-topic-partitions >"$E2E_DIR/s04-election.out" 2>&1
+    --path-to-json-file "$E2E_DIR/s04-election.json" >"$E2E_DIR/s04-election.out" 2>&1
 }
 
 no_leader_on_2() { [ "$(partitions_led_by 2 s04-rdk)" = 0 ] && [ "$(partitions_led_by 2 s04-java)" = 0 ]; }

@@ -37,7 +37,9 @@ CLIENT_BIN=${CLIENT_BIN:-$E2E_ROOT/build/kgate-client}
 PYTHON=/usr/bin/python3
 # Failsafe deadlines; none of them decides a test.
 READY_TIMEOUT_S=120
-STOP_TIMEOUT_S=30
+# Longer than kgate's default drain (30 s): a drain that runs to its end
+# still exits by itself.
+STOP_TIMEOUT_S=60
 
 E2E_DIR=${E2E_DIR:-$E2E_ROOT/build/e2e}
 declare -A E2E_PIDS=()

@@ -138,7 +138,7 @@ ok "no compiler, linker, make or headers in the image"
 publish=()
 for p in 9094 8443-8445 9644; do publish+=(-p "127.0.0.1:$p:$p"); done
 pm run -d --name "$DEMO" "${publish[@]}" "$IMAGE" --demo --demo-listen 0.0.0.0 >/dev/null
-wait_for 30 "/readyz through the published admin port" ready
+wait_for 120 "/readyz through the published admin port" ready
 ok "/readyz 200 through 127.0.0.1:9644"
 [ "$(http_status http://127.0.0.1:9644/healthz)" = 200 ] || die "/healthz"
 ok "/healthz 200"
@@ -158,16 +158,18 @@ ok "kcat -L through the published bootstrap: brokers at $BROKERS"
 "$CLIENT_BIN" demo --bootstrap 127.0.0.1:9094 --messages 2000 --expect-brokers "$BROKERS" \
   >"$IMAGE_DIR/demo-client.log" 2>&1 || { tail "$IMAGE_DIR/demo-client.log" >&2; die "client through the published ports"; }
 ok "librdkafka client: $(grep -m1 '^summary' "$IMAGE_DIR/demo-client.log")"
-# A consumer connected (a Fetch waiting) when the stop comes: the drain must
-# end its connections and kgate exit 0, well before podman's SIGKILL.
-kcat -b 127.0.0.1:9094 -G image-drain demo -q >/dev/null 2>&1 &
-consumer=$!
-connections_open() {
-  curl -s http://127.0.0.1:9644/metrics | awk '/^kgate_connections_open[{ ]/ {n += $NF} END {print n + 0}'
+# A consumer fetching (its group joined: the mock holds a first JoinGroup,
+# which a drain would wait for) when the stop comes: the drain must end its
+# connections and kgate exit 0, well before podman's SIGKILL.
+metric_sum() {
+  curl -s http://127.0.0.1:9644/metrics | awk -v m="$1" 'index($0, m) == 1 {n += $NF} END {print n + 0}'
 }
-consumer_connected() { [ "$(connections_open)" -ge 2 ]; }
-wait_for 30 "the consumer's connections" consumer_connected
-open=$(connections_open)
+fetches_before=$(metric_sum 'kgate_requests_total{api="Fetch"}')
+kcat -b 127.0.0.1:9094 -G image-drain demo -q -X session.timeout.ms=6000 >/dev/null 2>&1 &
+consumer=$!
+consumer_fetching() { [ "$(metric_sum 'kgate_requests_total{api="Fetch"}')" -gt "$fetches_before" ]; }
+wait_for 120 "the consumer fetching" consumer_fetching
+open=$(metric_sum kgate_connections_open)
 t=$SECONDS
 pm stop -t 60 "$DEMO" >/dev/null
 stop_s=$((SECONDS - t))
@@ -216,7 +218,7 @@ done
 ok "compose.kafka.yaml translates: kafka and kgate, both health-checked"
 compose -f compose.yaml up -d >"$IMAGE_DIR/compose.log" 2>&1 ||
   { cat "$IMAGE_DIR/compose.log" >&2; die "compose.yaml up"; }
-wait_for 30 "compose.yaml's kgate ready" ready
+wait_for 120 "compose.yaml's kgate ready" ready
 cid=$(podman ps -q --filter "label=io.podman.compose.project=$COMPOSE_PROJECT")
 pm healthcheck run "$cid" || die "compose.yaml's health check fails"
 "$CLIENT_BIN" demo --bootstrap 127.0.0.1:9094 --messages 500 --expect-brokers "$BROKERS" \
@@ -230,7 +232,7 @@ play=$IMAGE_DIR/sidecar-play.yaml
   "$(dirname "$CLIENT_BIN")" >"$play"
 pm kube play "$play" >"$IMAGE_DIR/kube-play.log" || die "kube play (log: $IMAGE_DIR/kube-play.log)"
 pod=$(podman pod ps --format '{{.Name}}' --filter name=orders-producer)
-wait_for 30 "the sidecar's /readyz" podman exec "$pod-kgate" kgate-healthcheck /readyz
+wait_for 120 "the sidecar's /readyz" podman exec "$pod-kgate" kgate-healthcheck /readyz
 pm healthcheck run "$pod-kgate" || die "the sidecar's liveness probe fails"
 ok "sidecar pod $pod: kgate ready and live (its probes' command)"
 podman exec "$pod-app" "/opt/test/$(basename "$CLIENT_BIN")" demo --bootstrap 127.0.0.1:9094 \

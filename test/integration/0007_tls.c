@@ -226,7 +226,7 @@ START_TEST(test_bad_tls_clients)
 	mock_start(&mock, 3);
 	rd_kafka_mock_topic_create(mock.mc, TOPIC, 3, 3);
 	kgate_plan(&kg, 3);
-	tls_listen_json(tls, sizeof(tls), ", \"handshake_timeout_ms\": 2000");
+	tls_listen_json(tls, sizeof(tls), ", \"handshake_timeout_ms\": 5000");
 	cfg = kgate_config_for_mock(&kg, &mock, 0, tls);
 	kgate_start(&kg, cfg);
 	free(cfg);
@@ -252,7 +252,7 @@ START_TEST(test_bad_tls_clients)
 	kgate_assert_peak_rss(&kg, "0007: 200 stalled TLS handshakes", 64 * 1024);
 	/* ... and a well-behaved client is served as ever. */
 	round_trip(&kg, 1);
-	ck_assert_msg(kgate_wait_log(&kg, "did not complete the TLS handshake within 2000 ms", 200,
+	ck_assert_msg(kgate_wait_log(&kg, "did not complete the TLS handshake within 5000 ms", 200,
 				     20000),
 		      "not every stalled handshake was logged");
 	ck_assert_int_eq(kgate_stop(&kg), 0);

@@ -20,7 +20,8 @@
 #define FORGED "evil\nFAKE error forged line\x1b[31m"
 #define FORGED_ESCAPED "evil\\x0aFAKE error forged line\\x1b[31m"
 
-/* What the scripted cluster advertises (n changed while it runs: atomics). */
+/* What the scripted cluster advertises (n and ports set while it runs:
+ * atomics). */
 struct advert {
 	int n;
 	int metadata_answers;
@@ -55,7 +56,7 @@ static void cluster_handler(struct fake_broker *fb, int fd)
 			for (int i = 0; i < n; i++) {
 				kw_i32(&w, a->ids[i]);
 				kw_string(&w, 0, a->hosts[i], (int32_t)strlen(a->hosts[i]));
-				kw_i32(&w, a->ports[i]);
+				kw_i32(&w, __atomic_load_n(&a->ports[i], __ATOMIC_SEQ_CST));
 				kw_string(&w, 0, NULL, -1);
 			}
 			kw_i32(&w, 1); /* ControllerId */
@@ -78,9 +79,12 @@ static void cluster_handler(struct fake_broker *fb, int fd)
  * entry is its own address. */
 static void start_self_advertising(struct fake_broker *fb, struct advert *a)
 {
-	fake_broker_start(fb, cluster_handler, a);
 	snprintf(a->hosts[0], sizeof(a->hosts[0]), "127.0.0.1");
-	a->ports[0] = fb->port;
+	fake_broker_start(fb, cluster_handler, a);
+	/* Known only now, and read by the broker's thread: no other
+	 * ordering than the atomics' (kgate's requests come through another
+	 * process). */
+	__atomic_store_n(&a->ports[0], fb->port, __ATOMIC_SEQ_CST);
 }
 
 /* kgate's configuration fronting brokers 1 and 2 (kg's ports), both

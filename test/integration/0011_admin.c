@@ -19,18 +19,18 @@
 static int admin_port;
 
 /* The usual fixture, and an admin endpoint asking the cluster every
- * probe_ms. */
-static void start_with_admin(struct mock *m, struct kgate *k, int probe_ms)
+ * probe_ms; limits (a JSON object) or NULL. */
+static void start_with_admin(struct mock *m, struct kgate *k, int probe_ms, const char *limits)
 {
-	char extra[256], *cfg;
+	char extra[512], *cfg;
 
 	mock_start(m, 3);
 	ck_assert_int_eq(rd_kafka_mock_topic_create(m->mc, TOPIC, 3, 3), 0);
 	kgate_plan(k, 3);
 	admin_port = harness_free_port();
 	snprintf(extra, sizeof(extra),
-		 "\"admin\": { \"listen\": \"127.0.0.1:%d\", \"probe_interval_ms\": %d }",
-		 admin_port, probe_ms);
+		 "\"admin\": { \"listen\": \"127.0.0.1:%d\", \"probe_interval_ms\": %d }%s%s",
+		 admin_port, probe_ms, limits ? ", \"limits\": " : "", limits ? limits : "");
 	cfg = kgate_config_for_mock(k, m, 0, extra);
 	kgate_start(k, cfg);
 	free(cfg);
@@ -135,7 +135,7 @@ START_TEST(test_metrics_health_brokers)
 	json_t *brokers;
 	json_error_t jerr;
 
-	start_with_admin(&m, &k, 1000);
+	start_with_admin(&m, &k, 1000, NULL);
 	ck_assert_int_eq(wait_status("/readyz", 200, NULL), 200);
 	view_init(&view);
 	rk = producer_new(k.bootstrap, &view, &d);
@@ -205,7 +205,8 @@ START_TEST(test_readyz_follows_cluster_and_drain)
 	char *body;
 	int fd, status;
 
-	start_with_admin(&m, &k, 200);
+	/* A drain long enough for the answer held below (10 s). */
+	start_with_admin(&m, &k, 200, "{ \"drain_timeout_ms\": 60000 }");
 	ck_assert_int_eq(wait_status("/readyz", 200, NULL), 200);
 	/* The whole cluster down: kgate's own requests go unanswered. */
 	for (int id = 1; id <= 3; id++)
@@ -219,10 +220,11 @@ START_TEST(test_readyz_follows_cluster_and_drain)
 	ck_assert_int_eq(wait_status("/readyz", 200, NULL), 200);
 
 	/* A request in flight when the drain starts: its answer comes late
-	 * (the mock delays everything 2 s) and is still delivered, and
-	 * meanwhile kgate says it is not ready. */
+	 * (the mock delays everything 10 s, time for the checks below on a
+	 * loaded machine) and is still delivered, and meanwhile kgate says it
+	 * is not ready. */
 	for (int id = 1; id <= 3; id++)
-		ck_assert_int_eq(rd_kafka_mock_broker_set_rtt(m.mc, id, 2000), 0);
+		ck_assert_int_eq(rd_kafka_mock_broker_set_rtt(m.mc, id, 10000), 0);
 	fd = raw_connect(k.bootstrap_port);
 	ck_assert_int_eq(raw_send(fd, req, sizeof(req)), 0);
 	/* Forwarded, not yet answered: that is what the drain must finish. */
@@ -263,7 +265,7 @@ START_TEST(test_hostile_admin_clients)
 	struct kgate k;
 	rd_kafka_t *rk;
 
-	start_with_admin(&m, &k, 1000);
+	start_with_admin(&m, &k, 1000, NULL);
 	for (int i = 0; i < STALLED; i++) {
 		const char *half = i % 2 ? "GET /metrics HTTP/1.1\r\nHost: x" : "GET /metrics HTTP/1.1\r\n\r\n";
 

@@ -140,7 +140,7 @@ START_TEST(test_second_signal_and_drain_timeout)
 	ck_assert(kgate_log_contains(&k, "1 requests in flight"));
 	/* ... stops at once on a second signal. */
 	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
-	ck_assert_int_eq(kgate_wait_exit(&k, 0, 5000), 0);
+	ck_assert_int_eq(kgate_wait_exit(&k, 0, 20000), 0);
 	ck_assert(kgate_log_contains(&k, "received SIGTERM again: stopping now"));
 	/* Stopped, not drained: the log must not say otherwise. */
 	ck_assert(!kgate_log_contains(&k, "drained:"));
@@ -153,7 +153,7 @@ START_TEST(test_second_signal_and_drain_timeout)
 	free(cfg);
 	fd = request_in_flight(&m, &k, 30000);
 	ck_assert_int_eq(kill(k.pid, SIGTERM), 0);
-	ck_assert_int_eq(kgate_wait_exit(&k, 0, 10000), 0);
+	ck_assert_int_eq(kgate_wait_exit(&k, 0, 20000), 0);
 	ck_assert(kgate_log_contains(&k, "drain took limits.drain_timeout_ms (500 ms)"));
 	ck_assert(!kgate_log_contains(&k, "drained:"));
 	close(fd);

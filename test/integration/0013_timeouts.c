@@ -55,13 +55,15 @@ START_TEST(test_idle_and_unfinished_requests_are_closed)
 	int idle, slow;
 
 	fake_broker_start(&fb, swallow, NULL);
+	/* The idle timeout well above the frame timeout: a stall of this
+	 * thread between connecting and sending must not make `slow` idle. */
 	kgate_start_static(&kg, 1, fb.port,
-			   "{ \"idle_timeout_ms\": 1000, \"frame_timeout_ms\": 300 }");
+			   "{ \"idle_timeout_ms\": 5000, \"frame_timeout_ms\": 300 }");
 	idle = raw_connect(kg.bootstrap_port);
 	slow = raw_connect(kg.bootstrap_port);
 	ck_assert_int_eq(raw_send(slow, begun, sizeof(begun)), 0);
-	ck_assert_msg(raw_wait_closed(slow, 10000), "a begun request held its connection");
-	ck_assert_msg(raw_wait_closed(idle, 10000), "a silent client held its connection");
+	ck_assert_msg(raw_wait_closed(slow, 20000), "a begun request held its connection");
+	ck_assert_msg(raw_wait_closed(idle, 20000), "a silent client held its connection");
 	close(idle);
 	close(slow);
 	ck_assert(kgate_wait_counter(&kg, "timeouts=2 ", 20000));
@@ -72,13 +74,14 @@ START_TEST(test_idle_and_unfinished_requests_are_closed)
 }
 END_TEST
 
-/* A client that streams requests back to back for four times
+/* A client that streams requests back to back for three times
  * limits.frame_timeout_ms, no read of kgate's ending on a request boundary
  * (a producer held back by its own link): each request is timed on its
- * own, so none of them is "not complete", however long the stream. */
+ * own, so none of them is "not complete", however long the stream.  (Each
+ * takes 100 ms; the timeout leaves this thread 2 s of stalls.) */
 START_TEST(test_streaming_client_is_not_slow)
 {
-	enum { REQUESTS = 40, LEN = sizeof(api_versions), FIRST = 7 };
+	enum { REQUESTS = 80, LEN = sizeof(api_versions), FIRST = 7 };
 	uint8_t stream[REQUESTS * LEN];
 	struct fake_broker fb;
 	struct kgate kg;
@@ -88,11 +91,11 @@ START_TEST(test_streaming_client_is_not_slow)
 	for (int i = 0; i < REQUESTS; i++)
 		memcpy(stream + i * LEN, api_versions, LEN);
 	fake_broker_start(&fb, swallow, NULL);
-	kgate_start_static(&kg, 1, fb.port, "{ \"frame_timeout_ms\": 1000 }");
+	kgate_start_static(&kg, 1, fb.port, "{ \"frame_timeout_ms\": 2500 }");
 	fd = raw_connect(kg.bootstrap_port);
 	ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
 	/* 7 bytes, then 15 at a time every 100 ms: each piece ends 7 bytes
-	 * into a request; 41 pieces, about 4 s. */
+	 * into a request; 81 pieces, about 8 s. */
 	for (size_t off = 0; off < sizeof(stream);) {
 		size_t n = off == 0 ? FIRST : LEN;
 
@@ -233,7 +236,10 @@ START_TEST(test_back_pressure_then_hangup)
 	int fd;
 
 	fake_broker_start(&fb, stall, NULL);
-	kgate_start_static(&kg, 1, fb.port, "{ \"frame_timeout_ms\": 2000 }");
+	/* The fill below (a few MiB of socket buffers, piece by piece) must
+	 * fit in the frame timeout: until kgate pauses, the request is the
+	 * client's to finish. */
+	kgate_start_static(&kg, 1, fb.port, "{ \"frame_timeout_ms\": 5000 }");
 	fd = raw_connect(kg.bootstrap_port);
 	/* Produce v7, acks=0: size, header, then bytes kgate never examines. */
 	kbuf_put_i32(req, (int32_t)(len - 4));
@@ -258,8 +264,9 @@ START_TEST(test_back_pressure_then_hangup)
 		paused = kgate_left_unread(kg.bootstrap_port, fd);
 	}
 	ck_assert_msg(paused, "kgate read all %zu bytes: it never pushed back", len);
-	/* Several sweeps later, not one timeout: the wait was the broker's. */
-	for (int sweeps = 0; sweeps < 3; sweeps++)
+	/* Sweeps past the frame timeout later, not one timeout: the wait
+	 * was the broker's. */
+	for (int sweeps = 0; sweeps < 7; sweeps++)
 		sleep(1);
 	ck_assert(kgate_wait_counter(&kg, "timeouts=0 ", 20000));
 	close(fd);
