@@ -97,7 +97,6 @@ static int forward(struct kstream *ks, const struct kstream_dir *d, struct evbuf
 	return 0;
 }
 
-/* Cuts through up to d->left bytes of the current frame. */
 /* Direction d is at a frame boundary again. */
 static void frame_done(struct kstream_dir *d)
 {
@@ -105,6 +104,7 @@ static void frame_done(struct kstream_dir *d)
 	d->done++;
 }
 
+/* Cuts through up to d->left bytes of the current frame. */
 static int pass_through(struct kstream *ks, struct kstream_dir *d, struct evbuffer *in,
 			struct evbuffer *out, size_t avail)
 {
