@@ -25,9 +25,7 @@ void cluster_init(struct cluster *cl, const struct cfg *cfg, struct kg_stats *st
 
 void cluster_free(struct cluster *cl)
 {
-	for (size_t i = 0; i < cl->nodes.cap; i++)
-		free(cl->nodes.slots[i].val);
-	idmap_free(&cl->nodes);
+	idmap_free_values(&cl->nodes, free);
 	memset(cl, 0, sizeof(*cl));
 }
 

@@ -73,19 +73,13 @@ static void learn_broker(void *ctx, int32_t node_id, const struct kstr *host, in
 	cluster_learn(&gw->cluster, node_id, (const char *)host->ptr, (size_t)host->len, port);
 }
 
-/* A whole answer lists every broker: those it lacks are gone. */
-static void learn_listing(void *ctx, int end)
-{
-	gateway_listing(ctx, end);
-}
-
 static void on_metadata(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct discover *d = ctx;
 	const struct cfg *cfg = gateway_cfg(d->gw);
 
 	if (kresp_metadata_brokers(frame, len, d->metadata_version,
-				   (int32_t)cfg->limits.max_brokers, learn_broker, learn_listing,
+				   (int32_t)cfg->limits.max_brokers, learn_broker, gateway_listing,
 				   d->gw) < 0) {
 		retry(d, "malformed Metadata answer, or more brokers than limits.max_brokers");
 		return;

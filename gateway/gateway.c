@@ -62,7 +62,7 @@ static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
 
 /* A response's complete list of brokers begins, or ended whole: every
  * broker kgate fronts is up if it is listed (until a dial says otherwise). */
-static void gw_listing(void *ctx, int end)
+void gateway_listing(void *ctx, int end)
 {
 	struct gateway *gw = ctx;
 	const struct cfg *cfg = gateway_cfg(gw);
@@ -75,11 +75,6 @@ static void gw_listing(void *ctx, int end)
 	for (size_t i = 0; i < cfg->n_brokers; i++)
 		gateway_broker_seen(gw, cfg->brokers[i].id,
 				    cluster_find(&gw->cluster, cfg->brokers[i].id) != NULL);
-}
-
-void gateway_listing(struct gateway *gw, int end)
-{
-	gw_listing(gw, end);
 }
 
 /* ---- health ---- */
@@ -259,7 +254,7 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	gw->gen = cfg_gen_ref(gen);
 	gw->map.lookup = gw_lookup;
 	gw->map.ctx = gw;
-	gw->map.listing = gw_listing;
+	gw->map.listing = gateway_listing;
 	gw->map.max_nodes = (int32_t)gateway_cfg(gw)->limits.max_brokers;
 	idmap_init(&gw->unmapped_logged);
 	idmap_init(&gw->broker_stats);
@@ -297,12 +292,8 @@ void gateway_free(struct gateway *gw)
 		event_free(gw->reaper);
 	kw_free(&gw->scratch);
 	idmap_free(&gw->unmapped_logged);
-	for (size_t i = 0; i < gw->broker_stats.cap; i++)
-		free(gw->broker_stats.slots[i].val);
-	idmap_free(&gw->broker_stats);
-	for (size_t i = 0; i < gw->health.cap; i++)
-		free(gw->health.slots[i].val);
-	idmap_free(&gw->health);
+	idmap_free_values(&gw->broker_stats, free);
+	idmap_free_values(&gw->health, free);
 	cfg_gen_unref(gw->gen);
 	free(gw);
 }

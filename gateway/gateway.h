@@ -96,8 +96,9 @@ static inline const struct cfg *gateway_cfg(const struct gateway *gw)
  * across reloads so they never go back; NULL if out of memory. */
 struct kg_stats *gateway_listener_stats(struct gateway *gw, int32_t id);
 /* A complete list of the cluster's brokers begins (end 0) or ended whole
- * (end 1): the learned table and broker health follow it. */
-void gateway_listing(struct gateway *gw, int end);
+ * (end 1): the learned table and broker health follow it.  ctx: the
+ * gateway (the signature of kmap's and kresp's listing hooks). */
+void gateway_listing(void *ctx, int end);
 /* kgate's own Metadata request was answered (failure NULL) or not. */
 void gateway_cluster_answered(struct gateway *gw, const char *failure);
 /* kgate reached broker id (a dial, or a listing that had it), or did not. */

@@ -15,6 +15,14 @@ void idmap_free(struct idmap *m)
 	idmap_init(m);
 }
 
+void idmap_free_values(struct idmap *m, void (*free_val)(void *val))
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].val)
+			free_val(m->slots[i].val);
+	idmap_free(m);
+}
+
 /* Fibonacci hashing: ids are often small and consecutive. */
 static size_t home(const struct idmap *m, int32_t key)
 {

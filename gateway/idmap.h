@@ -27,6 +27,8 @@ struct idmap {
 
 void idmap_init(struct idmap *m);
 void idmap_free(struct idmap *m);
+/* idmap_free, after handing every value to free_val. */
+void idmap_free_values(struct idmap *m, void (*free_val)(void *val));
 /* The value for key, or NULL. */
 void *idmap_get(const struct idmap *m, int32_t key);
 /* Sets key's value (val not NULL), replacing any; -1 if out of memory. */

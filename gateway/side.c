@@ -191,7 +191,6 @@ static void closed_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	event_del(s->closed);
 	/* Once: the hangup stays visible (level-triggered) until the socket
 	 * is read, and a side paused again must not hear it every loop pass. */
 	s->hangup = 0;
@@ -207,7 +206,7 @@ static void watch_closed(struct side *s)
 	if (!s->hangup || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
 		return;
 	if (!s->closed)
-		s->closed = event_new(base, bufferevent_getfd(s->bev), EV_CLOSED | EV_PERSIST,
+		s->closed = event_new(base, bufferevent_getfd(s->bev), EV_CLOSED,
 				      closed_cb, s);
 	if (s->closed)
 		event_add(s->closed, NULL);
