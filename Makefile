@@ -22,6 +22,9 @@
 #                        unit verified and its exposure bounded
 #   make demo            kgate --demo plus a real producer and consumer through it
 #   make bench           micro-benchmarks (print numbers, assert nothing)
+#   make bench-peers     kgate beside HAProxy (TCP, splice, TLS) and a direct
+#                        client on one real Kafka node: CPU per GiB, throughput,
+#                        latency, idle memory (root for perf; see test/bench/peers.sh)
 #   make install PREFIX=/usr/local
 #
 # WERROR=1 turns warnings into errors (CI sets it).  SAN=1 builds with
@@ -83,9 +86,10 @@ BENCH_PRODUCE := $(BUILD)/bench_produce
 BENCH_METADATA := $(BUILD)/bench_metadata
 BENCH_IDLE := $(BUILD)/bench_idle
 BENCH_ADMIN := $(BUILD)/bench_admin
+PEER_LOAD  := $(BUILD)/peer_load
 
 .PHONY: all deps deps-e2e deps-image image test test-image test-all test-unit test-asan test-tsan test-integration test-e2e demo demo-run \
-        bench install clean lint
+        bench bench-peers deps-bench install clean lint
 .DEFAULT_GOAL := all
 
 all: $(KGATE)
@@ -109,6 +113,9 @@ $(CLIENT): $(call obj,$(wildcard test/clients/*.c) test/lib/client_view.c test/l
 $(BENCH): $(call obj,test/bench/bench_rewrite.c $(PROTO_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
+$(PEER_LOAD): $(call obj,test/bench/peer_load.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
 $(BUILD)/bench_%: $(call obj,test/bench/bench_%.c $(wildcard test/lib/*.c) $(PROTO_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -119,6 +126,9 @@ deps:
 
 deps-e2e:
 	scripts/install-deps.sh --if-missing --e2e
+
+deps-bench:
+	scripts/install-deps.sh --if-missing --bench
 
 deps-image:
 	scripts/install-deps.sh --if-missing --image
@@ -319,6 +329,10 @@ bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(BENCH_METADATA) $(BENCH_IDLE) 
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_METADATA)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_IDLE)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_ADMIN)
+
+bench-peers: deps-bench
+	$(MAKE) $(KGATE) $(PEER_LOAD)
+	test/bench/peers.sh
 
 install: $(KGATE)
 	install -D -m 0755 $(KGATE) $(DESTDIR)$(PREFIX)/bin/kgate

@@ -3,7 +3,7 @@
 # with.  `make test` and `make demo` run it with --if-missing, so a fresh
 # Debian 12 machine needs nothing else; run it by hand to install them all.
 #
-#   scripts/install-deps.sh [--if-missing] [--e2e] [--image]
+#   scripts/install-deps.sh [--if-missing] [--e2e] [--image] [--bench]
 #
 # --e2e adds what the end-to-end tier needs: HAProxy (the NLB), kcat,
 # kafka-python, tcpdump, iproute2, and Java 17 with Maven (to fetch and run
@@ -15,6 +15,8 @@
 # hybrid cgroups), CNI networking and iptables for published ports,
 # catatonit (kube play's pause), mmdebstrap (the base image),
 # podman-compose, and Python's venv (kubernetes-validate comes from PyPI).
+# --bench adds what `make bench-peers` needs: --e2e's (HAProxy, Java and
+# Maven for Kafka) and linux-perf (its profile option).
 set -euo pipefail
 
 PKGS=(
@@ -41,12 +43,14 @@ IMAGE_PKGS=(
 if_missing=0
 e2e=0
 image=0
+bench=0
 for arg in "$@"; do
   case "$arg" in
     --if-missing) if_missing=1 ;;
     --e2e) e2e=1 ;;
     --image) image=1 ;;
-    *) echo "usage: $0 [--if-missing] [--e2e] [--image]" >&2; exit 2 ;;
+    --bench) e2e=1; bench=1 ;;
+    *) echo "usage: $0 [--if-missing] [--e2e] [--image] [--bench]" >&2; exit 2 ;;
   esac
 done
 
@@ -60,6 +64,7 @@ if [ $e2e = 1 ]; then
   command -v mvn >/dev/null || wanted+=(maven)
 fi
 [ $image = 1 ] && wanted+=("${IMAGE_PKGS[@]}")
+[ $bench = 1 ] && wanted+=(linux-perf)
 
 missing=()
 for p in "${wanted[@]}"; do
