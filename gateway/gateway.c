@@ -260,6 +260,7 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	idmap_init(&gw->broker_stats);
 	idmap_init(&gw->health);
 	kw_init(&gw->scratch);
+	gw->chunks = chunk_pool_new(&gw->stats);
 	gw->streams.stats = &gw->stats;
 	gw->streams.apis = gw->apis;
 	gw->streams.scratch = &gw->scratch;
@@ -272,7 +273,7 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	gw->dial.base = base;
 	gw->dial.dns = gw->dns;
 	gw->dial.timeout_ms = gateway_cfg(gw)->limits.connect_timeout_ms;
-	if (!gw->reaper || !gw->dns) {
+	if (!gw->reaper || !gw->dns || !gw->chunks) {
 		snprintf(err, errlen, "cannot set up the event loop or DNS resolver");
 		gateway_free(gw);
 		return NULL;
@@ -291,6 +292,7 @@ void gateway_free(struct gateway *gw)
 	if (gw->reaper)
 		event_free(gw->reaper);
 	kw_free(&gw->scratch);
+	chunk_pool_close(gw->chunks);
 	idmap_free(&gw->unmapped_logged);
 	idmap_free_values(&gw->broker_stats, free);
 	idmap_free_values(&gw->health, free);

@@ -18,6 +18,7 @@
 #include "../config/gen.h"
 #include "../protocol/kbuf.h"
 #include "../protocol/kmap.h"
+#include "chunk.h"
 #include "cluster.h"
 #include "idmap.h"
 #include "dial.h"
@@ -52,6 +53,7 @@ struct gateway {
 	struct kg_stats stats;        /* totals */
 	struct kg_api_stats apis[KG_API_SLOTS]; /* per ApiKey, with response times */
 	struct kwbuf scratch;       /* rewrite output, reused frame after frame */
+	struct chunk_pool *chunks;  /* plaintext read buffers, reused */
 	struct kmap map;            /* node id -> advertised address; learns */
 	struct kstream_env streams; /* stats, scratch and map, for every pair */
 	struct cluster cluster;

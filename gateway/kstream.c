@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../protocol/frame.h"
+#include "chunk.h"
 #include "log.h"
 
 /* Largest trailing tagged section of a streamed response kgate will hold: a
@@ -85,7 +86,7 @@ static int fail(struct kstream *ks, const char *fmt, ...)
 static int forward(struct kstream *ks, const struct kstream_dir *d, struct evbuffer *in,
 		   struct evbuffer *out, size_t n)
 {
-	if (evbuffer_remove_buffer(in, out, n) != (int)n)
+	if (d->chunked ? chunk_move(in, out, n) < 0 : evbuffer_remove_buffer(in, out, n) != (int)n)
 		return fail(ks, "cannot forward %zu bytes (out of memory)", n);
 	if (d == &ks->up) {
 		ks->env->stats->bytes_to_upstream += n;

@@ -10,8 +10,10 @@
  * or streamed while the API's walker follows their structure, holding only
  * the trailing tagged section to rewrite it in place.
  *
- * Bytes move from `in` to `out` with evbuffer_remove_buffer, chain by chain:
- * records are never copied.  Nothing here touches a socket or a connection
+ * Bytes move from `in` to `out` chain by chain: records are never copied.
+ * An input of chunk references (a plaintext side's, chunk.h) is cut at a
+ * frame boundary by sharing the chunk; any other input copies the part of
+ * the one chain a boundary falls in (evbuffer_remove_buffer).  Nothing here touches a socket or a connection
  * pair: the caller reads into `in`, passes its peer's output as `out`, and
  * acts on the result — stops reading while the output or the FIFO is full,
  * closes the connection with kstream_why() on an error.
@@ -53,6 +55,7 @@ struct kstream_dir {
 	enum kstream_state state;
 	uint64_t left; /* bytes of the current frame still to forward */
 	uint64_t done; /* frames forwarded to their end */
+	int chunked;   /* its input holds only chunk references (side_chunked) */
 };
 
 /* What every stream of one gateway shares (one event loop: a stream's

@@ -67,10 +67,12 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 		connect_failed(p, why, local);
 		return;
 	}
-	if (side_init(&p->upstream, bev, (size_t)pair_limits(p)->buffer_bytes / 2, pair_side_cb, p) < 0) {
+	if (side_init(&p->upstream, bev, (size_t)pair_limits(p)->buffer_bytes / 2,
+		      p->gw->chunks, pair_side_cb, p) < 0) {
 		pair_end(p, LOG_ERROR, "out of memory");
 		return;
 	}
+	p->ks.down.chunked = side_chunked(&p->upstream);
 	p->state = PAIR_OPEN;
 	p->gw->stats.upstream_connects++;
 	if (p->lst->broker)
@@ -162,10 +164,12 @@ static int open_client(struct pair *p, evutil_socket_t fd)
 						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!bev)
 		evutil_closesocket(fd);
-	if (side_init(&p->client, bev, (size_t)pair_limits(p)->buffer_bytes / 2, pair_side_cb, p) < 0) {
+	if (side_init(&p->client, bev, (size_t)pair_limits(p)->buffer_bytes / 2,
+		      p->gw->chunks, pair_side_cb, p) < 0) {
 		pair_end(p, LOG_ERROR, "out of memory");
 		return -1;
 	}
+	p->ks.up.chunked = side_chunked(&p->client);
 	side_watch_hangup(&p->client);
 	if (lst->tls) {
 		/* A client that never finishes its handshake must not hold a

@@ -30,9 +30,12 @@ struct server {
 
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct server *srv = arg;
+
 	(void)fd;
 	(void)what;
-	pair_sweep(((struct server *)arg)->gw);
+	pair_sweep(srv->gw);
+	chunk_pool_tick(srv->gw->chunks);
 }
 
 static void finish(struct server *srv)

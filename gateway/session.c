@@ -183,7 +183,7 @@ struct session *session_new(struct bufferevent *bev, const char *peer, int64_t m
 		bufferevent_free(bev);
 		return NULL;
 	}
-	if (side_init(&s->side, bev, 0, side_cb, s) < 0 ||
+	if (side_init(&s->side, bev, 0, NULL, side_cb, s) < 0 ||
 	    !(s->timer = evtimer_new(bufferevent_get_base(bev), timeout_cb, s)) ||
 	    side_start(&s->side) < 0) {
 		session_destroy(s);

@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "chunk.h"
 #include "tls.h"
 
 /* Most bytes read from, or written to, a socket per event. */
@@ -23,6 +24,18 @@
 #define MIN_READ 4096
 
 /* ---- plaintext ---- */
+
+/* A read that returned r <= 0 (errno set): nothing yet, the end, or a
+ * failure. */
+static void read_failed(struct side *s, ssize_t r)
+{
+	int err = errno;
+
+	if (r < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
+		return;
+	s->err = r < 0 ? err : 0;
+	s->cb(s, r == 0 ? SIDE_EOF : SIDE_ERROR, s->arg);
+}
 
 /* The socket is readable: take what it has (up to MAX_SINGLE_IO) straight
  * into the side's input buffer. */
@@ -40,6 +53,14 @@ static void plain_read_cb(evutil_socket_t fd, short what, void *arg)
 		avail = MIN_READ;
 	if (avail > MAX_SINGLE_IO)
 		avail = MAX_SINGLE_IO;
+	if (side_chunked(s)) {
+		r = chunk_read(s->pool, &s->cur, fd, (size_t)avail, s->in);
+		if (r > 0)
+			s->cb(s, SIDE_READ, s->arg);
+		else
+			read_failed(s, r);
+		return;
+	}
 	n = evbuffer_reserve_space(s->in, avail, v, 2);
 	if (n <= 0) {
 		s->err = ENOMEM;
@@ -51,10 +72,8 @@ static void plain_read_cb(evutil_socket_t fd, short what, void *arg)
 		int err = errno;
 
 		evbuffer_commit_space(s->in, v, 0);
-		if (r < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
-			return;
-		s->err = r < 0 ? err : 0;
-		s->cb(s, r == 0 ? SIDE_EOF : SIDE_ERROR, s->arg);
+		errno = err;
+		read_failed(s, r);
 		return;
 	}
 	if ((size_t)r <= v[0].iov_len) {
@@ -103,6 +122,7 @@ static const struct side_ops side_plain_ops = {
 	.read_off = plain_read_off,
 	.failure = plain_failure,
 	.describe = plain_describe,
+	.chunked = 1,
 };
 
 /* ---- what every side does ---- */
@@ -142,10 +162,12 @@ static void bev_event_cb(struct bufferevent *bev, short events, void *arg)
 	s->cb(s, SIDE_EOF, s->arg);
 }
 
-int side_init(struct side *s, struct bufferevent *bev, size_t write_low, side_cb_fn cb, void *arg)
+int side_init(struct side *s, struct bufferevent *bev, size_t write_low,
+	      struct chunk_pool *pool, side_cb_fn cb, void *arg)
 {
 	memset(s, 0, sizeof(*s));
 	s->bev = bev;
+	s->pool = pool;
 	s->cb = cb;
 	s->arg = arg;
 	if (!bev)
@@ -170,6 +192,7 @@ void side_free(struct side *s)
 	s->closed = NULL;
 	if (s->bev)
 		bufferevent_free(s->bev);
+	chunk_release(&s->cur);
 	if (s->in)
 		evbuffer_free(s->in);
 	s->rev = NULL;

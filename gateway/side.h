@@ -4,8 +4,9 @@
  * through a bufferevent.  How it is read differs: a plaintext socket by
  * kgate's own read event — libevent 2.1 (Debian 12's) bufferevents read at
  * most 4096 bytes per readiness event, which left kgate several times slower
- * than a plain TCP relay — and a TLS connection by its OpenSSL bufferevent, a
- * record at a time.  That difference, and how a failure is put into words,
+ * than a plain TCP relay — into reused chunks (chunk.h) whose bytes are
+ * forwarded without a copy, and a TLS connection by its OpenSSL
+ * bufferevent, a record at a time.  That difference, and how a failure is put into words,
  * is all the ops table holds; the owner sees the same side either way and
  * hears of it through one callback (pgbouncer's SBufIO and redis'
  * ConnectionType are the models).  Later: splice, kTLS.
@@ -18,6 +19,8 @@
 #include "../protocol/kdefs.h"
 
 struct bufferevent;
+struct chunk;
+struct chunk_pool;
 struct event;
 struct evbuffer;
 struct side;
@@ -46,6 +49,8 @@ struct side_ops {
 	int (*failure)(struct side *s, const char *peer, int serving, char *buf, size_t len);
 	/* The negotiated protocol and cipher, or "plaintext". */
 	void (*describe)(const struct side *s, char *buf, size_t len);
+	/* Reads into chunks when the side has a pool (see side_chunked). */
+	int chunked;
 };
 
 struct side {
@@ -54,6 +59,8 @@ struct side {
 	struct event *rev;       /* plaintext: kgate's own read event */
 	struct event *closed;    /* while paused: the peer hanging up */
 	struct evbuffer *in;     /* read and not yet consumed */
+	struct chunk_pool *pool; /* where reads get chunks, or NULL */
+	struct chunk *cur;       /* the chunk reads go on filling */
 	side_cb_fn cb;
 	void *arg;
 	int paused; /* reading stopped for back-pressure */
@@ -65,16 +72,22 @@ struct side {
 extern const struct side_ops side_tls_ops;
 
 /* Takes over bev (a connected or accepting socket, plaintext or TLS);
- * write_low is the output level at which SIDE_FLUSHED fires.  Not reading
- * yet.  -1 if out of memory (bev is then the side's to free). */
-KG_MUSTCHECK int side_init(struct side *s, struct bufferevent *bev, size_t write_low, side_cb_fn cb,
-			   void *arg);
+ * write_low is the output level at which SIDE_FLUSHED fires; pool, if not
+ * NULL, lends a plaintext side its read buffers.  Not reading yet.  -1 if
+ * out of memory (bev is then the side's to free). */
+KG_MUSTCHECK int side_init(struct side *s, struct bufferevent *bev, size_t write_low,
+			   struct chunk_pool *pool, side_cb_fn cb, void *arg);
 /* Frees what the side holds; safe on a side never initialised (zeroed). */
 void side_free(struct side *s);
 /* 1 if the side has a connection. */
 static inline int side_open(const struct side *s)
 {
 	return s->bev != NULL;
+}
+/* 1 if side->in holds only chunk references: chunk_move forwards them. */
+static inline int side_chunked(const struct side *s)
+{
+	return s->pool && s->ops->chunked;
 }
 /* Starts reading (and writing): 0, or -1 if it cannot be watched. */
 KG_MUSTCHECK int side_start(struct side *s);

@@ -16,6 +16,7 @@ Suite *suite_tail(void);
 Suite *suite_kstream(void);
 Suite *suite_cluster(void);
 Suite *suite_hostile(void);
+Suite *suite_chunk(void);
 
 /* Path of a file in the source tree (KGATE_SRC or "."). */
 const char *test_src_path(const char *rel, char *buf, size_t len);
