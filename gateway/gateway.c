@@ -11,6 +11,7 @@
 
 #include "../config/addr.h"
 #include "log.h"
+#include "pipes.h"
 
 /* ---- the node-id map the rewriters consult ---- */
 
@@ -260,7 +261,8 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	idmap_init(&gw->broker_stats);
 	idmap_init(&gw->health);
 	kw_init(&gw->scratch);
-	gw->chunks = chunk_pool_new(&gw->stats);
+	gw->pools.chunks = chunk_pool_new(&gw->stats);
+	gw->pools.pipes = pipe_pool_new();
 	gw->streams.stats = &gw->stats;
 	gw->streams.apis = gw->apis;
 	gw->streams.scratch = &gw->scratch;
@@ -273,7 +275,7 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 	gw->dial.base = base;
 	gw->dial.dns = gw->dns;
 	gw->dial.timeout_ms = gateway_cfg(gw)->limits.connect_timeout_ms;
-	if (!gw->reaper || !gw->dns || !gw->chunks) {
+	if (!gw->reaper || !gw->dns || !gw->pools.chunks || !gw->pools.pipes) {
 		snprintf(err, errlen, "cannot set up the event loop or DNS resolver");
 		gateway_free(gw);
 		return NULL;
@@ -292,7 +294,8 @@ void gateway_free(struct gateway *gw)
 	if (gw->reaper)
 		event_free(gw->reaper);
 	kw_free(&gw->scratch);
-	chunk_pool_close(gw->chunks);
+	chunk_pool_close(gw->pools.chunks);
+	pipe_pool_free(gw->pools.pipes);
 	idmap_free(&gw->unmapped_logged);
 	idmap_free_values(&gw->broker_stats, free);
 	idmap_free_values(&gw->health, free);

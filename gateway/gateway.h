@@ -23,6 +23,7 @@
 #include "idmap.h"
 #include "dial.h"
 #include "kstream.h"
+#include "side.h"
 #include "stats.h"
 
 struct discover;
@@ -53,7 +54,7 @@ struct gateway {
 	struct kg_stats stats;        /* totals */
 	struct kg_api_stats apis[KG_API_SLOTS]; /* per ApiKey, with response times */
 	struct kwbuf scratch;       /* rewrite output, reused frame after frame */
-	struct chunk_pool *chunks;  /* plaintext read buffers, reused */
+	struct side_pools pools;    /* read buffers and pipes, reused */
 	struct kmap map;            /* node id -> advertised address; learns */
 	struct kstream_env streams; /* stats, scratch and map, for every pair */
 	struct cluster cluster;

@@ -82,12 +82,9 @@ static int fail(struct kstream *ks, const char *fmt, ...)
 	return KS_ERROR;
 }
 
-/* Moves n bytes from in to out (chains, not copies) and counts them. */
-static int forward(struct kstream *ks, const struct kstream_dir *d, struct evbuffer *in,
-		   struct evbuffer *out, size_t n)
+/* Counts n bytes forwarded in direction d. */
+static void count_bytes(struct kstream *ks, const struct kstream_dir *d, uint64_t n)
 {
-	if (d->chunked ? chunk_move(in, out, n) < 0 : evbuffer_remove_buffer(in, out, n) != (int)n)
-		return fail(ks, "cannot forward %zu bytes (out of memory)", n);
 	if (d == &ks->up) {
 		ks->env->stats->bytes_to_upstream += n;
 		ks->local->bytes_to_upstream += n;
@@ -95,6 +92,15 @@ static int forward(struct kstream *ks, const struct kstream_dir *d, struct evbuf
 		ks->env->stats->bytes_to_client += n;
 		ks->local->bytes_to_client += n;
 	}
+}
+
+/* Moves n bytes from in to out (chains, not copies) and counts them. */
+static int forward(struct kstream *ks, const struct kstream_dir *d, struct evbuffer *in,
+		   struct evbuffer *out, size_t n)
+{
+	if (d->chunked ? chunk_move(in, out, n) < 0 : evbuffer_remove_buffer(in, out, n) != (int)n)
+		return fail(ks, "cannot forward %zu bytes (out of memory)", n);
+	count_bytes(ks, d, n);
 	return 0;
 }
 
@@ -519,4 +525,26 @@ static int response_step(struct kstream *ks, struct evbuffer *in, struct evbuffe
 int kstream_responses(struct kstream *ks, struct evbuffer *in, struct evbuffer *out, int final)
 {
 	return run(ks, in, out, final, response_step);
+}
+
+/* ---- bytes the caller moves itself ---- */
+
+uint64_t kstream_opaque(const struct kstream *ks, const struct kstream_dir *d)
+{
+	if (d->state == KS_PASS)
+		return d->left;
+	if (d == &ks->down && d->state == KS_WALK)
+		return ks->skip;
+	return 0;
+}
+
+void kstream_forwarded(struct kstream *ks, struct kstream_dir *d, uint64_t n)
+{
+	count_bytes(ks, d, n);
+	ks->env->stats->bytes_spliced += n;
+	d->left -= n;
+	if (d->state == KS_WALK)
+		ks->skip -= n;
+	else if (d->left == 0)
+		frame_done(d);
 }

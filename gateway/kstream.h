@@ -118,5 +118,11 @@ KG_MUSTCHECK int kstream_requests(struct kstream *ks, struct evbuffer *in, struc
  * caller clears it). */
 KG_MUSTCHECK int kstream_responses(struct kstream *ks, struct evbuffer *in, struct evbuffer *out,
 				   int final);
+/* How many of direction d's next bytes kgate forwards without looking at
+ * them (the rest of a cut-through frame, or the records a walker skips):
+ * the caller may move them itself (splice), then says so. */
+uint64_t kstream_opaque(const struct kstream *ks, const struct kstream_dir *d);
+/* n of those bytes (at most kstream_opaque's) were forwarded. */
+void kstream_forwarded(struct kstream *ks, struct kstream_dir *d, uint64_t n);
 
 #endif

@@ -18,6 +18,8 @@
 
 /* How long a closing pair may take to flush what its peer is owed. */
 #define DRAIN_TIMEOUT_S 10
+/* Least opaque bytes worth a splice (two system calls and a pipe). */
+#define SPLICE_MIN (16 * 1024)
 
 static int settle(struct pair *p);
 
@@ -134,6 +136,22 @@ static int flow(struct pair *p, struct side *s, int rc)
 
 static int process(struct pair *p, struct side *s, int final);
 
+/* What direction d forwards next without looking at it goes from `from`'s
+ * socket to `to`'s without entering kgate, when both are plaintext and
+ * `from` has nothing read and waiting. */
+static void splice_opaque(struct pair *p, struct side *from, struct side *to,
+			  const struct kstream_dir *d)
+{
+	uint64_t n;
+
+	if (p->state != PAIR_OPEN || from->splice_to || side_held(from) ||
+	    evbuffer_get_length(from->in))
+		return;
+	n = kstream_opaque(&p->ks, d);
+	if (n >= SPLICE_MIN)
+		side_splice(from, to, n);
+}
+
 /* Starts reading s again after back-pressure and works through what it
  * already holds; -1 = the pair closed. */
 int pair_resume(struct pair *p, struct side *s)
@@ -165,12 +183,14 @@ int pair_process_requests(struct pair *p, int final)
 	rc = flow(p, &p->client,
 		  kstream_requests(&p->ks, p->client.in, side_output(&p->upstream),
 				   final || p->client_left));
+	if (rc == 0 && !final)
+		splice_opaque(p, &p->client, &p->upstream, &p->ks.up);
 	/* A request begun and waiting for the client's next bytes is timed
 	 * (limits.frame_timeout_ms), each request on its own: when one ended
 	 * in this read, the unfinished one began in it, however busy the
 	 * stream.  One held up by back-pressure is not the client's doing. */
 	if (rc == 0 && p->state == PAIR_OPEN) {
-		if (p->client.paused ||
+		if (side_held(&p->client) ||
 		    (p->ks.up.state == KS_FRAME && !evbuffer_get_length(p->client.in)))
 			p->frame_ns = 0;
 		else if (!p->frame_ns || p->frame_done != p->ks.up.done)
@@ -187,6 +207,8 @@ static int process_responses(struct pair *p, int final)
 	int rc = flow(p, &p->upstream,
 		      kstream_responses(&p->ks, p->upstream.in, side_output(&p->client), final));
 
+	if (rc == 0 && !final)
+		splice_opaque(p, &p->upstream, &p->client, &p->ks.down);
 	if (rc == 0 && p->ks.unblocked) {
 		p->ks.unblocked = 0;
 		rc = pair_resume(p, &p->client);
@@ -339,6 +361,11 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 		p->active_ns = kg_now_ns();
 		process(p, s, 0);
 		break;
+	case SIDE_SPLICED:
+		p->active_ns = kg_now_ns();
+		kstream_forwarded(&p->ks, is_client(p, s) ? &p->ks.up : &p->ks.down, s->spliced);
+		process(p, s, 0);
+		break;
 	case SIDE_FLUSHED:
 		if (p->state == PAIR_DRAINING) {
 			if (side_output_len(s) == 0)
@@ -376,13 +403,15 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 		p->client_left = 1;
 		if (pair_resume(p, s) < 0 || process(p, s, 1) < 0 || p->state != PAIR_OPEN)
 			break;
-		/* Still paused: a drain holds its next request, or
-		 * limits.max_inflight requests await answers.  Nobody is left
-		 * to read those answers: deliver what was forwarded and close. */
-		if (p->client.paused)
+		/* Still held: a drain holds its next request, limits.max_inflight
+		 * requests await answers, or the broker is not taking a request
+		 * spliced to it.  Nobody is left to read the answers: deliver
+		 * what was forwarded and close. */
+		if (side_held(&p->client))
 			flush_and_end(p, &p->client,
 				      "client hung up; what it sent after that was not forwarded "
-				      "(draining, or limits.max_inflight requests unanswered)");
+				      "(draining, limits.max_inflight requests unanswered, or the "
+				      "broker not taking its request)");
 		break;
 	case SIDE_ERROR:
 		if (side_failure(s, is_client(p, s) ? p->lst->addr->text : p->upstream_addr,

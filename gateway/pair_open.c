@@ -68,7 +68,7 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 		return;
 	}
 	if (side_init(&p->upstream, bev, (size_t)pair_limits(p)->buffer_bytes / 2,
-		      p->gw->chunks, pair_side_cb, p) < 0) {
+		      &p->gw->pools, pair_side_cb, p) < 0) {
 		pair_end(p, LOG_ERROR, "out of memory");
 		return;
 	}
@@ -165,7 +165,7 @@ static int open_client(struct pair *p, evutil_socket_t fd)
 	if (!bev)
 		evutil_closesocket(fd);
 	if (side_init(&p->client, bev, (size_t)pair_limits(p)->buffer_bytes / 2,
-		      p->gw->chunks, pair_side_cb, p) < 0) {
+		      &p->gw->pools, pair_side_cb, p) < 0) {
 		pair_end(p, LOG_ERROR, "out of memory");
 		return -1;
 	}

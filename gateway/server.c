@@ -35,7 +35,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pair_sweep(srv->gw);
-	chunk_pool_tick(srv->gw->chunks);
+	chunk_pool_tick(srv->gw->pools.chunks);
 }
 
 static void finish(struct server *srv)

@@ -169,7 +169,8 @@ static void side_cb(struct side *sd, enum side_event ev, void *arg)
 		break;
 	case SIDE_FLUSHED:
 	case SIDE_READY:
-	case SIDE_HANGUP: /* not watched here */
+	case SIDE_HANGUP:  /* not watched here */
+	case SIDE_SPLICED: /* no pools: never spliced */
 		break;
 	}
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "chunk.h"
+#include "side_internal.h"
 #include "tls.h"
 
 /* Most bytes read from, or written to, a socket per event. */
@@ -47,6 +48,10 @@ static void plain_read_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t r;
 
 	(void)what;
+	if (s->splice_to) {
+		side_splice_read(s);
+		return;
+	}
 	/* Size the buffer to what is there, so an idle connection does not
 	 * pin a large chain. */
 	if (ioctl(fd, FIONREAD, &avail) < 0 || avail < MIN_READ)
@@ -142,6 +147,11 @@ static void bev_write_cb(struct bufferevent *bev, void *arg)
 	struct side *s = arg;
 
 	(void)bev;
+	/* Spliced bytes were waiting for the output to empty. */
+	if (s->pipe_len) {
+		side_pipe_flush(s);
+		return;
+	}
 	s->cb(s, SIDE_FLUSHED, s->arg);
 }
 
@@ -163,11 +173,14 @@ static void bev_event_cb(struct bufferevent *bev, short events, void *arg)
 }
 
 int side_init(struct side *s, struct bufferevent *bev, size_t write_low,
-	      struct chunk_pool *pool, side_cb_fn cb, void *arg)
+	      const struct side_pools *pools, side_cb_fn cb, void *arg)
 {
 	memset(s, 0, sizeof(*s));
 	s->bev = bev;
-	s->pool = pool;
+	s->pool = pools ? pools->chunks : NULL;
+	s->pipes = pools ? pools->pipes : NULL;
+	s->pipe[0] = s->pipe[1] = -1;
+	s->write_low = write_low;
 	s->cb = cb;
 	s->arg = arg;
 	if (!bev)
@@ -190,6 +203,7 @@ void side_free(struct side *s)
 	if (s->closed)
 		event_free(s->closed);
 	s->closed = NULL;
+	side_splice_free(s);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	chunk_release(&s->cur);
@@ -222,10 +236,15 @@ static void closed_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Watches for the peer hanging up while reading is off: without it a
  * client that leaves while its upstream is slow keeps both sockets open. */
-static void watch_closed(struct side *s)
+void side_watch_closed(struct side *s, int on)
 {
 	struct event_base *base = bufferevent_get_base(s->bev);
 
+	if (!on) {
+		if (s->closed)
+			event_del(s->closed);
+		return;
+	}
 	if (!s->hangup || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
 		return;
 	if (!s->closed)
@@ -240,7 +259,7 @@ void side_pause(struct side *s)
 	if (!s->paused) {
 		s->paused = 1;
 		s->ops->read_off(s);
-		watch_closed(s);
+		side_watch_closed(s, 1);
 	}
 }
 
@@ -249,6 +268,8 @@ int side_resume(struct side *s)
 	if (!s->paused)
 		return 0;
 	s->paused = 0;
+	if (s->splice_wait)
+		return 1; /* reading resumes once the splice's pipe allows */
 	if (s->closed)
 		event_del(s->closed);
 	return s->ops->read_on(s) < 0 ? -1 : 1;
@@ -256,6 +277,7 @@ int side_resume(struct side *s)
 
 void side_stop_reading(struct side *s)
 {
+	s->stopped = 1;
 	if (s->closed)
 		event_del(s->closed);
 	if (s->bev)
@@ -269,11 +291,12 @@ struct evbuffer *side_output(const struct side *s)
 
 size_t side_output_len(const struct side *s)
 {
-	return evbuffer_get_length(bufferevent_get_output(s->bev));
+	return evbuffer_get_length(bufferevent_get_output(s->bev)) + s->pipe_len;
 }
 
 void side_flush_all(struct side *s)
 {
+	s->flush_all = 1;
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 }
 

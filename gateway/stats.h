@@ -40,6 +40,8 @@
 	  "learned broker addresses refused: no host name, or not in upstream_allow")          \
 	X(bytes_to_upstream, counter, listener, "bytes forwarded from clients to brokers")     \
 	X(bytes_to_client, counter, listener, "bytes forwarded from brokers to clients")       \
+	X(bytes_spliced, counter, none,                                                        \
+	  "bytes of those moved socket to socket by splice(2), never copied into kgate")      \
 	X(buffer_bytes_in_use, gauge, none, "read buffer memory holding bytes in flight")     \
 	X(buffer_bytes_free, gauge, none, "read buffer memory kept for reuse")                \
 	X(buffer_allocations, counter, none, "read buffers allocated from the system (64 KiB each)")

@@ -22,7 +22,9 @@
 # BENCH_RATE (2000 msgs/s) and BENCH_SECONDS (10) for latency, BENCH_IDLE
 # (1000), BENCH_PERF=1 records a perf profile of kgate during each of its
 # runs and prints the top of it, KGATE_WORKERS (unset: kgate's default),
-# BENCH_ONLY (a regex of peer names to run, e.g. 'kgate|haproxy-splice').
+# BENCH_ONLY (a regex of peer names to run, e.g. 'kgate|haproxy-splice'),
+# KGATE_BASELINE (another kgate binary, measured as peers kgate-baseline
+# and kgate-baseline-tls in the same run: a change's before and after).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -159,7 +161,8 @@ EOF
 }
 
 kgate_up() { # NAME LISTEN-PORT BROKER-PORT plain|tls
-  local name=$1 tls="" workers=""
+  local name=$1 tls="" workers="" bin=$KGATE
+  [[ $name == kgate-baseline* ]] && bin=$KGATE_BASELINE
   [ "$4" = tls ] && tls=", \"tls\": { \"listen\": { \"cert\": \"$certs/gateway.pem\", \"key\": \"$certs/gateway.key\" },
     \"upstream\": { \"ca\": \"$certs/ca.pem\", \"server_name\": \"localhost\" } }"
   [ -n "${KGATE_WORKERS:-}" ] && workers=", \"workers\": $KGATE_WORKERS"
@@ -168,7 +171,7 @@ kgate_up() { # NAME LISTEN-PORT BROKER-PORT plain|tls
   "brokers": [ { "id": 1, "listen": "127.0.0.1:$(($2 + 1000))", "advertise": "127.0.0.1:$(($2 + 1000))" } ],
   "log": { "format": "text" }$tls$workers }
 EOF
-  "$KGATE" --config "$dir/$name.json" >"$dir/$name.log" 2>&1 &
+  "$bin" --config "$dir/$name.json" >"$dir/$name.log" 2>&1 &
   PIDS[$name]=$!
 }
 
@@ -181,6 +184,11 @@ kgate             kgate_up:kgate:29095:19095:plain              29095 plain
 direct-tls        true                                          19192 tls
 haproxy-tls       haproxy_up:haproxy-tls:29193:19193:tls        29193 tls
 kgate-tls         kgate_up:kgate-tls:29195:19195:tls            29195 tls"
+if [ -n "${KGATE_BASELINE:-}" ]; then
+  PEERS+="
+kgate-baseline    kgate_up:kgate-baseline:29097:19095:plain     29097 plain
+kgate-baseline-tls kgate_up:kgate-baseline-tls:29197:19195:tls  29197 tls"
+fi
 
 peer_start() { # START
   local start=$1 name

@@ -26,6 +26,7 @@ int main(void)
 	suite_add_tcase(s, tcase_0013_timeouts());
 	suite_add_tcase(s, tcase_0014_reload());
 	suite_add_tcase(s, tcase_0015_kgate_client());
+	suite_add_tcase(s, tcase_0016_splice());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
