@@ -156,7 +156,7 @@ $extra
 backend b
     server s1 127.0.0.1:$3$server
 EOF
-  haproxy -f "$dir/$name.cfg" -db >"$dir/$name.log" 2>&1 &
+  haproxy -f "$dir/$name.cfg" -db >>"$dir/$name.log" 2>&1 &
   PIDS[$name]=$!
 }
 
@@ -171,7 +171,7 @@ kgate_up() { # NAME LISTEN-PORT BROKER-PORT plain|tls
   "brokers": [ { "id": 1, "listen": "127.0.0.1:$(($2 + 1000))", "advertise": "127.0.0.1:$(($2 + 1000))" } ],
   "log": { "format": "text" }$tls$workers }
 EOF
-  "$bin" --config "$dir/$name.json" >"$dir/$name.log" 2>&1 &
+  "$bin" --config "$dir/$name.json" >>"$dir/$name.log" 2>&1 &
   PIDS[$name]=$!
 }
 
