@@ -248,6 +248,39 @@ ssize_t chunk_read(struct chunk_pool *p, struct chunk **cur, int fd, size_t want
 	return r;
 }
 
+void *chunk_space(struct chunk_pool *p, struct chunk **cur, size_t *room)
+{
+	struct chunk *c = *cur;
+
+	if (c && CHUNK_DATA - c->used < CHUNK_MIN_ROOM)
+		chunk_release(cur);
+	if (!*cur) {
+		c = chunk_get(p);
+		if (!c)
+			return NULL;
+		c->refs = 1;
+		c->owner = cur;
+		*cur = c;
+	}
+	*room = CHUNK_DATA - c->used;
+	return c->data + c->used;
+}
+
+int chunk_commit(struct chunk **cur, struct evbuffer *in, size_t n)
+{
+	struct chunk *c = *cur;
+	int rc = 0;
+
+	if (n) {
+		rc = add_ref(in, c, c->data + c->used, n);
+		if (rc == 0)
+			c->used += n;
+	}
+	if (CHUNK_DATA - c->used < CHUNK_MIN_ROOM || c->refs == 1)
+		chunk_release(cur);
+	return rc;
+}
+
 int chunk_move(struct evbuffer *in, struct evbuffer *out, size_t n)
 {
 	struct evbuffer_iovec v[16];

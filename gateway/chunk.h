@@ -55,6 +55,14 @@ void chunk_pool_tick(struct chunk_pool *p);
  * or the bytes could not be appended). */
 KG_MUSTCHECK ssize_t chunk_read(struct chunk_pool *p, struct chunk **cur, int fd, size_t want,
 				struct evbuffer *in);
+/* For bytes made rather than read (TLS plaintext): room in *cur (taken
+ * from the pool if need be) for at least CHUNK_MIN_ROOM bytes, its size in
+ * *room; NULL out of memory.  Then chunk_commit. */
+void *chunk_space(struct chunk_pool *p, struct chunk **cur, size_t *room);
+/* n bytes written at chunk_space's pointer are appended to in as a
+ * reference; n may be 0.  A *cur left with too little room, or holding
+ * nothing in flight, is let go.  0, or -1 out of memory. */
+KG_MUSTCHECK int chunk_commit(struct chunk **cur, struct evbuffer *in, size_t n);
 /* The caller stops filling *cur (NULL is fine). */
 void chunk_release(struct chunk **cur);
 /* Moves n bytes from in to out; in must hold nothing but chunk_read's

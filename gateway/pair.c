@@ -222,12 +222,23 @@ static int process(struct pair *p, struct side *s, int final)
 	return is_client(p, s) ? pair_process_requests(p, final) : process_responses(p, final);
 }
 
+/* The pair closes in DRAIN_TIMEOUT_S unless it ends before. */
+static void drain_deadline(struct pair *p)
+{
+	struct timeval tv = {DRAIN_TIMEOUT_S, 0};
+
+	if (p->timer)
+		event_free(p->timer);
+	p->timer = evtimer_new(p->gw->base, drain_timeout_cb, p);
+	if (p->timer)
+		evtimer_add(p->timer, &tv);
+}
+
 /* Closes side done now and the pair once its peer has flushed what it is
  * owed (within DRAIN_TIMEOUT_S). */
 static void flush_and_end(struct pair *p, struct side *done, const char *reason)
 {
 	struct side *other = peer_of(p, done);
-	struct timeval tv = {DRAIN_TIMEOUT_S, 0};
 
 	if (!side_open(other) || side_output_len(other) == 0) {
 		pair_end(p, LOG_DEBUG, reason);
@@ -239,11 +250,7 @@ static void flush_and_end(struct pair *p, struct side *done, const char *reason)
 	side_free(done);
 	side_stop_reading(other);
 	side_flush_all(other);
-	if (p->timer)
-		event_free(p->timer);
-	p->timer = evtimer_new(p->gw->base, drain_timeout_cb, p);
-	if (p->timer)
-		evtimer_add(p->timer, &tv);
+	drain_deadline(p);
 }
 
 /* Side `done` has ended: forward what it already sent, let the other side
@@ -403,15 +410,21 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 		p->client_left = 1;
 		if (pair_resume(p, s) < 0 || process(p, s, 1) < 0 || p->state != PAIR_OPEN)
 			break;
-		/* Still held: a drain holds its next request, limits.max_inflight
-		 * requests await answers, or the broker is not taking a request
-		 * spliced to it.  Nobody is left to read the answers: deliver
-		 * what was forwarded and close. */
-		if (side_held(&p->client))
+		/* A splice to the broker holds the client's reading until the
+		 * broker takes what the pipe holds: the rest the client sent
+		 * waits in its socket meanwhile, and is read and forwarded
+		 * then, within the drain deadline. */
+		if (p->client.splice_wait && !p->client.paused) {
+			drain_deadline(p);
+			break;
+		}
+		/* Still paused: a drain holds its next request, or
+		 * limits.max_inflight requests await answers.  Nobody is left
+		 * to read those answers: deliver what was forwarded and close. */
+		if (p->client.paused)
 			flush_and_end(p, &p->client,
 				      "client hung up; what it sent after that was not forwarded "
-				      "(draining, limits.max_inflight requests unanswered, or the "
-				      "broker not taking its request)");
+				      "(draining, or limits.max_inflight requests unanswered)");
 		break;
 	case SIDE_ERROR:
 		if (side_failure(s, is_client(p, s) ? p->lst->addr->text : p->upstream_addr,

@@ -17,6 +17,7 @@ struct spare {
 struct pipe_pool {
 	struct spare spare[PIPE_MAX_SPARE];
 	size_t n;
+	size_t low; /* fewest spares since the last tick */
 };
 
 struct pipe_pool *pipe_pool_new(void)
@@ -42,6 +43,19 @@ void pipe_pool_free(struct pipe_pool *p)
 	free(p);
 }
 
+void pipe_pool_tick(struct pipe_pool *p)
+{
+	/* The oldest spares are at the bottom: close those. */
+	size_t drop = p->low;
+
+	for (size_t i = 0; i < drop; i++)
+		close_pipe(p->spare[i].fd);
+	for (size_t i = drop; i < p->n; i++)
+		p->spare[i - drop] = p->spare[i];
+	p->n -= drop;
+	p->low = p->n;
+}
+
 int pipe_get(struct pipe_pool *p, int fd[2], size_t *cap)
 {
 	int got;
@@ -49,6 +63,8 @@ int pipe_get(struct pipe_pool *p, int fd[2], size_t *cap)
 	if (p->n) {
 		struct spare *s = &p->spare[--p->n];
 
+		if (p->n < p->low)
+			p->low = p->n;
 		fd[0] = s->fd[0];
 		fd[1] = s->fd[1];
 		*cap = s->cap;

@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "log.h"
 #include "pair.h"
+#include "pipes.h"
 
 struct server {
 	struct gateway *gw;
@@ -36,6 +37,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	pair_sweep(srv->gw);
 	chunk_pool_tick(srv->gw->pools.chunks);
+	pipe_pool_tick(srv->gw->pools.pipes);
 }
 
 static void finish(struct server *srv)

@@ -128,6 +128,7 @@ static const struct side_ops side_plain_ops = {
 	.failure = plain_failure,
 	.describe = plain_describe,
 	.chunked = 1,
+	.splice = 1,
 };
 
 /* ---- what every side does ---- */
@@ -142,7 +143,7 @@ static void bev_read_cb(struct bufferevent *bev, void *arg)
 	s->cb(s, SIDE_READ, s->arg);
 }
 
-static void bev_write_cb(struct bufferevent *bev, void *arg)
+void side_bev_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct side *s = arg;
 
@@ -152,16 +153,29 @@ static void bev_write_cb(struct bufferevent *bev, void *arg)
 		side_pipe_flush(s);
 		return;
 	}
+	if (s->ops->writable && !s->ops->writable(s))
+		return;
 	s->cb(s, SIDE_FLUSHED, s->arg);
 }
 
-static void bev_event_cb(struct bufferevent *bev, short events, void *arg)
+void side_bev_event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct side *s = arg;
+	int rc;
 
 	(void)bev;
 	if (events & BEV_EVENT_CONNECTED) {
+		/* A client's handshake is done: from here kgate drives TLS. */
+		rc = side_tls_take_over(s);
+		if (rc < 0) {
+			s->err = ENOMEM;
+			s->cb(s, SIDE_ERROR, s->arg);
+			return;
+		}
 		s->cb(s, SIDE_READY, s->arg);
+		/* What came right behind the handshake. */
+		if (rc > 0 && s->bev && evbuffer_get_length(s->in))
+			s->cb(s, SIDE_READ, s->arg);
 		return;
 	}
 	if (events & BEV_EVENT_ERROR) {
@@ -189,11 +203,12 @@ int side_init(struct side *s, struct bufferevent *bev, size_t write_low,
 	s->in = evbuffer_new();
 	if (!s->in)
 		return -1;
-	bufferevent_setcb(bev, bev_read_cb, bev_write_cb, bev_event_cb, s);
+	bufferevent_setcb(bev, bev_read_cb, side_bev_write_cb, side_bev_event_cb, s);
 	/* Write callbacks fire when output falls to write_low. */
 	bufferevent_setwatermark(bev, EV_WRITE, write_low, 0);
 	bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
-	return 0;
+	/* An upstream's handshake is done before it becomes a side. */
+	return side_tls_take_over(s) < 0 ? -1 : 0;
 }
 
 void side_free(struct side *s)
@@ -206,6 +221,7 @@ void side_free(struct side *s)
 	side_splice_free(s);
 	if (s->bev)
 		bufferevent_free(s->bev);
+	side_tls_free(s);
 	chunk_release(&s->cur);
 	if (s->in)
 		evbuffer_free(s->in);
@@ -216,6 +232,7 @@ void side_free(struct side *s)
 
 int side_start(struct side *s)
 {
+	s->started = 1;
 	if (bufferevent_enable(s->bev, EV_WRITE) < 0)
 		return -1;
 	return s->ops->read_on(s);
@@ -286,12 +303,13 @@ void side_stop_reading(struct side *s)
 
 struct evbuffer *side_output(const struct side *s)
 {
-	return bufferevent_get_output(s->bev);
+	return s->tls ? side_tls_output(s) : bufferevent_get_output(s->bev);
 }
 
 size_t side_output_len(const struct side *s)
 {
-	return evbuffer_get_length(bufferevent_get_output(s->bev)) + s->pipe_len;
+	return evbuffer_get_length(bufferevent_get_output(s->bev)) + s->pipe_len +
+	       (s->tls ? evbuffer_get_length(side_tls_output(s)) : 0);
 }
 
 void side_flush_all(struct side *s)

@@ -27,6 +27,7 @@ struct chunk;
 struct chunk_pool;
 struct event;
 struct pipe_pool;
+struct side_tls;
 struct evbuffer;
 struct side;
 
@@ -61,8 +62,12 @@ struct side_ops {
 	int (*failure)(struct side *s, const char *peer, int serving, char *buf, size_t len);
 	/* The negotiated protocol and cipher, or "plaintext". */
 	void (*describe)(const struct side *s, char *buf, size_t len);
+	/* The bufferevent wrote: may SIDE_FLUSHED be said now?  (NULL: yes.) */
+	int (*writable)(struct side *s);
 	/* Reads into chunks when the side has a pool (see side_chunked). */
 	int chunked;
+	/* Its socket carries the bytes themselves: side_splice may move them. */
+	int splice;
 };
 
 struct side {
@@ -80,6 +85,8 @@ struct side {
 	int hangup; /* watch for the peer hanging up while paused */
 	int err;    /* errno of a failed read, for side_failure */
 	int stopped; /* side_stop_reading: for good */
+	int started; /* side_start was called */
+	struct side_tls *tls; /* TLS kgate drives itself (side_tls.c), or NULL */
 	size_t write_low;  /* SIDE_FLUSHED's output level */
 	int flush_all;     /* side_flush_all: SIDE_FLUSHED only when empty */
 	/* Reading, while a splice runs: the next splice_left bytes go to

@@ -12,6 +12,16 @@ void side_pipe_flush(struct side *s);
 /* While reading is off: watch (on) for the peer hanging up, if the owner
  * asked to (side_watch_hangup), or stop watching (off). */
 void side_watch_closed(struct side *s, int on);
+/* The bufferevent callbacks every side's bufferevent has. */
+void side_bev_write_cb(struct bufferevent *bev, void *arg);
+void side_bev_event_cb(struct bufferevent *bev, short events, void *arg);
+/* A TLS side whose handshake is done and which has pools: kgate drives
+ * OpenSSL itself from now on.  1 taken over, 0 not (no pools, or still
+ * handshaking), -1 failed (out of memory: the side must close). */
+int side_tls_take_over(struct side *s);
+void side_tls_free(struct side *s);
+/* A taken-over side's plaintext output. */
+struct evbuffer *side_tls_output(const struct side *s);
 /* Ends what s takes part in (as feeder or as pipe holder). */
 void side_splice_free(struct side *s);
 

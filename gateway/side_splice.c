@@ -65,7 +65,8 @@ static void pipe_wev_cb(evutil_socket_t fd, short what, void *arg)
 
 int side_splice(struct side *from, struct side *to, uint64_t n)
 {
-	if (!side_chunked(from) || !side_chunked(to) || !from->pipes || from->splice_to ||
+	if (!side_chunked(from) || !side_chunked(to) || !from->ops->splice || !to->ops->splice ||
+	    !from->pipes || from->splice_to ||
 	    to->pipe_feeder || evbuffer_get_length(from->in) || n == 0)
 		return 0;
 	if (!to->pipe_cap && pipe_get(from->pipes, to->pipe, &to->pipe_cap) < 0)

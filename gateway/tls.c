@@ -85,15 +85,28 @@ static int not_tls(unsigned long e)
 
 void tls_explain(struct bufferevent *bev, const char *peer, int serving, char *buf, size_t len)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	unsigned long errs[TLS_MAX_ERRORS], e;
+	size_t n = 0;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		if (n < TLS_MAX_ERRORS)
+			errs[n++] = e;
+	tls_explain_ssl(bufferevent_openssl_get_ssl(bev), errs, n, 0, peer, serving, buf, len);
+}
+
+void tls_explain_ssl(SSL *ssl, const unsigned long *errs, size_t n_errs, int sock_err,
+		     const char *peer, int serving, char *buf, size_t len)
+{
 	unsigned long e, first = 0;
 	char errors[512] = "";
 	size_t n = 0;
 	long verify;
 
-	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
-		const char *reason = ERR_reason_error_string(e);
+	for (size_t i = 0; i < n_errs; i++) {
+		const char *reason;
 
+		e = errs[i];
+		reason = ERR_reason_error_string(e);
 		/* Only errors OpenSSL can name are worth a log line. */
 		if (!reason)
 			continue;
@@ -129,14 +142,17 @@ void tls_explain(struct bufferevent *bev, const char *peer, int serving, char *b
 				 peer);
 	} else {
 		snprintf(buf, len, "%s: %s", serving ? "client" : peer,
-			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+			 evutil_socket_error_to_string(sock_err ? sock_err : EVUTIL_SOCKET_ERROR()));
 	}
 }
 
 void tls_session(struct bufferevent *bev, char *buf, size_t len)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	tls_session_ssl(bufferevent_openssl_get_ssl(bev), buf, len);
+}
 
+void tls_session_ssl(SSL *ssl, char *buf, size_t len)
+{
 	if (!ssl) {
 		snprintf(buf, len, "plaintext");
 		return;

@@ -26,4 +26,12 @@ void tls_explain(struct bufferevent *bev, const char *peer, int serving, char *b
 /* The negotiated protocol and cipher ("TLSv1.3 TLS_AES_256_GCM_SHA384"). */
 void tls_session(struct bufferevent *bev, char *buf, size_t len);
 
+/* OpenSSL errors kept for one explanation at most. */
+#define TLS_MAX_ERRORS 4
+/* tls_explain for a connection kgate drives itself: the errors OpenSSL
+ * queued when it failed, and the socket's errno (0: none). */
+void tls_explain_ssl(SSL *ssl, const unsigned long *errs, size_t n_errs, int sock_err,
+		     const char *peer, int serving, char *buf, size_t len);
+void tls_session_ssl(SSL *ssl, char *buf, size_t len);
+
 #endif

@@ -19,6 +19,6 @@ TCase *tcase_0012_drain(void);
 TCase *tcase_0013_timeouts(void);
 TCase *tcase_0014_reload(void);
 TCase *tcase_0015_kgate_client(void);
-TCase *tcase_0016_splice(void);
+TCase *tcase_0016_large_frames(void);
 
 #endif

@@ -26,7 +26,7 @@ int main(void)
 	suite_add_tcase(s, tcase_0013_timeouts());
 	suite_add_tcase(s, tcase_0014_reload());
 	suite_add_tcase(s, tcase_0015_kgate_client());
-	suite_add_tcase(s, tcase_0016_splice());
+	suite_add_tcase(s, tcase_0016_large_frames());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);

@@ -514,6 +514,32 @@ int kgate_wait_log(const struct kgate *k, const char *s, int n, int timeout_ms)
 	return 1;
 }
 
+uint64_t kgate_counter_now(const struct kgate *k, const char *name)
+{
+	int before = kgate_log_count(k, "stats:");
+	char line[4096], key[128];
+	uint64_t v = 0;
+	int found = 0;
+	FILE *f;
+
+	kill(k->pid, SIGUSR1);
+	ck_assert(kgate_wait_log(k, "stats:", before + 1, 10000));
+	snprintf(key, sizeof(key), " %s=", name);
+	f = fopen(k->log_path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *at = strstr(line, key);
+
+		if (at) {
+			v = strtoull(at + strlen(key), NULL, 10);
+			found = 1;
+		}
+	}
+	fclose(f);
+	ck_assert_msg(found, "no counter %s in kgate's log", name);
+	return v;
+}
+
 int kgate_wait_counter(const struct kgate *k, const char *counter, int timeout_ms)
 {
 	int64_t deadline = harness_now_ms() + timeout_ms;

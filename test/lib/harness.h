@@ -88,6 +88,9 @@ int kgate_wait_log(const struct kgate *k, const char *s, int n, int timeout_ms);
  * counter ("name=value ", e.g. "connections_open=0 "); 1 if one did
  * within timeout_ms, else 0. */
 int kgate_wait_counter(const struct kgate *k, const char *counter, int timeout_ms);
+/* One of kgate's counters now ("bytes_spliced"): asked for with SIGUSR1,
+ * read from the counters line that answers. */
+uint64_t kgate_counter_now(const struct kgate *k, const char *name);
 /* 1 if addr ("host:port") is one of kgate's listeners. */
 int kgate_owns(const struct kgate *k, const char *addr);
 

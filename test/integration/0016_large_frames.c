@@ -1,11 +1,17 @@
-/* 0016_splice.c — large frames between plaintext sides go socket to socket
- * (splice(2)): a scripted broker checks every byte of 1 MiB requests and
- * answers 2 MiB responses the client checks in turn, several back to back
- * on one connection and interleaved with small ones, so splices start and
- * end at frame boundaries both ways; kgate's counters show the bytes were
- * spliced.  Then a client and a broker that leave in the middle of a
- * spliced frame: kgate closes that pair and goes on serving.
+/* 0016_splice.c — kgate's fast paths for large frames, checked byte for
+ * byte.  Between plaintext sides they go socket to socket (splice(2)): a
+ * scripted broker checks every byte of 1 MiB requests and answers 2 MiB
+ * responses the client checks in turn, several back to back on one
+ * connection and interleaved with small ones, so splices start and end at
+ * frame boundaries both ways; kgate's counters show the bytes were
+ * spliced.  A client and a broker that leave in the middle of a spliced
+ * frame: kgate closes that pair and goes on serving.  And the same frames
+ * from a TLS client, whose connection kgate drives itself after the
+ * handshake (records decrypted into and encrypted from its own buffers):
+ * requests sent right behind the handshake, and a 16 MiB response the
+ * client does not read for a while, so kgate must hold it back.
  */
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -97,17 +103,49 @@ static void splice_handler(struct fake_broker *fb, int fd)
 	}
 }
 
-/* Sends a request and reads its answer, checking every byte. */
-static void round_trip(int fd, int32_t corr, size_t body)
+/* A client connection: a socket, or TLS over it. */
+struct conn {
+	int fd;
+	SSL *ssl;
+};
+
+static int conn_send(struct conn *c, const void *buf, size_t len)
+{
+	size_t done;
+
+	if (!c->ssl)
+		return raw_send(c->fd, buf, len);
+	return SSL_write_ex(c->ssl, buf, len, &done) == 1 && done == len ? 0 : -1;
+}
+
+static int conn_recv(struct conn *c, void *buf, size_t len)
+{
+	size_t got = 0, n;
+
+	if (!c->ssl)
+		return raw_recv(c->fd, buf, len);
+	while (got < len) {
+		if (SSL_read_ex(c->ssl, (uint8_t *)buf + got, len - got, &n) != 1)
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
+/* Sends a request and reads its answer, checking every byte; the answer
+ * is read after pause_ms. */
+static void conn_round_trip(struct conn *c, int32_t corr, size_t body, int pause_ms)
 {
 	size_t len, want = body * 2;
 	uint8_t *req = produce_request(corr, body, &len), hdr[8], *resp = malloc(want + 1);
 
-	ck_assert_int_eq(raw_send(fd, req, len), 0);
-	ck_assert_int_eq(raw_recv(fd, hdr, 8), 0);
+	ck_assert_int_eq(conn_send(c, req, len), 0);
+	if (pause_ms)
+		usleep((useconds_t)pause_ms * 1000);
+	ck_assert_int_eq(conn_recv(c, hdr, 8), 0);
 	ck_assert_int_eq(kbuf_get_i32(hdr), (int32_t)(4 + want));
 	ck_assert_int_eq(kbuf_get_i32(hdr + 4), corr);
-	ck_assert_int_eq(raw_recv(fd, resp, want), 0);
+	ck_assert_int_eq(conn_recv(c, resp, want), 0);
 	for (size_t i = 0; i < want; i++)
 		if (resp[i] != pattern_byte(i, -corr))
 			ck_abort_msg("response %d: byte %zu wrong", corr, i);
@@ -115,26 +153,11 @@ static void round_trip(int fd, int32_t corr, size_t body)
 	free(resp);
 }
 
-/* kgate's bytes_spliced now (its stats line, asked for with SIGUSR1). */
-static unsigned long long spliced_now(struct kgate *kg)
+static void round_trip(int fd, int32_t corr, size_t body)
 {
-	int before = kgate_log_count(kg, "stats:");
-	FILE *f;
-	char line[4096];
-	unsigned long long v = 0;
+	struct conn c = {.fd = fd};
 
-	kill(kg->pid, SIGUSR1);
-	ck_assert(kgate_wait_log(kg, "stats:", before + 1, 10000));
-	f = fopen(kg->log_path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f)) {
-		const char *at = strstr(line, " bytes_spliced=");
-
-		if (at)
-			v = strtoull(at + strlen(" bytes_spliced="), NULL, 10);
-	}
-	fclose(f);
-	return v;
+	conn_round_trip(&c, corr, body, 0);
 }
 
 START_TEST(test_large_frames_spliced_intact)
@@ -156,7 +179,7 @@ START_TEST(test_large_frames_spliced_intact)
 	ck_assert_int_eq(atomic_load(&s.bad), 0);
 	/* Each large frame is longer than one read (256 KiB) by far more than
 	 * the least worth a splice: most of it was spliced, both ways. */
-	spliced = spliced_now(&kg);
+	spliced = kgate_counter_now(&kg, "bytes_spliced");
 	fprintf(stderr, "0016: %llu of %u large-frame bytes spliced\n", spliced,
 		ROUNDS * (REQ_BODY + RESP_BODY));
 	ck_assert_uint_ge(spliced, (unsigned long long)ROUNDS * (REQ_BODY + RESP_BODY) / 2);
@@ -184,7 +207,7 @@ START_TEST(test_client_leaves_mid_splice)
 	free(req);
 	/* Leave once the splice is under way (the first read takes at most
 	 * 256 KiB of the half sent). */
-	for (int64_t deadline = harness_now_ms() + 20000; spliced_now(&kg) == 0;)
+	for (int64_t deadline = harness_now_ms() + 20000; kgate_counter_now(&kg, "bytes_spliced") == 0;)
 		ck_assert_msg(harness_now_ms() < deadline, "nothing spliced");
 	close(fd);
 	ck_assert(kgate_wait_counter(&kg, " connections_open=0 ", 20000));
@@ -229,13 +252,106 @@ START_TEST(test_broker_leaves_mid_splice)
 }
 END_TEST
 
-TCase *tcase_0016_splice(void)
+/* kgate with a TLS bootstrap listener in front of the scripted broker. */
+static void start_tls_gateway(struct kgate *kg, int upstream_port)
 {
-	TCase *tc = tcase_create("0016 splice");
+	char cfg[2048];
+
+	kgate_plan(kg, 1);
+	snprintf(cfg, sizeof(cfg),
+		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"127.0.0.1:%d\"] },\n"
+		 "  \"brokers\": [ { \"id\": 1, \"listen\": \"%s\", \"advertise\": \"%s\" } ],\n"
+		 "  \"limits\": { \"max_frame_bytes\": 300000000 },\n"
+		 "  \"tls\": { \"listen\": { \"cert\": \"%s\", \"key\": \"%s\" } } }\n",
+		 kg->bootstrap, upstream_port, kg->broker_addr[0], kg->broker_addr[0],
+		 cert_path(0, "gateway.pem"), cert_path(1, "gateway.key"));
+	kgate_start(kg, cfg);
+}
+
+START_TEST(test_tls_client_large_frames_intact)
+{
+	struct splice_script s = {.mode = ECHO_CHECKED};
+	struct fake_broker fb;
+	struct kgate kg;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	struct conn c;
+
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(SSL_CTX_load_verify_locations(ctx, cert_path(2, "ca.pem"), NULL), 1);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	fake_broker_start(&fb, splice_handler, &s);
+	start_tls_gateway(&kg, fb.port);
+	for (int conn_no = 0; conn_no < 3; conn_no++) {
+		c.fd = raw_connect(kg.bootstrap_port);
+		c.ssl = SSL_new(ctx);
+		ck_assert_ptr_nonnull(c.ssl);
+		SSL_set_fd(c.ssl, c.fd);
+		ck_assert_msg(SSL_connect(c.ssl) == 1, "TLS handshake with kgate failed");
+		/* Requests right behind the handshake, large and small. */
+		for (int i = 1; i <= 3; i++) {
+			conn_round_trip(&c, conn_no * 100 + i * 2, REQ_BODY, 0);
+			conn_round_trip(&c, conn_no * 100 + i * 2 + 1, 100, 0);
+		}
+		/* 16 MiB back that the client leaves unread for a second. */
+		conn_round_trip(&c, conn_no * 100 + 99, 8u << 20, 1000);
+		SSL_free(c.ssl);
+		close(c.fd);
+	}
+	ck_assert_int_eq(atomic_load(&s.checked), 3 * 4);
+	ck_assert_int_eq(atomic_load(&s.bad), 0);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(kgate_log_contains(&kg, "protocol_errors=0"));
+	ck_assert(kgate_log_contains(&kg, "tls_failures=0"));
+	SSL_CTX_free(ctx);
+	fake_broker_stop(&fb);
+}
+END_TEST
+
+/* A 64 MiB answer to a TLS client that reads nothing for 2 s: kgate
+ * encrypts only as far as the socket takes it and stops reading the broker
+ * meanwhile, so it never holds the answer (it would be all of it, as
+ * ciphertext, if encrypting ignored back-pressure). */
+START_TEST(test_tls_slow_client_held_back)
+{
+	struct splice_script s = {.mode = ECHO_CHECKED};
+	struct fake_broker fb;
+	struct kgate kg;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	struct conn c;
+	long before, peak;
+
+	ck_assert_ptr_nonnull(ctx);
+	fake_broker_start(&fb, splice_handler, &s);
+	start_tls_gateway(&kg, fb.port);
+	before = kgate_rss_kib(&kg, 1);
+	c.fd = raw_connect(kg.bootstrap_port);
+	c.ssl = SSL_new(ctx);
+	ck_assert_ptr_nonnull(c.ssl);
+	SSL_set_fd(c.ssl, c.fd);
+	ck_assert_msg(SSL_connect(c.ssl) == 1, "TLS handshake with kgate failed");
+	conn_round_trip(&c, 77, 32u << 20, 2000);
+	ck_assert_int_eq(atomic_load(&s.checked), 1);
+	peak = kgate_rss_kib(&kg, 1);
+	fprintf(stderr, "0016: 64 MiB to a TLS client that waits: kgate peak RSS %ld KiB, %ld more "
+			"than before\n", peak, peak - before);
+	ck_assert_int_lt(peak - before, 32 * 1024);
+	SSL_free(c.ssl);
+	close(c.fd);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	SSL_CTX_free(ctx);
+	fake_broker_stop(&fb);
+}
+END_TEST
+
+TCase *tcase_0016_large_frames(void)
+{
+	TCase *tc = tcase_create("0016 large frames");
 
 	tcase_add_test(tc, test_large_frames_spliced_intact);
 	tcase_add_test(tc, test_client_leaves_mid_splice);
 	tcase_add_test(tc, test_broker_leaves_mid_splice);
-	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_tls_client_large_frames_intact);
+	tcase_add_test(tc, test_tls_slow_client_held_back);
+	tcase_set_timeout(tc, 300);
 	return tc;
 }
