@@ -91,21 +91,26 @@ static void plain_read_cb(evutil_socket_t fd, short what, void *arg)
 	s->cb(s, SIDE_READ, s->arg);
 }
 
-static int plain_read_on(struct side *s)
+int side_read_event_on(struct side *s, void (*cb)(evutil_socket_t, short, void *))
 {
 	if (!s->rev) {
 		s->rev = event_new(bufferevent_get_base(s->bev), bufferevent_getfd(s->bev),
-				   EV_READ | EV_PERSIST, plain_read_cb, s);
+				   EV_READ | EV_PERSIST, cb, s);
 		if (!s->rev)
 			return -1;
 	}
 	return event_add(s->rev, NULL);
 }
 
-static void plain_read_off(struct side *s)
+void side_read_event_off(struct side *s)
 {
 	if (s->rev)
 		event_del(s->rev);
+}
+
+static int plain_read_on(struct side *s)
+{
+	return side_read_event_on(s, plain_read_cb);
 }
 
 static int plain_failure(struct side *s, const char *peer, int serving, char *buf, size_t len)
@@ -124,7 +129,7 @@ static void plain_describe(const struct side *s, char *buf, size_t len)
 static const struct side_ops side_plain_ops = {
 	.name = "plaintext",
 	.read_on = plain_read_on,
-	.read_off = plain_read_off,
+	.read_off = side_read_event_off,
 	.failure = plain_failure,
 	.describe = plain_describe,
 	.chunked = 1,

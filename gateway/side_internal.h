@@ -3,8 +3,14 @@
 #ifndef KGATE_SIDE_INTERNAL_H
 #define KGATE_SIDE_INTERNAL_H
 
+#include <event2/util.h>
+
 #include "side.h"
 
+/* kgate's own read event on the side's socket, calling cb: started (0, or
+ * -1 out of memory) or stopped. */
+int side_read_event_on(struct side *s, void (*cb)(evutil_socket_t, short, void *));
+void side_read_event_off(struct side *s);
 /* The socket is readable while a splice runs: into the peer's pipe. */
 void side_splice_read(struct side *s);
 /* Writes what s's pipe holds, once its output ahead of it is written. */

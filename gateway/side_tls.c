@@ -26,6 +26,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -249,25 +250,21 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 
 static int direct_read_on(struct side *s)
 {
-	if (!s->rev) {
-		s->rev = event_new(bufferevent_get_base(s->bev), bufferevent_getfd(s->bev),
-				   EV_READ | EV_PERSIST, direct_read_cb, s);
-		if (!s->rev)
-			return -1;
-	}
-	return event_add(s->rev, NULL);
+	return side_read_event_on(s, direct_read_cb);
 }
 
-static void direct_read_off(struct side *s)
-{
-	if (s->rev)
-		event_del(s->rev);
-}
-
+/* After the handshake a socket error (a reset, a broken pipe) is what it
+ * is on a plaintext connection, not a TLS failure; what OpenSSL refused
+ * (a bad record, an alert) is one. */
 static int direct_failure(struct side *s, const char *peer, int serving, char *buf, size_t len)
 {
 	struct side_tls *t = s->tls;
 
+	if ((!t || !t->n_errs) && s->err) {
+		snprintf(buf, len, "%s: %s", serving ? "client" : peer,
+			 evutil_socket_error_to_string(s->err));
+		return 0;
+	}
 	tls_explain_ssl(t ? t->ssl : NULL, t ? t->errs : NULL, t ? t->n_errs : 0, s->err, peer,
 			serving, buf, len);
 	return 1;
@@ -283,7 +280,7 @@ static int direct_writable(struct side *s);
 static const struct side_ops side_tls_direct_ops = {
 	.name = "TLS",
 	.read_on = direct_read_on,
-	.read_off = direct_read_off,
+	.read_off = side_read_event_off,
 	.failure = direct_failure,
 	.describe = direct_describe,
 	.writable = direct_writable,

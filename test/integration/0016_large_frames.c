@@ -268,6 +268,22 @@ static void start_tls_gateway(struct kgate *kg, int upstream_port)
 	kgate_start(kg, cfg);
 }
 
+/* A TLS connection to kgate's bootstrap listener, handshake done. */
+static void tls_open(struct conn *c, SSL_CTX *ctx, const struct kgate *kg)
+{
+	c->fd = raw_connect(kg->bootstrap_port);
+	c->ssl = SSL_new(ctx);
+	ck_assert_ptr_nonnull(c->ssl);
+	SSL_set_fd(c->ssl, c->fd);
+	ck_assert_msg(SSL_connect(c->ssl) == 1, "TLS handshake with kgate failed");
+}
+
+static void conn_close(struct conn *c)
+{
+	SSL_free(c->ssl);
+	close(c->fd);
+}
+
 START_TEST(test_tls_client_large_frames_intact)
 {
 	struct splice_script s = {.mode = ECHO_CHECKED};
@@ -282,11 +298,7 @@ START_TEST(test_tls_client_large_frames_intact)
 	fake_broker_start(&fb, splice_handler, &s);
 	start_tls_gateway(&kg, fb.port);
 	for (int conn_no = 0; conn_no < 3; conn_no++) {
-		c.fd = raw_connect(kg.bootstrap_port);
-		c.ssl = SSL_new(ctx);
-		ck_assert_ptr_nonnull(c.ssl);
-		SSL_set_fd(c.ssl, c.fd);
-		ck_assert_msg(SSL_connect(c.ssl) == 1, "TLS handshake with kgate failed");
+		tls_open(&c, ctx, &kg);
 		/* Requests right behind the handshake, large and small. */
 		for (int i = 1; i <= 3; i++) {
 			conn_round_trip(&c, conn_no * 100 + i * 2, REQ_BODY, 0);
@@ -294,8 +306,7 @@ START_TEST(test_tls_client_large_frames_intact)
 		}
 		/* 16 MiB back that the client leaves unread for a second. */
 		conn_round_trip(&c, conn_no * 100 + 99, 8u << 20, 1000);
-		SSL_free(c.ssl);
-		close(c.fd);
+		conn_close(&c);
 	}
 	ck_assert_int_eq(atomic_load(&s.checked), 3 * 4);
 	ck_assert_int_eq(atomic_load(&s.bad), 0);
@@ -324,19 +335,14 @@ START_TEST(test_tls_slow_client_held_back)
 	fake_broker_start(&fb, splice_handler, &s);
 	start_tls_gateway(&kg, fb.port);
 	before = kgate_rss_kib(&kg, 1);
-	c.fd = raw_connect(kg.bootstrap_port);
-	c.ssl = SSL_new(ctx);
-	ck_assert_ptr_nonnull(c.ssl);
-	SSL_set_fd(c.ssl, c.fd);
-	ck_assert_msg(SSL_connect(c.ssl) == 1, "TLS handshake with kgate failed");
+	tls_open(&c, ctx, &kg);
 	conn_round_trip(&c, 77, 32u << 20, 2000);
 	ck_assert_int_eq(atomic_load(&s.checked), 1);
 	peak = kgate_rss_kib(&kg, 1);
 	fprintf(stderr, "0016: 64 MiB to a TLS client that waits: kgate peak RSS %ld KiB, %ld more "
 			"than before\n", peak, peak - before);
 	ck_assert_int_lt(peak - before, 32 * 1024);
-	SSL_free(c.ssl);
-	close(c.fd);
+	conn_close(&c);
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	SSL_CTX_free(ctx);
 	fake_broker_stop(&fb);
