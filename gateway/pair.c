@@ -383,7 +383,9 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 		pair_resume(p, peer_of(p, s));
 		break;
 	case SIDE_READY:
-		/* A client's TLS handshake is done. */
+		/* A client's TLS handshake is done (and kgate may now drive its
+		 * TLS itself, reading into chunks: cut without copying). */
+		p->ks.up.chunked = side_chunked(&p->client);
 		if (p->hs_timer) {
 			event_free(p->hs_timer);
 			p->hs_timer = NULL;

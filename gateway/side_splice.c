@@ -129,8 +129,12 @@ void side_pipe_flush(struct side *s)
 			bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 			return;
 		}
+		/* More of the frame to come: TCP may hold a partial segment
+		 * back for it (MSG_MORE), even with TCP_NODELAY. */
 		w = splice(s->pipe[0], NULL, fd_of(s), NULL, s->pipe_len,
-			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK |
+				   (s->pipe_feeder && s->pipe_feeder->splice_left ? SPLICE_F_MORE
+										  : 0));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) {

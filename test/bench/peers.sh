@@ -20,7 +20,7 @@
 #
 # Environment: BENCH_RUNS (3), BENCH_COUNT (1000000), BENCH_SIZE (1024),
 # BENCH_RATE (2000 msgs/s) and BENCH_SECONDS (10) for latency, BENCH_IDLE
-# (1000), BENCH_PERF=1 records a perf profile of kgate during each of its
+# (1000), BENCH_WORKLOAD_TIMEOUT (300 s per workload), BENCH_PERF=1 records a perf profile of kgate during each of its
 # runs and prints the top of it, KGATE_WORKERS (unset: kgate's default),
 # BENCH_ONLY (a regex of peer names to run, e.g. 'kgate|haproxy-splice'),
 # KGATE_BASELINE (another kgate binary, measured as peers kgate-baseline
@@ -37,6 +37,7 @@ SIZE=${BENCH_SIZE:-1024}
 RATE=${BENCH_RATE:-2000}
 SECONDS_LAT=${BENCH_SECONDS:-10}
 IDLE=${BENCH_IDLE:-1000}
+WORKLOAD_TIMEOUT=${BENCH_WORKLOAD_TIMEOUT:-300}
 ONLY=${BENCH_ONLY:-.}
 dir=$build/bench-peers
 data=/dev/shm/kgate-bench-peers
@@ -236,10 +237,14 @@ measure() { # NAME PORT TLS DIR RUN TOPIC
     perf_pid=$!
   fi
   t0=$(ticks "$pid")
+  # A workload that fails or hangs (a peer stalled) is reported and left
+  # out of the table, not allowed to end the whole run.
   if [ "$dir_" = produce ]; then
-    out=$("$LOAD" produce "127.0.0.1:$port" "$topic" "$COUNT" "$SIZE" "${set[@]}")
+    out=$(timeout "$WORKLOAD_TIMEOUT" "$LOAD" produce "127.0.0.1:$port" "$topic" "$COUNT" "$SIZE" \
+      -X message.timeout.ms=120000 "${set[@]}") || out=""
   else
-    out=$("$LOAD" consume "127.0.0.1:$port" "$topic" "$COUNT" "${set[@]}")
+    out=$(timeout "$WORKLOAD_TIMEOUT" "$LOAD" consume "127.0.0.1:$port" "$topic" "$COUNT" \
+      "${set[@]}") || out=""
   fi
   t1=$(ticks "$pid")
   if [ -n "$perf_pid" ]; then
@@ -247,6 +252,10 @@ measure() { # NAME PORT TLS DIR RUN TOPIC
     wait "$perf_pid" || true
     perf report -i "$dir/perf-$name-$dir_-$run.data" --stdio --no-children --percent-limit 2 \
       --sort sym 2>/dev/null | grep -v '^$' | grep '%' | head -25 >"$dir/perf-$name-$dir_-$run.txt" || true
+  fi
+  if [ -z "$out" ]; then
+    log "$name $dir_ run $run: the workload failed or timed out; left out"
+    return 0
   fi
   secs=$(awk '{ print $4 }' <<<"$out")
   awk -v p="$name" -v d="$dir_" -v r="$run" -v t=$((t1 - t0)) -v hz="$hz" -v n="$COUNT" \
@@ -278,7 +287,8 @@ while read -r name start port tls; do
   set=()
   [ "$tls" = tls ] && set=("${TLS_SET[@]}")
   peer_start "$start"
-  echo "$name $("$LOAD" latency "127.0.0.1:$port" "lat-$name" "$RATE" "$SECONDS_LAT" "$SIZE" "${set[@]}")" >>"$latency"
+  echo "$name $(timeout "$WORKLOAD_TIMEOUT" "$LOAD" latency "127.0.0.1:$port" "lat-$name" "$RATE" \
+    "$SECONDS_LAT" "$SIZE" "${set[@]}" || echo failed)" >>"$latency"
   if [ -n "${PIDS[$name]:-}" ]; then
     pid=${PIDS[$name]}
     before=$(rss_kib "$pid")
@@ -308,6 +318,8 @@ for line in open(res):
 def direct_of(peer):
     return "direct-tls" if peer.endswith("tls") else "direct"
 def fmt(xs, p=2):
+    if not xs:
+        return "n/a"
     return f"{statistics.median(xs):.{p}f} [{min(xs):.{p}f}-{max(xs):.{p}f}]"
 print(f"\nbench-peers: {count} x {size}-byte messages, {runs} runs; median [range]")
 print(f"{'peer':<16}{'produce CPU s/GiB':>24}{'consume CPU s/GiB':>24}{'produce tput/direct':>24}{'consume tput/direct':>24}")
@@ -317,7 +329,8 @@ for p in peers:
     for d in ("produce", "consume"):
         row += f"{fmt(cpu[(p, d)]) if not p.startswith('direct') else '-':>24}"
     for d in ("produce", "consume"):
-        ratios = [secs[(direct_of(p), d)][r] / s for r, s in secs[(p, d)].items() if r in secs[(direct_of(p), d)]]
+        ratios = [secs[(direct_of(p), d)][r] / s for r, s in secs[(p, d)].items()
+                  if r in secs[(direct_of(p), d)] and s > 0]
         row += f"{fmt(ratios):>24}"
     print(row)
 print(f"\nlatency, produce acks=1 one at a time (ms):")
