@@ -20,9 +20,9 @@
 #
 # Environment: BENCH_RUNS (3), BENCH_COUNT (1000000), BENCH_SIZE (1024),
 # BENCH_RATE (2000 msgs/s) and BENCH_SECONDS (10) for latency, BENCH_IDLE
-# (1000), BENCH_WORKLOAD_TIMEOUT (300 s per workload), BENCH_PERF=1 records a perf profile of kgate during each of its
-# runs and prints the top of it, KGATE_WORKERS (unset: kgate's default),
-# BENCH_ONLY (a regex of peer names to run, e.g. 'kgate|haproxy-splice'),
+# (1000), BENCH_WORKLOAD_TIMEOUT (300 s per workload), BENCH_PERF=1
+# records a perf profile of kgate during each of its runs and prints the
+# top of it, BENCH_ONLY (a regex of peer names to run, e.g. 'kgate|haproxy-splice'),
 # KGATE_BASELINE (another kgate binary, measured as peers kgate-baseline
 # and kgate-baseline-tls in the same run: a change's before and after).
 set -euo pipefail
@@ -162,15 +162,14 @@ EOF
 }
 
 kgate_up() { # NAME LISTEN-PORT BROKER-PORT plain|tls
-  local name=$1 tls="" workers="" bin=$KGATE
+  local name=$1 tls="" bin=$KGATE
   [[ $name == kgate-baseline* ]] && bin=$KGATE_BASELINE
   [ "$4" = tls ] && tls=", \"tls\": { \"listen\": { \"cert\": \"$certs/gateway.pem\", \"key\": \"$certs/gateway.key\" },
     \"upstream\": { \"ca\": \"$certs/ca.pem\", \"server_name\": \"localhost\" } }"
-  [ -n "${KGATE_WORKERS:-}" ] && workers=", \"workers\": $KGATE_WORKERS"
   cat >"$dir/$name.json" <<EOF
 { "bootstrap": { "listen": "127.0.0.1:$2", "upstream": ["127.0.0.1:$3"] },
   "brokers": [ { "id": 1, "listen": "127.0.0.1:$(($2 + 1000))", "advertise": "127.0.0.1:$(($2 + 1000))" } ],
-  "log": { "format": "text" }$tls$workers }
+  "log": { "format": "text" }$tls }
 EOF
   "$bin" --config "$dir/$name.json" >>"$dir/$name.log" 2>&1 &
   PIDS[$name]=$!
