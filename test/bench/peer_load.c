@@ -14,6 +14,8 @@
  *   peer_load idle HOST:PORT COUNT [CAFILE]
  *       COUNT connections (TLS handshakes with CAFILE) held open until
  *       stdin closes; prints "idle N" once they are all open
+ *   peer_load delete BOOTSTRAP TOPIC
+ *       deletes the topic (a run's gigabyte leaves the broker's tmpfs)
  */
 #include <librdkafka/rdkafka.h>
 #include <netdb.h>
@@ -326,6 +328,31 @@ static int cmd_idle(int argc, char **argv)
 	return 0;
 }
 
+/* ---- delete ---- */
+
+static int cmd_delete(int argc, char **argv)
+{
+	rd_kafka_conf_t *conf = make_conf(argv[2], argc, argv, 4);
+	rd_kafka_DeleteTopic_t *del = rd_kafka_DeleteTopic_new(argv[3]);
+	rd_kafka_queue_t *q;
+	rd_kafka_event_t *ev;
+	char err[512];
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+
+	if (!rk)
+		die("admin client", err);
+	q = rd_kafka_queue_new(rk);
+	rd_kafka_DeleteTopics(rk, &del, 1, NULL, q);
+	ev = rd_kafka_queue_poll(q, 60000);
+	if (!ev || rd_kafka_event_error(ev))
+		die("delete failed", ev ? rd_kafka_event_error_string(ev) : "timed out");
+	rd_kafka_event_destroy(ev);
+	rd_kafka_DeleteTopic_destroy(del);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_destroy(rk);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -337,6 +364,8 @@ int main(int argc, char **argv)
 		return cmd_latency(argc, argv);
 	if (argc >= 4 && !strcmp(argv[1], "idle"))
 		return cmd_idle(argc, argv);
+	if (argc >= 4 && !strcmp(argv[1], "delete"))
+		return cmd_delete(argc, argv);
 	fprintf(stderr, "usage: see the comment at the top of test/bench/peer_load.c\n");
 	return 2;
 }

@@ -254,7 +254,7 @@ measure() { # NAME PORT TLS DIR RUN TOPIC
   fi
   if [ -z "$out" ]; then
     log "$name $dir_ run $run: the workload failed or timed out; left out"
-    return 0
+    return 1
   fi
   secs=$(awk '{ print $4 }' <<<"$out")
   awk -v p="$name" -v d="$dir_" -v r="$run" -v t=$((t1 - t0)) -v hz="$hz" -v n="$COUNT" \
@@ -269,9 +269,13 @@ for run in $(seq "$RUNS"); do
   while read -r name start port tls; do
     [[ $name =~ $ONLY ]] || [[ $name == direct* ]] || continue
     peer_start "$start"
-    measure "$name" "$port" "$tls" produce "$run" "t-$name-$run"
-    measure "$name" "$port" "$tls" consume "$run" "t-$name-$run"
+    if measure "$name" "$port" "$tls" produce "$run" "t-$name-$run"; then
+      measure "$name" "$port" "$tls" consume "$run" "t-$name-$run" || true
+    fi
     peer_stop "$name"
+    # Each run's gigabyte goes, or tmpfs fills and the broker stops.
+    "$LOAD" delete 127.0.0.1:19092 "t-$name-$run" ||
+      log "could not delete topic t-$name-$run"
   done <<<"$PEERS"
 done
 
