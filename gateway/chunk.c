@@ -22,7 +22,6 @@
 struct chunk_pool {
 	struct chunk *free; /* reusable, most recently used first */
 	size_t n_free;
-	size_t max_free;  /* more than this are freed at once */
 	size_t low;       /* fewest on the free list since the last trim */
 	size_t out;       /* chunks handed out and not back */
 	unsigned ticks;
@@ -50,10 +49,8 @@ struct chunk_pool *chunk_pool_new(struct kg_stats *stats)
 {
 	struct chunk_pool *p = calloc(1, sizeof(*p));
 
-	if (p) {
-		p->max_free = CHUNK_MAX_FREE;
+	if (p)
 		p->stats = stats;
-	}
 	return p;
 }
 
@@ -133,7 +130,7 @@ static void chunk_put(struct chunk *c)
 		return;
 	}
 	p->stats->buffer_bytes_in_use -= CHUNK_SIZE;
-	if (p->n_free >= p->max_free) {
+	if (p->n_free >= CHUNK_MAX_FREE) {
 		free(c);
 		return;
 	}

@@ -55,7 +55,8 @@ struct kstream_dir {
 	enum kstream_state state;
 	uint64_t left; /* bytes of the current frame still to forward */
 	uint64_t done; /* frames forwarded to their end */
-	int chunked;   /* its input holds only chunk references (side_chunked) */
+	int chunked;   /* its input holds only chunk references: the caller
+			* sets it before each run (side_chunked) */
 };
 
 /* What every stream of one gateway shares (one event loop: a stream's

@@ -180,6 +180,9 @@ int pair_process_requests(struct pair *p, int final)
 			side_pause(&p->client);
 		return 0;
 	}
+	/* How the input is cut follows what the side reads into now (a TLS
+	 * side changes once kgate takes its handshake's result over). */
+	p->ks.up.chunked = side_chunked(&p->client);
 	rc = flow(p, &p->client,
 		  kstream_requests(&p->ks, p->client.in, side_output(&p->upstream),
 				   final || p->client_left));
@@ -204,8 +207,11 @@ int pair_process_requests(struct pair *p, int final)
  * full FIFO lets the client's requests go on. */
 static int process_responses(struct pair *p, int final)
 {
-	int rc = flow(p, &p->upstream,
-		      kstream_responses(&p->ks, p->upstream.in, side_output(&p->client), final));
+	int rc;
+
+	p->ks.down.chunked = side_chunked(&p->upstream);
+	rc = flow(p, &p->upstream,
+		  kstream_responses(&p->ks, p->upstream.in, side_output(&p->client), final));
 
 	if (rc == 0 && !final)
 		splice_opaque(p, &p->upstream, &p->client, &p->ks.down);
@@ -383,9 +389,7 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 		pair_resume(p, peer_of(p, s));
 		break;
 	case SIDE_READY:
-		/* A client's TLS handshake is done (and kgate may now drive its
-		 * TLS itself, reading into chunks: cut without copying). */
-		p->ks.up.chunked = side_chunked(&p->client);
+		/* A client's TLS handshake is done. */
 		if (p->hs_timer) {
 			event_free(p->hs_timer);
 			p->hs_timer = NULL;

@@ -72,7 +72,6 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 		pair_end(p, LOG_ERROR, "out of memory");
 		return;
 	}
-	p->ks.down.chunked = side_chunked(&p->upstream);
 	p->state = PAIR_OPEN;
 	p->gw->stats.upstream_connects++;
 	if (p->lst->broker)
@@ -169,7 +168,6 @@ static int open_client(struct pair *p, evutil_socket_t fd)
 		pair_end(p, LOG_ERROR, "out of memory");
 		return -1;
 	}
-	p->ks.up.chunked = side_chunked(&p->client);
 	side_watch_hangup(&p->client);
 	if (lst->tls) {
 		/* A client that never finishes its handshake must not hold a

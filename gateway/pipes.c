@@ -85,7 +85,7 @@ int pipe_get(struct pipe_pool *p, int fd[2], size_t *cap)
 	return 0;
 }
 
-void pipe_put(struct pipe_pool *p, int fd[2])
+void pipe_put(struct pipe_pool *p, int fd[2], size_t cap)
 {
 	if (fd[0] < 0)
 		return;
@@ -94,7 +94,7 @@ void pipe_put(struct pipe_pool *p, int fd[2])
 
 		s->fd[0] = fd[0];
 		s->fd[1] = fd[1];
-		s->cap = (size_t)fcntl(fd[1], F_GETPIPE_SZ);
+		s->cap = cap;
 		fd[0] = fd[1] = -1;
 		return;
 	}

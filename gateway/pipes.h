@@ -27,8 +27,8 @@ void pipe_pool_tick(struct pipe_pool *p);
 /* A pipe (fd[0] reads, fd[1] writes, both non-blocking) and its capacity
  * in *cap: a spare, or a new one.  -1 with errno if none can be had. */
 KG_MUSTCHECK int pipe_get(struct pipe_pool *p, int fd[2], size_t *cap);
-/* An empty pipe back to p, or closed if p has spares enough or is NULL;
- * fd[] is set to -1. */
-void pipe_put(struct pipe_pool *p, int fd[2]);
+/* An empty pipe of capacity cap (pipe_get's) back to p, or closed if p
+ * has spares enough or is NULL; fd[] is set to -1. */
+void pipe_put(struct pipe_pool *p, int fd[2], size_t cap);
 
 #endif

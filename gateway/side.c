@@ -19,16 +19,12 @@
 #include "side_internal.h"
 #include "tls.h"
 
-/* Most bytes read from, or written to, a socket per event. */
-#define MAX_SINGLE_IO (256 * 1024)
 /* Least a read reserves, so a trickle still goes in one chain. */
 #define MIN_READ 4096
 
 /* ---- plaintext ---- */
 
-/* A read that returned r <= 0 (errno set): nothing yet, the end, or a
- * failure. */
-static void read_failed(struct side *s, ssize_t r)
+void side_read_failed(struct side *s, ssize_t r)
 {
 	int err = errno;
 
@@ -38,35 +34,42 @@ static void read_failed(struct side *s, ssize_t r)
 	s->cb(s, r == 0 ? SIDE_EOF : SIDE_ERROR, s->arg);
 }
 
+size_t side_read_size(evutil_socket_t fd)
+{
+	int avail = 0;
+
+	/* Sized to what is there, so an idle connection does not pin a
+	 * large chain. */
+	if (ioctl(fd, FIONREAD, &avail) < 0 || avail < MIN_READ)
+		avail = MIN_READ;
+	return avail > MAX_SINGLE_IO ? MAX_SINGLE_IO : (size_t)avail;
+}
+
 /* The socket is readable: take what it has (up to MAX_SINGLE_IO) straight
  * into the side's input buffer. */
 static void plain_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct side *s = arg;
 	struct evbuffer_iovec v[2];
-	int avail = 0, n;
+	size_t avail;
 	ssize_t r;
+	int n;
 
 	(void)what;
 	if (s->splice_to) {
 		side_splice_read(s);
 		return;
 	}
-	/* Size the buffer to what is there, so an idle connection does not
-	 * pin a large chain. */
-	if (ioctl(fd, FIONREAD, &avail) < 0 || avail < MIN_READ)
-		avail = MIN_READ;
-	if (avail > MAX_SINGLE_IO)
-		avail = MAX_SINGLE_IO;
+	avail = side_read_size(fd);
 	if (side_chunked(s)) {
-		r = chunk_read(s->pool, &s->cur, fd, (size_t)avail, s->in);
+		r = chunk_read(s->pool, &s->cur, fd, avail, s->in);
 		if (r > 0)
 			s->cb(s, SIDE_READ, s->arg);
 		else
-			read_failed(s, r);
+			side_read_failed(s, r);
 		return;
 	}
-	n = evbuffer_reserve_space(s->in, avail, v, 2);
+	n = evbuffer_reserve_space(s->in, (ev_ssize_t)avail, v, 2);
 	if (n <= 0) {
 		s->err = ENOMEM;
 		s->cb(s, SIDE_ERROR, s->arg);
@@ -78,7 +81,7 @@ static void plain_read_cb(evutil_socket_t fd, short what, void *arg)
 
 		evbuffer_commit_space(s->in, v, 0);
 		errno = err;
-		read_failed(s, r);
+		side_read_failed(s, r);
 		return;
 	}
 	if ((size_t)r <= v[0].iov_len) {

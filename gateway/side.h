@@ -5,14 +5,15 @@
  * kgate's own read event — libevent 2.1 (Debian 12's) bufferevents read at
  * most 4096 bytes per readiness event, which left kgate several times slower
  * than a plain TCP relay — into reused chunks (chunk.h) whose bytes are
- * forwarded without a copy, and a TLS connection by its OpenSSL
- * bufferevent, a record at a time.  Between two plaintext sides, bytes the
- * owner will not look at can skip user space altogether: side_splice has
- * the next n bytes read go through a pipe straight to the other socket
- * (side_splice.c).  That difference, and how a failure is put into words,
- * is all the ops table holds; the owner sees the same side either way and
- * hears of it through one callback (pgbouncer's SBufIO and redis'
- * ConnectionType are the models).  Later: splice, kTLS.
+ * forwarded without a copy; a TLS connection by its OpenSSL bufferevent
+ * during the handshake, then by kgate driving OpenSSL over its own chunks
+ * (side_tls.c).  Between two plaintext sides, bytes the owner will not
+ * look at can skip user space altogether: side_splice has the next n bytes
+ * read go through a pipe straight to the other socket (side_splice.c).
+ * That difference, and how a failure is put into words, is all the ops
+ * table holds; the owner sees the same side either way and hears of it
+ * through one callback (pgbouncer's SBufIO and redis' ConnectionType are
+ * the models).
  */
 #ifndef KGATE_SIDE_H
 #define KGATE_SIDE_H

@@ -4,9 +4,19 @@
 #define KGATE_SIDE_INTERNAL_H
 
 #include <event2/util.h>
+#include <sys/types.h>
 
 #include "side.h"
 
+/* Most bytes read from, or written to, a socket per event. */
+#define MAX_SINGLE_IO (256 * 1024)
+
+/* How much one read of fd takes: what it holds, within [4 KiB,
+ * MAX_SINGLE_IO]. */
+size_t side_read_size(evutil_socket_t fd);
+/* A read that returned r <= 0 (errno set): nothing yet (ignored), the end
+ * (SIDE_EOF) or a failure (SIDE_ERROR). */
+void side_read_failed(struct side *s, ssize_t r);
 /* kgate's own read event on the side's socket, calling cb: started (0, or
  * -1 out of memory) or stopped. */
 int side_read_event_on(struct side *s, void (*cb)(evutil_socket_t, short, void *));

@@ -21,9 +21,6 @@
 #include "pipes.h"
 #include "side_internal.h"
 
-/* Most bytes moved into a pipe per readiness event. */
-#define SPLICE_MAX_IO (256 * 1024)
-
 static int fd_of(const struct side *s)
 {
 	return (int)bufferevent_getfd(s->bev);
@@ -91,8 +88,8 @@ void side_splice_read(struct side *s)
 
 	if (want > s->splice_left)
 		want = (size_t)s->splice_left;
-	if (want > SPLICE_MAX_IO)
-		want = SPLICE_MAX_IO;
+	if (want > MAX_SINGLE_IO)
+		want = MAX_SINGLE_IO;
 	if (want == 0) {
 		feeder_wait(s);
 		return;
@@ -155,7 +152,7 @@ void side_pipe_flush(struct side *s)
 		if (!feeder->splice_to) {
 			/* Done: the pipe goes back until the next splice. */
 			s->pipe_feeder = NULL;
-			pipe_put(feeder->pipes, s->pipe);
+			pipe_put(feeder->pipes, s->pipe, s->pipe_cap);
 			s->pipe_cap = 0;
 		}
 	}
@@ -181,9 +178,9 @@ void side_splice_free(struct side *s)
 	if (s->pipe_cap) {
 		/* Bytes still in it are lost with the connection: close it. */
 		if (s->pipe_len)
-			pipe_put(NULL, s->pipe);
+			pipe_put(NULL, s->pipe, 0);
 		else
-			pipe_put(s->pipes, s->pipe);
+			pipe_put(s->pipes, s->pipe, s->pipe_cap);
 		s->pipe_cap = 0;
 		s->pipe_len = 0;
 	}

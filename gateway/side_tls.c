@@ -29,15 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "chunk.h"
 #include "side_internal.h"
 #include "tls.h"
 
-/* Ciphertext read per readiness event at most, and at least reserved. */
-#define TLS_MAX_READ (256 * 1024)
-#define TLS_MIN_READ 4096
 /* Ciphertext encrypted ahead of the socket at least: the rest of the
  * plaintext waits in the output, where the owner's back-pressure sees it. */
 #define TLS_AHEAD (256 * 1024)
@@ -214,20 +210,13 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct side *s = arg;
 	struct side_tls *t = s->tls;
 	size_t before = evbuffer_get_length(s->in);
-	int avail = 0, rc;
 	ssize_t r;
+	int rc;
 
 	(void)what;
-	if (ioctl(fd, FIONREAD, &avail) < 0 || avail < TLS_MIN_READ)
-		avail = TLS_MIN_READ;
-	if (avail > TLS_MAX_READ)
-		avail = TLS_MAX_READ;
-	r = chunk_read(s->pool, &t->raw_cur, fd, (size_t)avail, t->raw);
+	r = chunk_read(s->pool, &t->raw_cur, fd, side_read_size(fd), t->raw);
 	if (r < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return;
-		s->err = errno;
-		s->cb(s, SIDE_ERROR, s->arg);
+		side_read_failed(s, r);
 		return;
 	}
 	rc = decrypt(s);
@@ -408,7 +397,7 @@ int side_tls_take_over(struct side *s)
 	 * the connection. */
 	bufferevent_setcb(plain, NULL, side_bev_write_cb, side_bev_event_cb, s);
 	bufferevent_setwatermark(plain, EV_WRITE, s->flush_all ? 0 : s->write_low, 0);
-	bufferevent_set_max_single_write(plain, TLS_MAX_READ);
+	bufferevent_set_max_single_write(plain, MAX_SINGLE_IO);
 	s->ops = &side_tls_direct_ops;
 	if (s->started && (bufferevent_enable(plain, EV_WRITE) < 0 ||
 			   (!side_held(s) && !s->stopped && s->ops->read_on(s) < 0)))
