@@ -176,6 +176,9 @@ static const struct cfg_key root_keys[] = {
 	{.name = "upstream_allow", .kind = K_ALLOW, .offset = offsetof(struct cfg, upstream_allow)},
 	{.name = "admin", .kind = K_OBJECT, .sub = &admin_table},
 	{.name = "log", .kind = K_OBJECT, .sub = &log_table},
+	/* 0: one per CPU kgate may run on (gateway/workers.h). */
+	{.name = "workers", .kind = K_INT64, .offset = offsetof(struct cfg, workers), .min = 0,
+	 .max = CFG_MAX_WORKERS, .def = 0},
 };
 static const struct cfg_table root_table = TABLE(root_keys);
 

@@ -77,7 +77,12 @@ struct cfg {
 	struct cfg_allow_list upstream_allow; /* where learned addresses may point */
 	struct cfg_admin admin;
 	int32_t log_format; /* enum cfg_log_format */
+	int64_t workers;    /* event loop threads; 0: one per CPU (workers_count) */
 };
+
+/* More threads than this would only add contention on a machine kgate
+ * could use them on. */
+#define CFG_MAX_WORKERS 256
 
 
 /* Parses and validates; 0 on success, -1 with errs filled (cfg is then

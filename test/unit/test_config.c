@@ -1,11 +1,14 @@
 /* test_config.c — configuration validation: what is accepted, and that
  * every mistake is reported with its JSON path, all of them at once. */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../config/cli.h"
 #include "../../config/config.h"
+#include "../../gateway/cpus.h"
+#include "../../gateway/workers.h"
 #include "tests.h"
 
 /* Loads json and asserts success. */
@@ -400,6 +403,38 @@ START_TEST(test_admin_and_log)
 }
 END_TEST
 
+/* workers: one per CPU kgate may run on unless set; bounded. */
+START_TEST(test_workers)
+{
+	struct cfg cfg;
+	cpu_set_t set;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	load_ok(ADMIN_BASE "\"log\":{}}", &cfg);
+	ck_assert_int_eq(cfg.workers, 0);
+	ck_assert_uint_eq(workers_count(&cfg), cpus_available());
+	ck_assert_uint_ge(cpus_available(), 1);
+	ck_assert_uint_le(cpus_available(), (unsigned)CPU_COUNT(&set));
+	cfg_free(&cfg);
+	load_ok(ADMIN_BASE "\"workers\":3}", &cfg);
+	ck_assert_int_eq(cfg.workers, 3);
+	ck_assert_uint_eq(workers_count(&cfg), 3);
+	cfg_free(&cfg);
+	/* A container's CPU limit, as cgroup v2 and v1 (joined) write it. */
+	ck_assert_uint_eq(cpus_quota("200000 100000\n"), 2);
+	ck_assert_uint_eq(cpus_quota("150000 100000"), 2);
+	ck_assert_uint_eq(cpus_quota("50000 100000"), 1);
+	ck_assert_uint_eq(cpus_quota("max 100000\n"), 0);
+	ck_assert_uint_eq(cpus_quota("-1 100000"), 0);
+	ck_assert_uint_eq(cpus_quota("100000 0"), 0);
+	ck_assert_uint_eq(cpus_quota("100000 100000 junk"), 0);
+	ck_assert_uint_eq(cpus_quota(""), 0);
+	FAILS(ADMIN_BASE "\"workers\":-1}", "workers: expected an integer from 0 to 256");
+	FAILS(ADMIN_BASE "\"workers\":1000}", "workers: expected an integer from 0 to 256");
+	FAILS(ADMIN_BASE "\"workers\":\"two\"}", "workers: expected an integer");
+}
+END_TEST
+
 Suite *suite_config(void)
 {
 	Suite *s = suite_create("config");
@@ -407,6 +442,7 @@ Suite *suite_config(void)
 
 	tcase_add_test(tc, test_design_example);
 	tcase_add_test(tc, test_admin_and_log);
+	tcase_add_test(tc, test_workers);
 	tcase_add_test(tc, test_sample_file_and_ipv6);
 	tcase_add_test(tc, test_json_syntax);
 	tcase_add_test(tc, test_missing_and_unknown);
