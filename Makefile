@@ -37,7 +37,7 @@ PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BUILD      ?= build
 
-GW_PKGS   := libevent libevent_openssl openssl jansson rdkafka
+GW_PKGS   := libevent libevent_openssl libevent_pthreads openssl jansson rdkafka
 TEST_PKGS := $(GW_PKGS) check
 
 # snprintf into fixed buffers truncates on purpose (log lines, JSON paths),
@@ -210,7 +210,10 @@ test-asan: $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
 # The integration tier's own threads under ThreadSanitizer: the test program
 # (its scripted broker, librdkafka callbacks, group members, churn workers)
 # and kgate-client (watchdog, group members) built with TSan in
-# $(BUILD)/tsan, against the normal kgate, which runs one thread.  Debian's
+# $(BUILD)/tsan, against the normal kgate.  Then kgate's own threads: a TSan
+# build of kgate (two workers, this machine's default and 0017's setting)
+# under the scenarios that cross threads most — workers, the admin
+# endpoint's counters, reloads, a consumer group.  Debian's
 # librdkafka is not built with TSan: test/lib/tsan_threads.c shows TSan its
 # C11 threads, and test/lib/tsan.supp says which of its accesses go
 # unchecked, and why.  Any report fails the test it happens in.
@@ -221,6 +224,12 @@ test-tsan: $(KGATE) $(CERTS)/.done
 	$(TSAN_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(KGATE) \
 	  CLIENT_BIN=$(CURDIR)/$(BUILD)/tsan/kgate-client \
 	  KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/tsan/test-tmp $(BUILD)/tsan/test_integration
+	$(MAKE) BUILD=$(BUILD)/tsan TSAN=1 $(BUILD)/tsan/kgate
+	set -e; for c in "0017 workers" "0011 admin" "0014 reload" "0001 produce and consume"; do \
+	  $(TSAN_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/tsan/kgate KGATE_TEST_SANITIZED=1 \
+	    CLIENT_BIN=$(CURDIR)/$(BUILD)/tsan/kgate-client CK_RUN_CASE="$$c" \
+	    KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/tsan/test-tmp $(BUILD)/tsan/test_integration; \
+	done
 
 test-integration: $(KGATE) $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
 	mkdir -p $(BUILD)/test-tmp

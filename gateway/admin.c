@@ -54,12 +54,15 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct admin *a = arg;
 	struct evbuffer *body = evbuffer_new();
+	/* Every worker's, exact: each copies its own on its own thread. */
+	struct gw_counters *c = gateway_counters(a->gw);
 
-	if (!body || metrics_render(body, a->gw) < 0) {
+	if (!body || !c || metrics_render(body, a->gw, c) < 0) {
 		reply_text(req, 500, "Internal Server Error", "out of memory");
 	} else {
 		reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
 	}
+	gw_counters_free(c);
 	if (body)
 		evbuffer_free(body);
 }

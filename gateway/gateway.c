@@ -170,6 +170,76 @@ struct kg_stats *gateway_listener_stats(struct gateway *gw, int32_t id)
 	return s;
 }
 
+/* ---- counters, for reports ---- */
+
+struct gw_counters *gw_counters_new(unsigned n_workers)
+{
+	struct gw_counters *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	idmap_init(&c->brokers);
+	c->workers = calloc(n_workers ? n_workers : 1, sizeof(*c->workers));
+	if (!c->workers) {
+		free(c);
+		return NULL;
+	}
+	c->n_workers = n_workers;
+	return c;
+}
+
+void gw_counters_free(struct gw_counters *c)
+{
+	if (!c)
+		return;
+	idmap_free_values(&c->brokers, free);
+	free(c->workers);
+	free(c);
+}
+
+int gateway_counters_add(const struct gateway *gw, struct gw_counters *c)
+{
+	const struct idmap *m = &gw->broker_stats;
+
+	kg_stats_add(&c->total, &gw->stats);
+	for (unsigned i = 0; i < KG_API_SLOTS; i++)
+		kg_api_stats_add(&c->apis[i], &gw->apis[i]);
+	kg_stats_add(&c->bootstrap, &gw->bootstrap_stats);
+	if (gw->worker < c->n_workers)
+		kg_stats_add(&c->workers[gw->worker], &gw->stats);
+	for (size_t i = 0; i < m->cap; i++) {
+		struct kg_stats *to;
+
+		if (!m->slots[i].val)
+			continue;
+		to = idmap_get(&c->brokers, m->slots[i].key);
+		if (!to) {
+			to = calloc(1, sizeof(*to));
+			if (!to || idmap_put(&c->brokers, m->slots[i].key, to) < 0) {
+				free(to);
+				return -1;
+			}
+		}
+		kg_stats_add(to, m->slots[i].val);
+	}
+	return 0;
+}
+
+struct gw_counters *gateway_counters(struct gateway *gw)
+{
+	struct gw_counters *c = gw_counters_new(gw->n_workers);
+	int rc;
+
+	if (!c)
+		return NULL;
+	rc = gw->sum_counters ? gw->sum_counters(gw->sum_arg, c) : gateway_counters_add(gw, c);
+	if (rc < 0) {
+		gw_counters_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* ---- the lists of pairs ---- */
 
 void gateway_pair_opened(struct gateway *gw, struct gw_node *n)
@@ -243,7 +313,8 @@ static void dns_configure(struct evdns_base *dns)
 	}
 }
 
-struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *err, size_t errlen)
+struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, unsigned worker,
+			    unsigned n_workers, char *err, size_t errlen)
 {
 	struct gateway *gw = calloc(1, sizeof(*gw));
 
@@ -251,6 +322,8 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	gw->worker = worker;
+	gw->n_workers = n_workers;
 	gw->base = base;
 	gw->gen = cfg_gen_ref(gen);
 	gw->map.lookup = gw_lookup;

@@ -6,7 +6,8 @@
  * This is state, with no knowledge of how pairs or listeners work: they
  * reach it through the pointer they hold and edit its lists only through the
  * functions below.  server.h brings a gateway up and down.  One gateway runs
- * per event loop (per thread, later).
+ * per event loop, one loop per worker thread (workers.h); nothing here is
+ * shared between workers, so nothing here is locked.
  */
 #ifndef KGATE_GATEWAY_H
 #define KGATE_GATEWAY_H
@@ -27,6 +28,7 @@
 #include "stats.h"
 
 struct discover;
+struct gw_counters;
 struct event;
 struct event_base;
 struct evdns_base;
@@ -47,6 +49,8 @@ struct gw_node {
 };
 
 struct gateway {
+	unsigned worker;   /* which worker's (0: the main thread's, with the admin endpoint) */
+	unsigned n_workers;
 	struct event_base *base;
 	struct evdns_base *dns;
 	struct cfg_gen *gen;  /* the generation new listeners and pairs take */
@@ -75,16 +79,43 @@ struct gateway {
 	int64_t answered_ns;          /* ... when it was (kg_now_ns), or 0 */
 	char unanswered[256];         /* ... or why it was not */
 	struct idmap health;          /* broker id -> struct gw_broker_health */
-	uint64_t reloads_ok, reloads_failed;
+	uint64_t reloads_ok, reloads_failed; /* worker 0's count every worker's (workers.c) */
+	/* Every worker's counters summed into c (set by workers.c on worker
+	 * 0's gateway, whose admin endpoint reports them); NULL: only this
+	 * gateway's own. */
+	int (*sum_counters)(void *arg, struct gw_counters *c);
+	void *sum_arg;
 	/* Called (from inside a pair's callback) when a draining gateway's
 	 * last pair closed. */
 	void (*emptied)(void *arg);
 	void *emptied_arg;
 };
 
-/* A gateway on base running gen (it takes a reference); NULL with err
- * filled if the resolver or loop cannot be set up. */
-KG_MUSTCHECK struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, char *err,
+/* Every counter of a gateway, or their sum over several (one per worker):
+ * what /metrics, SIGUSR1 and the exit line report. */
+struct gw_counters {
+	struct kg_stats total;
+	struct kg_api_stats apis[KG_API_SLOTS];
+	struct kg_stats bootstrap; /* the bootstrap listener's share */
+	struct idmap brokers;      /* broker id -> its listener's share (struct kg_stats) */
+	struct kg_stats *workers;  /* each worker's totals, [n_workers] */
+	unsigned n_workers;
+};
+
+/* Zeroed counters for n_workers workers; NULL if out of memory. */
+KG_MUSTCHECK struct gw_counters *gw_counters_new(unsigned n_workers);
+void gw_counters_free(struct gw_counters *c);
+/* Adds gw's counters to c; -1 if out of memory. */
+KG_MUSTCHECK int gateway_counters_add(const struct gateway *gw, struct gw_counters *c);
+/* kgate's counters now: every worker's (sum_counters), else gw's; NULL if
+ * out of memory.  Free with gw_counters_free. */
+KG_MUSTCHECK struct gw_counters *gateway_counters(struct gateway *gw);
+
+/* Worker worker's gateway (of n_workers) on base running gen (it takes a
+ * reference); NULL with err filled if the resolver or loop cannot be set
+ * up. */
+KG_MUSTCHECK struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen,
+					 unsigned worker, unsigned n_workers, char *err,
 					 size_t errlen);
 /* Frees the gateway; its listeners, pairs and discovery must be gone
  * (server_stop).  NULL is fine. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "../config/tls.h"
 #include "gateway.h"
@@ -130,20 +131,48 @@ fail:
 	return NULL;
 }
 
-/* Binds lst's address; -1 with err filled. */
+/* 0 if nothing else listens at ss: with SO_REUSEPORT a second kgate (or
+ * anything of the same user that set it) could bind the address too and
+ * silently take half the connections, so the first worker first binds it
+ * the ordinary way, which fails if anyone holds it.  -1 with errno set. */
+static int probe_free(const struct sockaddr *ss, int sslen)
+{
+	int one = 1, fd = socket(ss->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int rc, saved;
+
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	rc = bind(fd, ss, (socklen_t)sslen);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* Binds lst's address; -1 with err filled.  Every worker binds its own
+ * socket to it (SO_REUSEPORT), and the kernel spreads new connections
+ * over them. */
 static int listener_bind(struct listener *lst, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
 
 	if (evutil_parse_sockaddr_port(lst->addr->text, (struct sockaddr *)&ss, &sslen) < 0) {
 		snprintf(err, errlen, "%s listener: cannot parse %s", lst->name, lst->addr->text);
 		return -1;
 	}
-	lst->evl = evconnlistener_new_bind(lst->gw->base, accept_cb, lst,
-					   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-						   LEV_OPT_CLOSE_ON_EXEC,
-					   LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
+	if (lst->gw->n_workers > 1) {
+		flags |= LEV_OPT_REUSEABLE_PORT;
+		if (lst->gw->worker == 0 && probe_free((struct sockaddr *)&ss, sslen) < 0) {
+			snprintf(err, errlen, "%s listener: cannot listen on %s: %s", lst->name,
+				 lst->addr->text, strerror(errno));
+			return -1;
+		}
+	}
+	lst->evl = evconnlistener_new_bind(lst->gw->base, accept_cb, lst, flags, LISTEN_BACKLOG,
+					   (struct sockaddr *)&ss, sslen);
 	if (!lst->evl) {
 		snprintf(err, errlen, "%s listener: cannot listen on %s: %s", lst->name,
 			 lst->addr->text, strerror(errno));
@@ -153,10 +182,13 @@ static int listener_bind(struct listener *lst, char *err, size_t errlen)
 	return 0;
 }
 
+/* Said once, by the first worker: the others listen alike. */
 static void log_listening(const struct listener *lst, const char *how)
 {
 	const struct cfg_broker *b = lst->broker;
 
+	if (lst->gw->worker != 0)
+		return;
 	if (b)
 		log_info("broker %" PRId32 " %s %s%s, advertised as %s, upstream %s%s", b->id, how,
 			 lst->addr->text, lst->tls ? " (TLS)" : "", b->advertise.text,
@@ -217,8 +249,10 @@ int listeners_apply(struct gateway *gw, listener_accept_fn accept, char *err, si
 		struct listener *old = gw->listeners[i];
 
 		if (old->evl) {
-			log_info("%s listener %s removed: no longer accepting; its clients drain",
-				 old->name, old->addr->text);
+			if (gw->worker == 0)
+				log_info("%s listener %s removed: no longer accepting; its clients "
+					 "drain",
+					 old->name, old->addr->text);
 			old->retired = 1;
 			listener_stop(old);
 		}

@@ -2,12 +2,18 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 enum log_level log_current_level = LOG_INFO;
-static int log_json;
+/* Set by the main thread (a reload may change it), read by every worker. */
+static atomic_int log_json;
+/* The worker this thread runs (0: the main thread's): lines from the
+ * others say which, so two workers' lines about pair #3 and #4 are told
+ * apart. */
+static _Thread_local unsigned log_worker;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -29,7 +35,12 @@ void log_set_level(enum log_level level)
 
 void log_set_format(int json)
 {
-	log_json = json;
+	atomic_store_explicit(&log_json, json, memory_order_relaxed);
+}
+
+void log_set_worker(unsigned worker)
+{
+	log_worker = worker;
 }
 
 /* Writes s into buf as the inside of a JSON string; cut short to fit. */
@@ -63,19 +74,23 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (log_json) {
-		char msg[2048], escaped[sizeof(msg) * 2];
+	if (atomic_load_explicit(&log_json, memory_order_relaxed)) {
+		char msg[2048], escaped[sizeof(msg) * 2], worker[32] = "";
 
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
 		json_escape(escaped, sizeof(escaped), msg);
-		fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"%s\"}\n", stamp,
-			ts.tv_nsec / 1000000, level_names[level], escaped);
+		if (log_worker)
+			snprintf(worker, sizeof(worker), ",\"worker\":%u", log_worker);
+		fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\"%s,\"msg\":\"%s\"}\n",
+			stamp, ts.tv_nsec / 1000000, level_names[level], worker, escaped);
 		return;
 	}
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000,
 		     level_names[level]);
+	if (log_worker)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "[worker %u] ", log_worker);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);

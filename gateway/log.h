@@ -20,6 +20,9 @@ void log_set_level(enum log_level level);
 /* 1: one JSON object per line ({"time", "level", "msg"}, escaped per
  * JSON's rules, bytes outside ASCII as \u00XX); 0: plain text. */
 void log_set_format(int json);
+/* This thread runs worker n: its lines say so ("[worker n]", or a "worker"
+ * field in JSON) unless n is 0, the main thread. */
+void log_set_worker(unsigned n);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Writes s[0..n) into buf for a log line: printable ASCII as it is, every
  * other byte (and the backslash) as \xHH, so nothing a peer sent can end a

@@ -1,6 +1,7 @@
-/* main.c — kgate's entry point: command line, configuration, event loop,
- * signals. */
+/* main.c — kgate's entry point: command line, configuration, the main
+ * thread's event loop (worker 0, signals), the workers. */
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,8 +12,8 @@
 #include "demo.h"
 #include "gateway.h"
 #include "log.h"
-#include "server.h"
 #include "stats.h"
+#include "workers.h"
 
 #ifndef KGATE_VERSION
 #define KGATE_VERSION "unknown"
@@ -23,7 +24,7 @@
 
 struct runtime {
 	struct event_base *base;
-	struct server *srv;
+	struct workers *workers;
 	const char *config_path; /* NULL in the demo: nothing to reload */
 	uint64_t generation;
 	int stopping;
@@ -52,21 +53,26 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	if (!rt->stopping) {
 		rt->stopping = 1;
 		log_info("received %s: draining", name);
-		server_drain(rt->srv);
+		workers_drain(rt->workers);
 		return;
 	}
 	log_info("received %s again: stopping now", name);
-	server_stop(rt->srv);
+	workers_stop(rt->workers);
 	event_base_loopexit(rt->base, NULL);
 }
 
 static void on_stats_signal(evutil_socket_t sig, short what, void *arg)
 {
-	struct runtime *rt = arg;
+	struct gw_counters *c = workers_counters(((struct runtime *)arg)->workers);
 
 	(void)sig;
 	(void)what;
-	stats_log(&server_gateway(rt->srv)->stats);
+	if (!c) {
+		log_error("received SIGUSR1: out of memory");
+		return;
+	}
+	stats_log(&c->total);
+	gw_counters_free(c);
 }
 
 /* SIGHUP: the configuration file again, and every certificate and key. */
@@ -90,7 +96,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 		log_error("reload failed: the configuration has errors; still running generation "
 			  "%" PRIu64,
 			  rt->generation);
-		server_reload_failed(rt->srv);
+		workers_reload_failed(rt->workers);
 		return;
 	}
 	for (size_t i = 0; i < cfg.warnings.n; i++)
@@ -99,10 +105,10 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	if (!gen) {
 		cfg_free(&cfg);
 		log_error("reload failed: out of memory");
-		server_reload_failed(rt->srv);
+		workers_reload_failed(rt->workers);
 		return;
 	}
-	if (server_reload(rt->srv, gen, err, sizeof(err)) < 0)
+	if (workers_reload(rt->workers, gen, err, sizeof(err)) < 0)
 		log_error("reload failed: %s; still running generation %" PRIu64, err,
 			  rt->generation);
 	else
@@ -170,8 +176,8 @@ static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 		log_error("cannot create the event loop");
 		return EXIT_START_FAILED;
 	}
-	rt.srv = server_start(rt.base, gen, stopped, &rt, err, sizeof(err));
-	if (!rt.srv) {
+	rt.workers = workers_start(rt.base, gen, stopped, &rt, err, sizeof(err));
+	if (!rt.workers) {
 		log_error("%s", err);
 		rc = EXIT_START_FAILED;
 		goto out;
@@ -189,18 +195,13 @@ static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 		demo_print_usage(demo);
 	event_base_dispatch(rt.base);
 	ignore_signals_while_exiting();
-	stats_log(&server_gateway(rt.srv)->stats);
-	/* The drain (or stop) closed everything (this covers a loop that
-	 * ended any other way); let libevent finish what closing started
-	 * (deferred frees, cancelled name lookups) before the loop goes away. */
-	server_stop(rt.srv);
-	event_base_loop(rt.base, EVLOOP_NONBLOCK);
-	event_base_loop(rt.base, EVLOOP_NONBLOCK);
 out:
 	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
 		if (ev[i])
 			event_free(ev[i]);
-	server_free(rt.srv);
+	/* Stops what a drain left (or a loop that ended any other way), ends
+	 * the worker threads and logs the final counters. */
+	workers_free(rt.workers);
 	event_base_free(rt.base);
 	return rc;
 }
@@ -245,8 +246,11 @@ int main(int argc, char **argv)
 			log_warn("%s: %s", o.config_path, cfg.warnings.msgs[i]);
 	}
 	if (o.check) {
-		printf("%s: OK: bootstrap %s, %zu broker%s\n", o.config_path,
-		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s");
+		unsigned workers = workers_count(&cfg);
+
+		printf("%s: OK: bootstrap %s, %zu broker%s, %u worker%s\n", o.config_path,
+		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s",
+		       workers, workers == 1 ? "" : "s");
 		cfg_free(&cfg);
 		return 0;
 	}
@@ -254,6 +258,15 @@ int main(int argc, char **argv)
 	if (!gen) {
 		fprintf(stderr, "kgate: out of memory\n");
 		cfg_free(&cfg);
+		demo_stop(demo);
+		return EXIT_START_FAILED;
+	}
+	/* Before any loop exists: each worker's loop can then be woken from
+	 * another thread (its mailbox), and libevent's shared state (its
+	 * random numbers for DNS ids) is locked. */
+	if (evthread_use_pthreads() < 0) {
+		fprintf(stderr, "kgate: cannot set up libevent for threads\n");
+		cfg_gen_unref(gen);
 		demo_stop(demo);
 		return EXIT_START_FAILED;
 	}

@@ -52,7 +52,7 @@ static void head(struct evbuffer *out, const char *name, const char *type, const
 }
 
 /* One counter of KG_STATS, as a family of its own labels. */
-static void family(struct evbuffer *out, const struct gateway *gw, const char *name,
+static void family(struct evbuffer *out, const struct gw_counters *c, const char *name,
 		   const char *type, const char *label, const char *help, size_t offset)
 {
 	char full[96];
@@ -63,22 +63,22 @@ static void family(struct evbuffer *out, const struct gateway *gw, const char *n
 	snprintf(full, sizeof(full), "kgate_%s%s", name, strcmp(type, "counter") ? "" : "_total");
 	head(out, full, type, help);
 	if (strcmp(label, "none") == 0) {
-		evbuffer_add_printf(out, "%s %" PRIu64 "\n", full, FIELD(&gw->stats));
+		evbuffer_add_printf(out, "%s %" PRIu64 "\n", full, FIELD(&c->total));
 		return;
 	}
 	if (strcmp(label, "listener") == 0) {
 		evbuffer_add_printf(out, "%s{listener=\"bootstrap\"} %" PRIu64 "\n", full,
-				    FIELD(&gw->bootstrap_stats));
-		ids = sorted_ids(&gw->broker_stats, &n);
+				    FIELD(&c->bootstrap));
+		ids = sorted_ids(&c->brokers, &n);
 		for (size_t i = 0; i < n; i++)
 			evbuffer_add_printf(out, "%s{listener=\"broker-%" PRId32 "\"} %" PRIu64 "\n",
 					    full, ids[i],
-					    FIELD(idmap_get(&gw->broker_stats, ids[i])));
+					    FIELD(idmap_get(&c->brokers, ids[i])));
 		free(ids);
 		return;
 	}
 	for (unsigned slot = 0; slot < KG_API_SLOTS; slot++) {
-		uint64_t v = FIELD(&gw->apis[slot].c);
+		uint64_t v = FIELD(&c->apis[slot].c);
 		char scratch[32];
 
 		if (v)
@@ -91,14 +91,14 @@ static void family(struct evbuffer *out, const struct gateway *gw, const char *n
 #undef FIELD
 }
 
-static void latency(struct evbuffer *out, const struct gateway *gw)
+static void latency(struct evbuffer *out, const struct gw_counters *c)
 {
 	static const char name[] = "kgate_upstream_response_seconds";
 
 	head(out, name, "histogram",
 	     "time from a request forwarded to the start of its response, by API");
 	for (unsigned slot = 0; slot < KG_API_SLOTS; slot++) {
-		const struct kg_latency *l = &gw->apis[slot].latency;
+		const struct kg_latency *l = &c->apis[slot].latency;
 		char scratch[32];
 		const char *api = slot == KG_API_SLOTS - 1
 					  ? "other"
@@ -114,6 +114,23 @@ static void latency(struct evbuffer *out, const struct gateway *gw)
 		evbuffer_add_printf(out, "%s_sum{api=\"%s\"} %.9f\n", name, api, l->sum);
 		evbuffer_add_printf(out, "%s_count{api=\"%s\"} %" PRIu64 "\n", name, api, l->count);
 	}
+}
+
+/* How the load spreads over the workers (SO_REUSEPORT hashes connections
+ * to them): a worker far from the others' share is worth seeing. */
+static void workers(struct evbuffer *out, const struct gw_counters *c)
+{
+	head(out, "kgate_workers", "gauge", "worker threads, each with its own event loop");
+	evbuffer_add_printf(out, "kgate_workers %u\n", c->n_workers);
+	head(out, "kgate_worker_connections_accepted_total", "counter",
+	     "client connections accepted, by worker");
+	for (unsigned i = 0; i < c->n_workers; i++)
+		evbuffer_add_printf(out, "kgate_worker_connections_accepted_total{worker=\"%u\"} %" PRIu64
+				    "\n", i, c->workers[i].connections_accepted);
+	head(out, "kgate_worker_connections_open", "gauge", "client connections open now, by worker");
+	for (unsigned i = 0; i < c->n_workers; i++)
+		evbuffer_add_printf(out, "kgate_worker_connections_open{worker=\"%u\"} %" PRIu64 "\n", i,
+				    c->workers[i].connections_open);
 }
 
 static void gateway_state(struct evbuffer *out, const struct gateway *gw)
@@ -237,15 +254,16 @@ static void process(struct evbuffer *out)
 	evbuffer_add_printf(out, "process_start_time_seconds %.2f\n", start_time());
 }
 
-int metrics_render(struct evbuffer *out, const struct gateway *gw)
+int metrics_render(struct evbuffer *out, const struct gateway *gw, const struct gw_counters *c)
 {
 	size_t before = evbuffer_get_length(out);
 
 #define KG_STATS_FAMILY(name, kind, label, help)                                       \
-	family(out, gw, #name, #kind, #label, help, offsetof(struct kg_stats, name));
+	family(out, c, #name, #kind, #label, help, offsetof(struct kg_stats, name));
 	KG_STATS(KG_STATS_FAMILY)
 #undef KG_STATS_FAMILY
-	latency(out, gw);
+	latency(out, c);
+	workers(out, c);
 	gateway_state(out, gw);
 	process(out);
 	return evbuffer_get_length(out) > before ? 0 : -1;

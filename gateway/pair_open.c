@@ -205,7 +205,8 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	p->gw = gw;
 	p->lst = listener_ref(lst);
 	p->gen = cfg_gen_ref(lst->gen);
-	p->id = ++gw->next_pair_id;
+	/* Unique across workers: worker w of n numbers w+1, w+1+n, ... */
+	p->id = gw->next_pair_id++ * gw->n_workers + gw->worker + 1;
 	p->active_ns = kg_now_ns();
 	p->node.release = pair_release;
 	p->route.learned_id = -1;

@@ -24,7 +24,6 @@ struct server {
 	struct event *drained;     /* the last pair closed during a drain */
 	void (*stopped)(void *arg);
 	void *arg;
-	int64_t drain_began_ns;
 	int stopped_called;
 	int forced; /* connections were closed, not drained: say so, not "drained" */
 };
@@ -54,9 +53,6 @@ static void drained_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!srv->forced)
-		log_info("drained: every connection closed between requests, in %" PRId64 " ms",
-			 (kg_now_ns() - srv->drain_began_ns) / 1000000);
 	evtimer_del(srv->drain_timer);
 	finish(srv);
 }
@@ -81,8 +77,9 @@ static void emptied(void *arg)
 	event_active(((struct server *)arg)->drained, EV_TIMEOUT, 0);
 }
 
-struct server *server_start(struct event_base *base, struct cfg_gen *gen,
-			    void (*stopped)(void *arg), void *arg, char *err, size_t errlen)
+struct server *server_start(struct event_base *base, struct cfg_gen *gen, unsigned worker,
+			    unsigned n_workers, void (*stopped)(void *arg), void *arg, char *err,
+			    size_t errlen)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	struct timeval second = {1, 0};
@@ -93,7 +90,7 @@ struct server *server_start(struct event_base *base, struct cfg_gen *gen,
 	}
 	srv->stopped = stopped;
 	srv->arg = arg;
-	srv->gw = gateway_new(base, gen, err, errlen);
+	srv->gw = gateway_new(base, gen, worker, n_workers, err, errlen);
 	if (!srv->gw)
 		goto fail;
 	srv->gw->emptied = emptied;
@@ -106,7 +103,7 @@ struct server *server_start(struct event_base *base, struct cfg_gen *gen,
 		goto fail;
 	}
 	if (listeners_apply(srv->gw, pair_accept, err, errlen) < 0 ||
-	    admin_start(srv->gw, &srv->admin, err, errlen) < 0)
+	    (worker == 0 && admin_start(srv->gw, &srv->admin, err, errlen) < 0))
 		goto fail;
 	event_add(srv->sweeper, &second);
 	return srv;
@@ -120,24 +117,26 @@ struct gateway *server_gateway(struct server *srv)
 	return srv->gw;
 }
 
-void server_drain(struct server *srv)
+int server_forced(const struct server *srv)
+{
+	return srv->forced;
+}
+
+void server_drain(struct server *srv, uint64_t *open, size_t *in_flight)
 {
 	struct gateway *gw = srv->gw;
 	int64_t ms = gateway_cfg(gw)->limits.drain_timeout_ms;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	uint64_t open = gw->stats.connections_open;
-	size_t in_flight;
 
+	*open = 0;
+	*in_flight = 0;
 	if (gw->draining)
 		return;
+	*open = gw->stats.connections_open;
 	gw->draining = 1;
-	srv->drain_began_ns = kg_now_ns();
 	listeners_close(gw);
 	discover_stop(gw);
-	in_flight = pair_stop_all(gw, 0);
-	log_info("draining: %" PRIu64 " connections, %zu requests in flight; each closes between "
-		 "requests once answered (at most %" PRId64 " ms; a second signal stops at once)",
-		 open, in_flight, ms);
+	*in_flight = pair_stop_all(gw, 0);
 	if (!gw->open) {
 		event_active(srv->drained, EV_TIMEOUT, 0);
 		return;
@@ -181,13 +180,13 @@ static void adopt(struct gateway *gw, struct cfg_gen *gen)
 	gw->dial.timeout_ms = gen->cfg.limits.connect_timeout_ms;
 }
 
-int server_reload(struct server *srv, struct cfg_gen *gen, char *err, size_t errlen)
+int server_reload(struct server *srv, struct cfg_gen *gen, size_t *retired, char *err,
+		  size_t errlen)
 {
 	struct gateway *gw = srv->gw;
 	struct cfg_gen *old = gw->gen;
 	struct admin *admin = NULL;
-	int moved = admin_moved(&old->cfg.admin, &gen->cfg.admin);
-	size_t retired;
+	int moved = gw->worker == 0 && admin_moved(&old->cfg.admin, &gen->cfg.admin);
 
 	if (gw->draining) {
 		snprintf(err, errlen, "kgate is draining to stop");
@@ -209,14 +208,9 @@ int server_reload(struct server *srv, struct cfg_gen *gen, char *err, size_t err
 	}
 	if (moved)
 		srv->admin = admin;
-	log_set_format(gen->cfg.log_format == CFG_LOG_JSON);
 	gateway_reconfigured(gw);
-	retired = pair_stop_all(gw, 1);
+	*retired = pair_stop_all(gw, 1);
 	cfg_gen_unref(old);
-	gw->reloads_ok++;
-	log_info("reloaded the configuration: generation %" PRIu64 ", %zu brokers%s", gen->number,
-		 gen->cfg.n_brokers,
-		 retired ? "; clients of removed listeners drain" : "");
 	return 0;
 revert:
 	cfg_gen_unref(gw->gen);
@@ -225,13 +219,7 @@ revert:
 	if (moved && !srv->admin && admin_start(gw, &srv->admin, NULL, 0) < 0)
 		log_error("the admin endpoint could not be restored after a failed reload");
 fail:
-	gw->reloads_failed++;
 	return -1;
-}
-
-void server_reload_failed(struct server *srv)
-{
-	srv->gw->reloads_failed++;
 }
 
 void server_free(struct server *srv)

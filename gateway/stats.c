@@ -1,4 +1,4 @@
-/* stats.c — the counters' log line, and the latency histogram. */
+/* stats.c — the counters' log line and sums, and the latency histogram. */
 #include "stats.h"
 
 #include <inttypes.h>
@@ -33,6 +33,22 @@ int64_t kg_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void kg_stats_add(struct kg_stats *to, const struct kg_stats *from)
+{
+#define KG_STATS_ADD(name, kind, label, help) to->name += from->name;
+	KG_STATS(KG_STATS_ADD)
+#undef KG_STATS_ADD
+}
+
+void kg_api_stats_add(struct kg_api_stats *to, const struct kg_api_stats *from)
+{
+	kg_stats_add(&to->c, &from->c);
+	for (unsigned i = 0; i < KG_LATENCY_N; i++)
+		to->latency.le[i] += from->latency.le[i];
+	to->latency.count += from->latency.count;
+	to->latency.sum += from->latency.sum;
 }
 
 void stats_log(const struct kg_stats *s)

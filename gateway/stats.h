@@ -6,7 +6,8 @@
  * it.  Each gateway (one per event loop) holds its totals in a struct
  * kg_stats, each listener the same struct for its own share, and the
  * gateway one per ApiKey with a latency histogram, so nothing is shared
- * between loops and a report over several gateways sums them.
+ * between loops (workers) and a report sums every worker's (kg_stats_add):
+ * a gauge such as connections_open is the sum of the workers' too.
  */
 #ifndef KGATE_STATS_H
 #define KGATE_STATS_H
@@ -87,6 +88,9 @@ double kg_latency_bound(unsigned i);
 void kg_latency_observe(struct kg_latency *l, double seconds);
 /* A monotonic clock, in nanoseconds. */
 int64_t kg_now_ns(void);
+/* Adds from's counters (and gauges) to to's: several workers' sum. */
+void kg_stats_add(struct kg_stats *to, const struct kg_stats *from);
+void kg_api_stats_add(struct kg_api_stats *to, const struct kg_api_stats *from);
 /* Logs every counter on one line at info level. */
 void stats_log(const struct kg_stats *s);
 

@@ -1,0 +1,382 @@
+/* workers.c — starting, reaching and ending the worker threads (see
+ * workers.h). */
+#include "workers.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpus.h"
+#include "gateway.h"
+#include "log.h"
+#include "mailbox.h"
+#include "server.h"
+
+struct worker {
+	struct workers *all;
+	unsigned index;
+	struct event_base *base; /* worker 0's is the main thread's */
+	struct server *srv;
+	struct mailbox *mb;      /* what the main thread asks of it */
+	pthread_t thread;
+	int running;             /* its thread was started and not joined */
+	struct mail stopped;     /* tells the main thread its drain finished */
+};
+
+struct workers {
+	struct worker *w;
+	unsigned n;
+	struct mailbox *main_mb; /* the main thread's: workers' drains finishing */
+	void (*stopped)(void *arg);
+	void *arg;
+	unsigned n_stopped;
+	int64_t drain_began_ns;
+	int started; /* every worker ran: the exit line is worth logging */
+};
+
+unsigned workers_count(const struct cfg *cfg)
+{
+	unsigned n;
+
+	if (cfg->workers > 0)
+		return (unsigned)cfg->workers;
+	n = cpus_available();
+	return n > CFG_MAX_WORKERS ? CFG_MAX_WORKERS : n;
+}
+
+unsigned workers_n(const struct workers *ws)
+{
+	return ws->n;
+}
+
+/* Runs fn(arg) on worker w's thread (here, for worker 0 or once the
+ * threads are gone) and returns once it has run. */
+static void on_worker(struct worker *w, void (*fn)(void *arg), void *arg)
+{
+	if (w->running)
+		mailbox_call(w->mb, fn, arg);
+	else
+		fn(arg);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	log_set_worker(w->index);
+	/* Not ended by running out of events (a drained worker has none):
+	 * only by worker_exit, so the main thread can always reach it. */
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* ---- drains ---- */
+
+/* On the main thread: worker w's drain finished. */
+static void note_stopped(void *arg)
+{
+	struct worker *w = arg;
+	struct workers *ws = w->all;
+	int forced = 0;
+
+	if (++ws->n_stopped < ws->n)
+		return;
+	for (unsigned i = 0; i < ws->n; i++)
+		forced |= server_forced(ws->w[i].srv);
+	if (!forced)
+		log_info("drained: every connection closed between requests, in %" PRId64 " ms",
+			 (kg_now_ns() - ws->drain_began_ns) / 1000000);
+	ws->stopped(ws->arg);
+}
+
+/* On worker w's thread: its server finished draining. */
+static void worker_stopped(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->index == 0)
+		note_stopped(w);
+	else
+		mailbox_post(w->all->main_mb, &w->stopped);
+}
+
+struct drain_call {
+	struct server *srv;
+	uint64_t open;
+	size_t in_flight;
+};
+
+static void drain_fn(void *arg)
+{
+	struct drain_call *d = arg;
+
+	server_drain(d->srv, &d->open, &d->in_flight);
+}
+
+void workers_drain(struct workers *ws)
+{
+	uint64_t open = 0;
+	size_t in_flight = 0;
+
+	ws->drain_began_ns = kg_now_ns();
+	for (unsigned i = 0; i < ws->n; i++) {
+		struct drain_call d = {.srv = ws->w[i].srv};
+
+		on_worker(&ws->w[i], drain_fn, &d);
+		open += d.open;
+		in_flight += d.in_flight;
+	}
+	log_info("draining: %" PRIu64 " connections, %zu requests in flight; each closes between "
+		 "requests once answered (at most %" PRId64 " ms; a second signal stops at once)",
+		 open, in_flight, gateway_cfg(server_gateway(ws->w[0].srv))->limits.drain_timeout_ms);
+}
+
+static void stop_fn(void *arg)
+{
+	server_stop(arg);
+}
+
+void workers_stop(struct workers *ws)
+{
+	for (unsigned i = 0; i < ws->n; i++)
+		on_worker(&ws->w[i], stop_fn, ws->w[i].srv);
+}
+
+/* ---- reloads ---- */
+
+struct reload_call {
+	struct server *srv;
+	struct cfg_gen *gen;
+	size_t retired;
+	int rc;
+	char err[512];
+};
+
+static void reload_fn(void *arg)
+{
+	struct reload_call *r = arg;
+
+	r->rc = server_reload(r->srv, r->gen, &r->retired, r->err, sizeof(r->err));
+}
+
+/* Runs gen on workers [0, n); the index of the first that could not (its
+ * reason in r), or n. */
+static unsigned reload_each(struct workers *ws, unsigned n, struct cfg_gen *gen,
+			    struct reload_call *r, size_t *retired)
+{
+	for (unsigned i = 0; i < n; i++) {
+		*r = (struct reload_call){.srv = ws->w[i].srv, .gen = gen};
+		on_worker(&ws->w[i], reload_fn, r);
+		if (r->rc < 0)
+			return i;
+		*retired += r->retired;
+	}
+	return n;
+}
+
+int workers_reload(struct workers *ws, struct cfg_gen *gen, char *err, size_t errlen)
+{
+	struct gateway *gw0 = server_gateway(ws->w[0].srv);
+	struct cfg_gen *old = cfg_gen_ref(gw0->gen);
+	struct reload_call r, undo;
+	size_t retired = 0, ignored = 0;
+	unsigned failed, wanted = workers_count(&gen->cfg);
+
+	/* Worker 0 first: it binds new addresses only once it found them free,
+	 * and once it holds one every other worker can bind it too. */
+	failed = reload_each(ws, ws->n, gen, &r, &retired);
+	if (failed < ws->n) {
+		snprintf(err, errlen, "%s%s", failed ? "a worker: " : "", r.err);
+		/* The workers before it run the old generation again: its
+		 * addresses are theirs still, or were until a moment ago. */
+		if (reload_each(ws, failed, old, &undo, &ignored) < failed)
+			log_error("a worker could not go back to generation %" PRIu64 ": %s",
+				  old->number, undo.err);
+		cfg_gen_unref(old);
+		gw0->reloads_failed++;
+		return -1;
+	}
+	cfg_gen_unref(old);
+	gw0->reloads_ok++;
+	log_set_format(gen->cfg.log_format == CFG_LOG_JSON);
+	log_info("reloaded the configuration: generation %" PRIu64 ", %zu brokers%s", gen->number,
+		 gen->cfg.n_brokers, retired ? "; clients of removed listeners drain" : "");
+	if (wanted != ws->n)
+		log_warn("workers: %u from the next start; the threads running stay %u", wanted,
+			 ws->n);
+	return 0;
+}
+
+void workers_reload_failed(struct workers *ws)
+{
+	server_gateway(ws->w[0].srv)->reloads_failed++;
+}
+
+/* ---- counters ---- */
+
+struct sum_call {
+	struct gateway *gw;
+	struct gw_counters *c;
+	int rc;
+};
+
+static void sum_fn(void *arg)
+{
+	struct sum_call *s = arg;
+
+	s->rc = gateway_counters_add(s->gw, s->c);
+}
+
+/* gateway.h's sum_counters, on worker 0's gateway. */
+static int sum_all(void *arg, struct gw_counters *c)
+{
+	struct workers *ws = arg;
+
+	for (unsigned i = 0; i < ws->n; i++) {
+		struct sum_call s = {.gw = server_gateway(ws->w[i].srv), .c = c};
+
+		on_worker(&ws->w[i], sum_fn, &s);
+		if (s.rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct gw_counters *workers_counters(struct workers *ws)
+{
+	return gateway_counters(server_gateway(ws->w[0].srv));
+}
+
+/* ---- lifetime ---- */
+
+static void exit_fn(void *arg)
+{
+	struct worker *w = arg;
+
+	server_stop(w->srv);
+	event_base_loopexit(w->base, NULL);
+}
+
+/* Ends the threads: each stops its server and leaves its loop. */
+static void join_all(struct workers *ws)
+{
+	for (unsigned i = 1; i < ws->n; i++) {
+		struct worker *w = &ws->w[i];
+
+		if (!w->running)
+			continue;
+		mailbox_call(w->mb, exit_fn, w);
+		pthread_join(w->thread, NULL);
+		w->running = 0;
+	}
+}
+
+/* Worker i's gateway and loop (not yet running); -1 with err filled. */
+static int worker_init(struct workers *ws, unsigned i, struct event_base *base,
+		       struct cfg_gen *gen, char *err, size_t errlen)
+{
+	struct worker *w = &ws->w[i];
+
+	w->all = ws;
+	w->index = i;
+	w->base = i ? event_base_new() : base;
+	if (!w->base || (i && !(w->mb = mailbox_new(w->base)))) {
+		snprintf(err, errlen, "worker %u: cannot create its event loop", i);
+		return -1;
+	}
+	w->stopped = (struct mail){.fn = note_stopped, .arg = w};
+	w->srv = server_start(w->base, gen, i, ws->n, worker_stopped, w, err, errlen);
+	return w->srv ? 0 : -1;
+}
+
+/* Starts worker i's thread with every signal blocked: they are the main
+ * thread's (its loop handles them).  -1 with err filled. */
+static int worker_run(struct worker *w, char *err, size_t errlen)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "worker %u: cannot start its thread: %s", w->index,
+			 strerror(rc));
+		return -1;
+	}
+	w->running = 1;
+	return 0;
+}
+
+struct workers *workers_start(struct event_base *base, struct cfg_gen *gen,
+			      void (*stopped)(void *arg), void *arg, char *err, size_t errlen)
+{
+	struct workers *ws = calloc(1, sizeof(*ws));
+	unsigned n = workers_count(&gen->cfg);
+
+	if (!ws || !(ws->w = calloc(n, sizeof(*ws->w))) || !(ws->main_mb = mailbox_new(base))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	ws->n = n;
+	ws->stopped = stopped;
+	ws->arg = arg;
+	/* Worker 0 binds first: see listener.c's probe_free. */
+	for (unsigned i = 0; i < n; i++)
+		if (worker_init(ws, i, base, gen, err, errlen) < 0)
+			goto fail;
+	for (unsigned i = 1; i < n; i++)
+		if (worker_run(&ws->w[i], err, errlen) < 0)
+			goto fail;
+	server_gateway(ws->w[0].srv)->sum_counters = sum_all;
+	server_gateway(ws->w[0].srv)->sum_arg = ws;
+	ws->started = 1;
+	log_info("%u worker%s, one event loop each", n, n == 1 ? "" : "s");
+	return ws;
+fail:
+	workers_free(ws);
+	return NULL;
+}
+
+void workers_free(struct workers *ws)
+{
+	struct gw_counters *c;
+
+	if (!ws)
+		return;
+	if (ws->w) {
+		join_all(ws);
+		/* Every gateway is this thread's now. */
+		for (unsigned i = 0; i < ws->n; i++)
+			if (ws->w[i].srv)
+				server_stop(ws->w[i].srv);
+		if (ws->started && (c = workers_counters(ws))) {
+			stats_log(&c->total);
+			gw_counters_free(c);
+		}
+		/* Let libevent finish what closing started (deferred frees,
+		 * cancelled name lookups) before the loops go away. */
+		for (unsigned i = 0; i < ws->n; i++) {
+			if (!ws->w[i].base)
+				continue;
+			event_base_loop(ws->w[i].base, EVLOOP_NONBLOCK);
+			event_base_loop(ws->w[i].base, EVLOOP_NONBLOCK);
+		}
+		for (unsigned i = 0; i < ws->n; i++) {
+			struct worker *w = &ws->w[i];
+
+			server_free(w->srv);
+			mailbox_free(w->mb);
+			if (i && w->base)
+				event_base_free(w->base);
+		}
+	}
+	mailbox_free(ws->main_mb);
+	free(ws->w);
+	free(ws);
+}
