@@ -88,14 +88,17 @@ static void start_self_advertising(struct fake_broker *fb, struct advert *a)
 }
 
 /* kgate's configuration fronting brokers 1 and 2 (kg's ports), both
- * learned from the cluster at port. */
+ * learned from the cluster at port.  One worker: what a worker learns is
+ * its own (gateway/workers.h), and these tests count what kgate asks the
+ * scripted cluster and what it learned from one client for the next. */
 static void learning_config(char *cfg, size_t len, const struct kgate *kg, int port,
 			    const char *extra)
 {
 	snprintf(cfg, len,
 		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"127.0.0.1:%d\"] },\n"
 		 "  \"brokers\": [ { \"id\": 1, \"listen\": \"%s\", \"advertise\": \"%s\" },\n"
-		 "                 { \"id\": 2, \"listen\": \"%s\", \"advertise\": \"%s\" } ]%s%s }\n",
+		 "                 { \"id\": 2, \"listen\": \"%s\", \"advertise\": \"%s\" } ],\n"
+		 "  \"workers\": 1%s%s }\n",
 		 kg->bootstrap, port, kg->broker_addr[0], kg->broker_addr[0], kg->broker_addr[1],
 		 kg->broker_addr[1], extra ? ",\n  " : "", extra ? extra : "");
 }

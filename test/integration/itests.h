@@ -20,5 +20,6 @@ TCase *tcase_0013_timeouts(void);
 TCase *tcase_0014_reload(void);
 TCase *tcase_0015_kgate_client(void);
 TCase *tcase_0016_large_frames(void);
+TCase *tcase_0017_workers(void);
 
 #endif
