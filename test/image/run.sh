@@ -11,7 +11,8 @@
 #      HEALTHCHECK, the process's uid and capabilities seen from the host,
 #      and `podman stop` (SIGTERM) draining a connected consumer, exit 0;
 #   3. the default command without a configuration (a clear error, exit 2)
-#      and `--check` of every configuration docker/ ships, inside the image;
+#      and `--check` of every configuration docker/ ships, inside the image,
+#      and the default number of workers under a container CPU limit;
 #   4. docker/compose.yaml with podman-compose, messages through it, and
 #      compose.kafka.yaml parsed;
 #   5. docker/kubernetes/sidecar.yaml with `podman kube play`, a stand-in
@@ -202,6 +203,17 @@ for cfg in "$IMAGE_DIR"/*.kgate.json "$root"/docker/compose/*.json; do
   res=$(pm run --rm -v "$cfg:/etc/kgate/kgate.json:ro,Z" "$IMAGE" --check --config /etc/kgate/kgate.json 2>&1) ||
     die "${cfg#"$root"/}: $res"
   ok "${cfg#"$root"/}: $res"
+done
+# workers default to the CPUs kgate may use: a container's CPU limit caps
+# them (the standalone example sets no "workers").
+standalone=$IMAGE_DIR/standalone.kgate.json
+for cpus in 1 "$(nproc)"; do
+  res=$(pm run --rm --cpus "$cpus" -v "$standalone:/etc/kgate/kgate.json:ro,Z" "$IMAGE" --check \
+    --config /etc/kgate/kgate.json 2>&1) || die "--cpus $cpus: $res"
+  want="$cpus worker"
+  [ "$cpus" = 1 ] || want="$cpus workers"
+  grep -q ", $want\$" <<<"$res" || die "--cpus $cpus: expected $want: $res"
+  ok "--cpus $cpus: $want"
 done
 
 # --- 4. compose ------------------------------------------------------------------------
