@@ -22,7 +22,10 @@
 # BENCH_RATE (2000 msgs/s) and BENCH_SECONDS (10) for latency, BENCH_IDLE
 # (1000), BENCH_WORKLOAD_TIMEOUT (300 s per workload), BENCH_PERF=1
 # records a perf profile of kgate during each of its runs and prints the
-# top of it, BENCH_ONLY (a regex of peer names to run, e.g. 'kgate|haproxy-splice'),
+# top of it, BENCH_PARALLEL (1: each workload is that many peer_load
+# processes at once, each moving COUNT/PARALLEL messages on a topic of its
+# own — how kgate-w2, kgate with two workers, gets connections to spread;
+# throughput is then the whole count over the wall time), BENCH_ONLY (a regex of peer names to run, e.g. 'kgate|haproxy-splice'),
 # KGATE_BASELINE (another kgate binary, measured as peers kgate-baseline
 # and kgate-baseline-tls in the same run: a change's before and after).
 set -euo pipefail
@@ -39,6 +42,7 @@ SECONDS_LAT=${BENCH_SECONDS:-10}
 IDLE=${BENCH_IDLE:-1000}
 WORKLOAD_TIMEOUT=${BENCH_WORKLOAD_TIMEOUT:-300}
 ONLY=${BENCH_ONLY:-.}
+PARALLEL=${BENCH_PARALLEL:-1}
 dir=$build/bench-peers
 data=/dev/shm/kgate-bench-peers
 certs=$dir/certs
@@ -162,14 +166,16 @@ EOF
 }
 
 kgate_up() { # NAME LISTEN-PORT BROKER-PORT plain|tls
-  local name=$1 tls="" bin=$KGATE
+  local name=$1 tls="" bin=$KGATE workers=1
   [[ $name == kgate-baseline* ]] && bin=$KGATE_BASELINE
+  # One worker, as HAProxy runs one thread; kgate-w2 is the same with two.
+  [[ $name == kgate-w2* ]] && workers=2
   [ "$4" = tls ] && tls=", \"tls\": { \"listen\": { \"cert\": \"$certs/gateway.pem\", \"key\": \"$certs/gateway.key\" },
     \"upstream\": { \"ca\": \"$certs/ca.pem\", \"server_name\": \"localhost\" } }"
   cat >"$dir/$name.json" <<EOF
 { "bootstrap": { "listen": "127.0.0.1:$2", "upstream": ["127.0.0.1:$3"] },
   "brokers": [ { "id": 1, "listen": "127.0.0.1:$(($2 + 1000))", "advertise": "127.0.0.1:$(($2 + 1000))" } ],
-  "log": { "format": "text" }$tls }
+  "log": { "format": "text" }, "workers": $workers$tls }
 EOF
   "$bin" --config "$dir/$name.json" >>"$dir/$name.log" 2>&1 &
   PIDS[$name]=$!
@@ -181,9 +187,11 @@ PEERS="direct     true                                          19092 plain
 haproxy-tcp       haproxy_up:haproxy-tcp:29093:19093:plain      29093 plain
 haproxy-splice    haproxy_up:haproxy-splice:29094:19094:splice  29094 plain
 kgate             kgate_up:kgate:29095:19095:plain              29095 plain
+kgate-w2          kgate_up:kgate-w2:29096:19095:plain           29096 plain
 direct-tls        true                                          19192 tls
 haproxy-tls       haproxy_up:haproxy-tls:29193:19193:tls        29193 tls
-kgate-tls         kgate_up:kgate-tls:29195:19195:tls            29195 tls"
+kgate-tls         kgate_up:kgate-tls:29195:19195:tls            29195 tls
+kgate-w2-tls      kgate_up:kgate-w2-tls:29196:19195:tls         29196 tls"
 if [ -n "${KGATE_BASELINE:-}" ]; then
   PEERS+="
 kgate-baseline    kgate_up:kgate-baseline:29097:19095:plain     29097 plain
@@ -225,6 +233,31 @@ rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 results=$dir/results.txt
 : >"$results"
 
+# PARALLEL peer_load processes at once, each COUNT/PARALLEL messages on
+# TOPIC-i; prints "parallel - - SECONDS" (the wall time of them all), or
+# fails if any failed.
+parallel_workload() { # PORT produce|consume TOPIC [-X ...]
+  local port=$1 dir_=$2 topic=$3 each=$((COUNT / PARALLEL)) i pids=() t0 t1 rc=0
+  shift 3
+  t0=$(date +%s.%N)
+  for i in $(seq "$PARALLEL"); do
+    if [ "$dir_" = produce ]; then
+      timeout "$WORKLOAD_TIMEOUT" "$LOAD" produce "127.0.0.1:$port" "$topic-$i" "$each" "$SIZE" \
+        -X message.timeout.ms=120000 "$@" >/dev/null &
+    else
+      timeout "$WORKLOAD_TIMEOUT" "$LOAD" consume "127.0.0.1:$port" "$topic-$i" "$each" "$@" \
+        >/dev/null &
+    fi
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do
+    wait "$i" || rc=1
+  done
+  t1=$(date +%s.%N)
+  [ "$rc" = 0 ] || return 1
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "parallel - - %.3f\n", b - a }'
+}
+
 # One workload through one peer; appends "peer dir run cpu_s_per_gib seconds".
 measure() { # NAME PORT TLS DIR RUN TOPIC
   local name=$1 port=$2 tls=$3 dir_=$4 run=$5 topic=$6 pid t0 t1 out secs perf_pid=""
@@ -238,7 +271,9 @@ measure() { # NAME PORT TLS DIR RUN TOPIC
   t0=$(ticks "$pid")
   # A workload that fails or hangs (a peer stalled) is reported and left
   # out of the table, not allowed to end the whole run.
-  if [ "$dir_" = produce ]; then
+  if [ "$PARALLEL" -gt 1 ]; then
+    out=$(parallel_workload "$port" "$dir_" "$topic" "${set[@]}") || out=""
+  elif [ "$dir_" = produce ]; then
     out=$(timeout "$WORKLOAD_TIMEOUT" "$LOAD" produce "127.0.0.1:$port" "$topic" "$COUNT" "$SIZE" \
       -X message.timeout.ms=120000 "${set[@]}") || out=""
   else
@@ -274,8 +309,15 @@ for run in $(seq "$RUNS"); do
     fi
     peer_stop "$name"
     # Each run's gigabyte goes, or tmpfs fills and the broker stops.
-    "$LOAD" delete 127.0.0.1:19092 "t-$name-$run" ||
-      log "could not delete topic t-$name-$run"
+    if [ "$PARALLEL" -gt 1 ]; then
+      for i in $(seq "$PARALLEL"); do
+        "$LOAD" delete 127.0.0.1:19092 "t-$name-$run-$i" ||
+          log "could not delete topic t-$name-$run-$i"
+      done
+    else
+      "$LOAD" delete 127.0.0.1:19092 "t-$name-$run" ||
+        log "could not delete topic t-$name-$run"
+    fi
   done <<<"$PEERS"
 done
 
@@ -310,10 +352,10 @@ done <<<"$PEERS"
 
 # ---- the table ----
 
-/usr/bin/env python3 - "$results" "$latency" "$idle" "$COUNT" "$SIZE" "$RUNS" <<'EOF'
+/usr/bin/env python3 - "$results" "$latency" "$idle" "$COUNT" "$SIZE" "$RUNS" "$PARALLEL" <<'EOF'
 import statistics, sys
 from collections import defaultdict
-res, lat, idle, count, size, runs = sys.argv[1:7]
+res, lat, idle, count, size, runs, parallel = sys.argv[1:8]
 cpu = defaultdict(list); secs = defaultdict(dict)
 for line in open(res):
     peer, d, run, c, s = line.split()
@@ -324,7 +366,7 @@ def fmt(xs, p=2):
     if not xs:
         return "n/a"
     return f"{statistics.median(xs):.{p}f} [{min(xs):.{p}f}-{max(xs):.{p}f}]"
-print(f"\nbench-peers: {count} x {size}-byte messages, {runs} runs; median [range]")
+print(f"\nbench-peers: {count} x {size}-byte messages, {runs} runs, {parallel} client(s) at once; median [range]")
 print(f"{'peer':<16}{'produce CPU s/GiB':>24}{'consume CPU s/GiB':>24}{'produce tput/direct':>24}{'consume tput/direct':>24}")
 peers = sorted({p for p, _ in cpu}, key=lambda p: (p.endswith("tls"), p))
 for p in peers:
