@@ -3,7 +3,7 @@
  * Open addressing with linear probing over a power-of-two table kept at
  * most half full, and backward-shift deletion (no tombstones), so lookups
  * stay short however often entries come and go.  A broker's large Metadata
- * answer is looked up id by id on the one event loop: this is what keeps
+ * answer is looked up id by id on a worker's event loop: this is what keeps
  * that linear in the number of brokers.
  */
 #ifndef KGATE_IDMAP_H

@@ -190,7 +190,10 @@ int workers_reload(struct workers *ws, struct cfg_gen *gen, char *err, size_t er
 	 * and once it holds one every other worker can bind it too. */
 	failed = reload_each(ws, ws->n, gen, &r, &retired);
 	if (failed < ws->n) {
-		snprintf(err, errlen, "%s%s", failed ? "a worker: " : "", r.err);
+		if (failed)
+			snprintf(err, errlen, "worker %u: %s", failed, r.err);
+		else
+			snprintf(err, errlen, "%s", r.err);
 		/* The workers before it run the old generation again: its
 		 * addresses are theirs still, or were until a moment ago. */
 		if (reload_each(ws, failed, old, &undo, &ignored) < failed)

@@ -166,16 +166,17 @@ EOF
 }
 
 kgate_up() { # NAME LISTEN-PORT BROKER-PORT plain|tls
-  local name=$1 tls="" bin=$KGATE workers=1
-  [[ $name == kgate-baseline* ]] && bin=$KGATE_BASELINE
+  local name=$1 tls="" bin=$KGATE workers=', "workers": 1'
   # One worker, as HAProxy runs one thread; kgate-w2 is the same with two.
-  [[ $name == kgate-w2* ]] && workers=2
+  # (A baseline from before workers has one thread and no such key.)
+  [[ $name == kgate-w2* ]] && workers=', "workers": 2'
+  [[ $name == kgate-baseline* ]] && bin=$KGATE_BASELINE && workers=""
   [ "$4" = tls ] && tls=", \"tls\": { \"listen\": { \"cert\": \"$certs/gateway.pem\", \"key\": \"$certs/gateway.key\" },
     \"upstream\": { \"ca\": \"$certs/ca.pem\", \"server_name\": \"localhost\" } }"
   cat >"$dir/$name.json" <<EOF
 { "bootstrap": { "listen": "127.0.0.1:$2", "upstream": ["127.0.0.1:$3"] },
   "brokers": [ { "id": 1, "listen": "127.0.0.1:$(($2 + 1000))", "advertise": "127.0.0.1:$(($2 + 1000))" } ],
-  "log": { "format": "text" }, "workers": $workers$tls }
+  "log": { "format": "text" }$workers$tls }
 EOF
   "$bin" --config "$dir/$name.json" >>"$dir/$name.log" 2>&1 &
   PIDS[$name]=$!

@@ -8,7 +8,7 @@ scenario_07_tls_sidecar() {
   local expect=127.0.0.1:8443,127.0.0.1:8444,127.0.0.1:8445
   nlb_up brokers "$TLS_PORT"
   gateway_config 127.0.0.1 127.0.0.1 "\"$NLB_NAME:9094\"" nlb \
-    "\"tls\": { $(tls_upstream_json) }" >"$E2E_DIR/tls-sidecar.json"
+    "\"tls\": { $(tls_upstream_json) }, \"workers\": 1" >"$E2E_DIR/tls-sidecar.json"
   # The bootstrap port reaches any broker: verify the wildcard name.
   "$PYTHON" - "$E2E_DIR/tls-sidecar.json" "$CERTS" <<'PY'
 import json, sys

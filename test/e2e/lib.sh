@@ -366,8 +366,10 @@ standalone_config() {
 
 # The sidecar: in the client's namespace on loopback, dialling the NLB's
 # per-broker ports, advertising itself.
+# One worker, as the README's sidecar examples run; standalone gateways run
+# the default (one per CPU).
 sidecar_config() {
-  gateway_config 127.0.0.1 127.0.0.1 "\"$NLB_NAME:9094\"" nlb
+  gateway_config 127.0.0.1 127.0.0.1 "\"$NLB_NAME:9094\"" nlb '"workers": 1'
 }
 
 # TLS blocks with the test PKI.
