@@ -195,8 +195,16 @@ static int decrypt(struct side *s)
 		if (ok)
 			continue;
 		err = SSL_get_error(t->ssl, 0);
-		if (err == SSL_ERROR_WANT_READ)
+		if (err == SSL_ERROR_WANT_READ) {
+			/* Everything decrypted: OpenSSL's record buffer (16 KiB)
+			 * goes back until the next record.  SSL_MODE_RELEASE_BUFFERS
+			 * frees it after application data only, not after the
+			 * session tickets a server sends once the handshake is
+			 * done, which left it held by every idle upstream. */
+			if (!SSL_has_pending(t->ssl))
+				(void)SSL_free_buffers(t->ssl);
 			return 0;
+		}
 		if (err == SSL_ERROR_ZERO_RETURN)
 			return 1;
 		keep_errors(t);
