@@ -21,11 +21,20 @@ struct cfg_gen {
 	atomic_uint refs;
 	uint64_t number; /* 1 for the first configuration, then one more per reload */
 	struct cfg cfg;
+	/* Each listener's TLS contexts (cfg_gen_tls), shared by every worker:
+	 * index 0 the bootstrap's, i broker i-1's; NULL where plaintext. */
+	SSL_CTX **listen_tls, **upstream_tls;
 };
 
 /* A generation holding cfg's contents (cfg is left zeroed), with one
  * reference for the caller; NULL if out of memory (cfg untouched). */
 KG_MUSTCHECK struct cfg_gen *cfg_gen_new(struct cfg *cfg, uint64_t number);
+/* Builds g's TLS contexts once, for every worker (OpenSSL contexts may be
+ * shared between threads once built): the certificates are read once per
+ * generation, every worker serves the same ones, and a session cached or a
+ * ticket issued by one worker resumes on another.  Nothing to do if built
+ * already.  -1 with err filled ("broker 2 listener: ...") if one cannot be. */
+KG_MUSTCHECK int cfg_gen_tls(struct cfg_gen *g, char *err, size_t errlen);
 /* Another reference to g; returns g. */
 struct cfg_gen *cfg_gen_ref(struct cfg_gen *g);
 /* Drops a reference; the last one frees the configuration.  NULL is fine. */

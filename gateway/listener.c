@@ -82,14 +82,14 @@ void listener_unref(struct listener *lst)
 	free(lst);
 }
 
-/* A listener for broker b (bootstrap when b is NULL) of gw's current
- * generation, not yet listening; NULL with err filled. */
-static struct listener *listener_new(struct gateway *gw, const struct cfg_broker *b,
-				     listener_accept_fn accept, char *err, size_t errlen)
+/* Listener index of gw's current generation (0: bootstrap, i: broker
+ * i-1), not yet listening; NULL with err filled. */
+static struct listener *listener_new(struct gateway *gw, size_t index, listener_accept_fn accept,
+				     char *err, size_t errlen)
 {
 	const struct cfg *cfg = gateway_cfg(gw);
+	const struct cfg_broker *b = index ? &cfg->brokers[index - 1] : NULL;
 	struct listener *lst = calloc(1, sizeof(*lst));
-	char why[768];
 
 	if (!lst) {
 		snprintf(err, errlen, "out of memory");
@@ -116,15 +116,15 @@ static struct listener *listener_new(struct gateway *gw, const struct cfg_broker
 	}
 	lst->tls_cfg = cfg_listener_tls(cfg, b);
 	lst->upstream_tls_cfg = cfg_upstream_tls(cfg, b);
-	if (lst->tls_cfg && !(lst->tls = cfg_tls_server_ctx(lst->tls_cfg, why, sizeof(why)))) {
-		snprintf(err, errlen, "%s listener: %s", lst->name, why);
+	/* The generation's contexts, built once for every worker. */
+	if (cfg_gen_tls(lst->gen, err, errlen) < 0)
 		goto fail;
-	}
-	if (lst->upstream_tls_cfg &&
-	    !(lst->upstream_tls = cfg_tls_client_ctx(lst->upstream_tls_cfg, why, sizeof(why)))) {
-		snprintf(err, errlen, "%s upstream: %s", lst->name, why);
-		goto fail;
-	}
+	lst->tls = lst->gen->listen_tls[index];
+	lst->upstream_tls = lst->gen->upstream_tls[index];
+	if (lst->tls)
+		SSL_CTX_up_ref(lst->tls);
+	if (lst->upstream_tls)
+		SSL_CTX_up_ref(lst->upstream_tls);
 	return lst;
 fail:
 	listener_unref(lst);
@@ -165,7 +165,8 @@ static int listener_bind(struct listener *lst, char *err, size_t errlen)
 	}
 	if (lst->gw->n_workers > 1) {
 		flags |= LEV_OPT_REUSEABLE_PORT;
-		if (lst->gw->worker == 0 && probe_free((struct sockaddr *)&ss, sslen) < 0) {
+		if (lst->gw->worker == 0 && !lst->gw->undoing_reload &&
+		    probe_free((struct sockaddr *)&ss, sslen) < 0) {
 			snprintf(err, errlen, "%s listener: cannot listen on %s: %s", lst->name,
 				 lst->addr->text, strerror(errno));
 			return -1;
@@ -225,9 +226,7 @@ int listeners_apply(struct gateway *gw, listener_accept_fn accept, char *err, si
 	}
 	/* Everything that can fail first: contexts, then new sockets. */
 	for (size_t i = 0; i < n; i++) {
-		const struct cfg_broker *b = i ? &cfg->brokers[i - 1] : NULL;
-
-		fresh[i] = listener_new(gw, b, accept, err, errlen);
+		fresh[i] = listener_new(gw, i, accept, err, errlen);
 		if (!fresh[i])
 			goto fail;
 		heir[i] = find_open(gw, fresh[i]->addr);
