@@ -62,7 +62,7 @@ endif
 # Separately: building kgate alone (the image's build stage) needs no Check.
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(GW_PKGS) 2>/dev/null) \
                $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
-GW_LIBS     := $(shell $(PKG_CONFIG) --libs $(GW_PKGS) 2>/dev/null)
+GW_LIBS     := $(shell $(PKG_CONFIG) --libs $(GW_PKGS) 2>/dev/null) -pthread
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null) -lpthread
 ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -DKGATE_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
                $(PKG_CFLAGS) -MMD -MP

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
@@ -72,43 +73,59 @@ static int has_cpu(const char *list)
 	return 0;
 }
 
-/* The CPU quota of this process's cgroup, in CPUs; 0 for none.  Its path
- * in /proc/self/cgroup is looked for under the mount, then the mount's
- * root (a container with its own cgroup namespace sees itself at "/"). */
+/* The smallest quota (in CPUs; 0: none) of the cgroup at path under mount
+ * and of every parent up to the mount's root: a limit set on a parent (a
+ * systemd slice, a pod over its containers) binds too.  A path that does
+ * not exist under the mount (a container that sees only its own cgroup, at
+ * the root) just yields the levels that do. */
+static unsigned tree_quota(const char *mount, const char *path, int v2)
+{
+	char dir[1536];
+	unsigned best = 0;
+	size_t root_len;
+
+	snprintf(dir, sizeof(dir), "%s%s", mount, strcmp(path, "/") ? path : "");
+	root_len = strlen(mount);
+	for (;;) {
+		unsigned q = dir_quota(dir, v2);
+		char *slash;
+
+		if (q && (!best || q < best))
+			best = q;
+		if (strlen(dir) <= root_len)
+			break;
+		slash = strrchr(dir + root_len, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	return best;
+}
+
+/* The CPU quota of this process's cgroups, in CPUs; 0 for none. */
 static unsigned cgroup_quota(void)
 {
 	static const char *const v1_mounts[] = {CGROUP_ROOT "/cpu", CGROUP_ROOT "/cpu,cpuacct"};
 	FILE *f = fopen("/proc/self/cgroup", "r");
-	char line[1024], dir[1536];
+	char line[1024];
 	unsigned best = 0;
 
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *ctl = strchr(line, ':'), *path;
-		unsigned q;
+		unsigned q = 0;
 
 		if (!ctl || !(path = strchr(ctl + 1, ':')))
 			continue;
 		ctl++;
 		path++;
 		path[strcspn(path, "\n")] = '\0';
-		if (ctl == path - 1) { /* "0::/path": cgroup v2 */
-			snprintf(dir, sizeof(dir), "%s%s", CGROUP_ROOT, path);
-			q = dir_quota(dir, 1);
-			if (!q)
-				q = dir_quota(CGROUP_ROOT, 1);
-		} else if (has_cpu(ctl)) {
-			q = 0;
-			for (size_t i = 0; !q && i < sizeof(v1_mounts) / sizeof(v1_mounts[0]); i++) {
-				snprintf(dir, sizeof(dir), "%s%s", v1_mounts[i], path);
-				q = dir_quota(dir, 0);
-				if (!q)
-					q = dir_quota(v1_mounts[i], 0);
-			}
-		} else {
-			continue;
-		}
+		if (ctl == path - 1) /* "0::/path": cgroup v2 */
+			q = tree_quota(CGROUP_ROOT, path, 1);
+		else if (has_cpu(ctl))
+			for (size_t i = 0; !q && i < sizeof(v1_mounts) / sizeof(v1_mounts[0]); i++)
+				q = tree_quota(v1_mounts[i], path, 0);
 		if (q && (!best || q < best))
 			best = q;
 	}
@@ -122,7 +139,11 @@ unsigned cpus_available(void)
 	unsigned n = 1, quota = cgroup_quota();
 	int c;
 
+	long online;
+
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 && (c = CPU_COUNT(&set)) > 0)
 		n = (unsigned)c;
+	else if ((online = sysconf(_SC_NPROCESSORS_ONLN)) > 0) /* more CPUs than a cpu_set_t */
+		n = (unsigned)online;
 	return quota && quota < n ? quota : n;
 }

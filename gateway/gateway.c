@@ -26,15 +26,33 @@ static void warn_unmapped(struct gateway *gw, int32_t id, const struct kstr *hos
 {
 	char shown[CFG_HOST_MAX * 4 + 8];
 
+	struct gw_shared *sh = gw->shared;
+	size_t n;
+
 	if (gw->unmapped_logged.n >= UNMAPPED_LOGGED_MAX || idmap_get(&gw->unmapped_logged, id))
 		return;
 	/* Any non-NULL value marks the id. */
 	if (idmap_put(&gw->unmapped_logged, id, gw) < 0)
 		return;
+	n = gw->unmapped_logged.n;
+	if (sh) {
+		/* Once for the process: each worker comes here at most once
+		 * per id, so the lock stays off the path of every response. */
+		int first;
+
+		pthread_mutex_lock(&sh->lock);
+		first = sh->unmapped_logged.n < UNMAPPED_LOGGED_MAX &&
+			!idmap_get(&sh->unmapped_logged, id) &&
+			idmap_put(&sh->unmapped_logged, id, sh) == 0;
+		n = sh->unmapped_logged.n;
+		pthread_mutex_unlock(&sh->lock);
+		if (!first)
+			return;
+	}
 	log_warn("broker %" PRId32 " (%s:%" PRId32 ") has no entry in brokers[]: clients "
 		 "get its address unchanged (logged once)",
 		 id, log_escape(shown, sizeof(shown), host->ptr, (size_t)host->len), port);
-	if (gw->unmapped_logged.n == UNMAPPED_LOGGED_MAX)
+	if (n == UNMAPPED_LOGGED_MAX)
 		log_warn("%d node ids without a brokers[] entry logged: more are counted in "
 			 "endpoints_unmapped, not logged",
 			 UNMAPPED_LOGGED_MAX);

@@ -12,6 +12,7 @@
 #ifndef KGATE_GATEWAY_H
 #define KGATE_GATEWAY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -38,6 +39,13 @@ struct listener;
 struct gw_broker_health {
 	int up;
 	time_t since; /* wall clock, for /brokers */
+};
+
+/* What the workers share: only what is said once for the whole process,
+ * under its own lock and off the path of every byte (workers.c owns it). */
+struct gw_shared {
+	pthread_mutex_t lock;
+	struct idmap unmapped_logged; /* node ids already warned about by any worker */
 };
 
 /* An entry in the gateway's lists (embedded in a pair). */
@@ -72,7 +80,9 @@ struct gateway {
 	struct event *reaper;
 	uint64_t next_pair_id;
 	unsigned bootstrap_next;  /* where the next bootstrap dial starts */
-	struct idmap unmapped_logged; /* node ids already warned about */
+	struct idmap unmapped_logged; /* node ids already warned about by this worker */
+	struct gw_shared *shared;     /* ... and by any (NULL: this is the only worker) */
+	int undoing_reload;           /* binding addresses other workers hold (workers.c) */
 	/* Health, for the admin endpoint: */
 	int draining;                 /* stopping: not ready any more */
 	int answered;                 /* kgate's own last Metadata request was answered */

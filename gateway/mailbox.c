@@ -74,33 +74,41 @@ void mailbox_free(struct mailbox *mb)
 	free(mb);
 }
 
-static void enqueue(struct mailbox *mb, struct mail *m)
+/* Queues m and wakes the receiving loop. */
+static void enqueue(struct mailbox *mb, struct mail *m, int wait)
 {
 	m->next = NULL;
+	m->wait = wait;
 	m->done = 0;
+	pthread_mutex_lock(&mb->lock);
 	*mb->tail = m;
 	mb->tail = &m->next;
+	pthread_mutex_unlock(&mb->lock);
+	event_active(mb->ev, EV_TIMEOUT, 0);
 }
 
 void mailbox_post(struct mailbox *mb, struct mail *m)
 {
-	m->wait = 0;
+	enqueue(mb, m, 0);
+}
+
+void mailbox_send(struct mailbox *mb, struct mail *m)
+{
+	enqueue(mb, m, 1);
+}
+
+void mailbox_wait(struct mailbox *mb, struct mail *m)
+{
 	pthread_mutex_lock(&mb->lock);
-	enqueue(mb, m);
+	while (!m->done)
+		pthread_cond_wait(&mb->delivered, &mb->lock);
 	pthread_mutex_unlock(&mb->lock);
-	event_active(mb->ev, EV_TIMEOUT, 0);
 }
 
 void mailbox_call(struct mailbox *mb, void (*fn)(void *arg), void *arg)
 {
-	struct mail m = {.fn = fn, .arg = arg, .wait = 1};
+	struct mail m = {.fn = fn, .arg = arg};
 
-	pthread_mutex_lock(&mb->lock);
-	enqueue(mb, &m);
-	pthread_mutex_unlock(&mb->lock);
-	event_active(mb->ev, EV_TIMEOUT, 0);
-	pthread_mutex_lock(&mb->lock);
-	while (!m.done)
-		pthread_cond_wait(&mb->delivered, &mb->lock);
-	pthread_mutex_unlock(&mb->lock);
+	mailbox_send(mb, &m);
+	mailbox_wait(mb, &m);
 }

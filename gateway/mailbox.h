@@ -35,6 +35,10 @@ void mailbox_free(struct mailbox *mb);
 /* Runs fn(arg) on mb's loop and returns once it has.  Not from that loop's
  * own thread, and only while the loop runs. */
 void mailbox_call(struct mailbox *mb, void (*fn)(void *arg), void *arg);
+/* The same in two halves, so that several loops work at once: queues m
+ * (fn and arg set), then waits until it has run. */
+void mailbox_send(struct mailbox *mb, struct mail *m);
+void mailbox_wait(struct mailbox *mb, struct mail *m);
 /* Queues m to run on mb's loop and returns at once; m stays the sender's
  * and must live until it has run (or the mailbox is freed). */
 void mailbox_post(struct mailbox *mb, struct mail *m);

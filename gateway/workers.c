@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpus.h"
 #include "gateway.h"
@@ -24,6 +25,8 @@ struct worker {
 	struct mailbox *mb;      /* what the main thread asks of it */
 	pthread_t thread;
 	int running;             /* its thread was started and not joined */
+	int exiting;             /* its loop was asked to end (on its own thread) */
+	struct mail call;        /* the main thread's request in progress (on_all) */
 	struct mail stopped;     /* tells the main thread its drain finished */
 };
 
@@ -36,6 +39,8 @@ struct workers {
 	unsigned n_stopped;
 	int64_t drain_began_ns;
 	int started; /* every worker ran: the exit line is worth logging */
+	struct gw_shared shared;
+	pthread_mutex_t sum_lock; /* workers adding their counters at once */
 };
 
 unsigned workers_count(const struct cfg *cfg)
@@ -63,14 +68,45 @@ static void on_worker(struct worker *w, void (*fn)(void *arg), void *arg)
 		fn(arg);
 }
 
+/* Runs fn on every worker at once, worker i with the i-th of args (each
+ * stride bytes), and returns once all have: the main thread (and worker
+ * 0's clients) wait for the slowest worker, not for the sum of them. */
+static void on_all(struct workers *ws, void (*fn)(void *arg), void *args, size_t stride)
+{
+	for (unsigned i = 0; i < ws->n; i++) {
+		struct worker *w = &ws->w[i];
+
+		if (w->running) {
+			w->call = (struct mail){.fn = fn, .arg = (char *)args + i * stride};
+			mailbox_send(w->mb, &w->call);
+		}
+	}
+	for (unsigned i = 0; i < ws->n; i++) {
+		struct worker *w = &ws->w[i];
+
+		if (w->running)
+			mailbox_wait(w->mb, &w->call);
+		else
+			fn((char *)args + i * stride);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	int rc;
 
 	log_set_worker(w->index);
 	/* Not ended by running out of events (a drained worker has none):
-	 * only by worker_exit, so the main thread can always reach it. */
-	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	 * only by exit_fn, so the main thread can always reach it. */
+	rc = event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	if (!w->exiting) {
+		/* Its listeners would take connections nobody accepts, and the
+		 * main thread would wait for it forever: better that kgate
+		 * ends and is restarted. */
+		log_error("worker %u: its event loop ended (%d): exiting", w->index, rc);
+		_exit(1);
+	}
 	return NULL;
 }
 
@@ -119,16 +155,29 @@ static void drain_fn(void *arg)
 
 void workers_drain(struct workers *ws)
 {
+	struct drain_call *d = calloc(ws->n, sizeof(*d));
 	uint64_t open = 0;
 	size_t in_flight = 0;
 
 	ws->drain_began_ns = kg_now_ns();
-	for (unsigned i = 0; i < ws->n; i++) {
-		struct drain_call d = {.srv = ws->w[i].srv};
+	if (!d) {
+		/* Out of memory: one at a time, with one call on the stack. */
+		for (unsigned i = 0; i < ws->n; i++) {
+			struct drain_call one = {.srv = ws->w[i].srv};
 
-		on_worker(&ws->w[i], drain_fn, &d);
-		open += d.open;
-		in_flight += d.in_flight;
+			on_worker(&ws->w[i], drain_fn, &one);
+			open += one.open;
+			in_flight += one.in_flight;
+		}
+	} else {
+		for (unsigned i = 0; i < ws->n; i++)
+			d[i].srv = ws->w[i].srv;
+		on_all(ws, drain_fn, d, sizeof(*d));
+		for (unsigned i = 0; i < ws->n; i++) {
+			open += d[i].open;
+			in_flight += d[i].in_flight;
+		}
+		free(d);
 	}
 	log_info("draining: %" PRIu64 " connections, %zu requests in flight; each closes between "
 		 "requests once answered (at most %" PRId64 " ms; a second signal stops at once)",
@@ -137,13 +186,12 @@ void workers_drain(struct workers *ws)
 
 static void stop_fn(void *arg)
 {
-	server_stop(arg);
+	server_stop(((struct worker *)arg)->srv);
 }
 
 void workers_stop(struct workers *ws)
 {
-	for (unsigned i = 0; i < ws->n; i++)
-		on_worker(&ws->w[i], stop_fn, ws->w[i].srv);
+	on_all(ws, stop_fn, ws->w, sizeof(*ws->w));
 }
 
 /* ---- reloads ---- */
@@ -151,6 +199,7 @@ void workers_stop(struct workers *ws)
 struct reload_call {
 	struct server *srv;
 	struct cfg_gen *gen;
+	int undo; /* going back: its addresses are held by the other workers */
 	size_t retired;
 	int rc;
 	char err[512];
@@ -159,49 +208,52 @@ struct reload_call {
 static void reload_fn(void *arg)
 {
 	struct reload_call *r = arg;
+	struct gateway *gw = server_gateway(r->srv);
 
+	gw->undoing_reload = r->undo;
 	r->rc = server_reload(r->srv, r->gen, &r->retired, r->err, sizeof(r->err));
+	gw->undoing_reload = 0;
 }
 
-/* Runs gen on workers [0, n); the index of the first that could not (its
- * reason in r), or n. */
-static unsigned reload_each(struct workers *ws, unsigned n, struct cfg_gen *gen,
-			    struct reload_call *r, size_t *retired)
+/* Runs gen on worker i; -1 with r->err filled if it could not. */
+static int reload_one(struct workers *ws, unsigned i, struct cfg_gen *gen, int undo,
+		      struct reload_call *r)
 {
-	for (unsigned i = 0; i < n; i++) {
-		*r = (struct reload_call){.srv = ws->w[i].srv, .gen = gen};
-		on_worker(&ws->w[i], reload_fn, r);
-		if (r->rc < 0)
-			return i;
-		*retired += r->retired;
-	}
-	return n;
+	*r = (struct reload_call){.srv = ws->w[i].srv, .gen = gen, .undo = undo};
+	on_worker(&ws->w[i], reload_fn, r);
+	return r->rc;
 }
 
 int workers_reload(struct workers *ws, struct cfg_gen *gen, char *err, size_t errlen)
 {
 	struct gateway *gw0 = server_gateway(ws->w[0].srv);
 	struct cfg_gen *old = cfg_gen_ref(gw0->gen);
-	struct reload_call r, undo;
-	size_t retired = 0, ignored = 0;
-	unsigned failed, wanted = workers_count(&gen->cfg);
+	struct reload_call r;
+	size_t retired = 0;
+	unsigned i, wanted = workers_count(&gen->cfg);
 
+	/* Certificates and keys are read once, here, for every worker. */
+	if (cfg_gen_tls(gen, err, errlen) < 0)
+		goto fail;
 	/* Worker 0 first: it binds new addresses only once it found them free,
-	 * and once it holds one every other worker can bind it too. */
-	failed = reload_each(ws, ws->n, gen, &r, &retired);
-	if (failed < ws->n) {
-		if (failed)
-			snprintf(err, errlen, "worker %u: %s", failed, r.err);
+	 * and once it holds one every other worker can bind it too.  After
+	 * that only a lack of descriptors or memory can stop a worker. */
+	for (i = 0; i < ws->n && reload_one(ws, i, gen, 0, &r) == 0; i++)
+		retired += r.retired;
+	if (i < ws->n) {
+		if (i)
+			snprintf(err, errlen, "worker %u: %s", i, r.err);
 		else
 			snprintf(err, errlen, "%s", r.err);
-		/* The workers before it run the old generation again: its
-		 * addresses are theirs still, or were until a moment ago. */
-		if (reload_each(ws, failed, old, &undo, &ignored) < failed)
-			log_error("a worker could not go back to generation %" PRIu64 ": %s",
-				  old->number, undo.err);
-		cfg_gen_unref(old);
-		gw0->reloads_failed++;
-		return -1;
+		/* The workers before it run the old generation again (clients
+		 * of listeners the new one removed were told to drain all the
+		 * same: they reconnect).  Every one is tried. */
+		while (i-- > 0)
+			if (reload_one(ws, i, old, 1, &r) < 0)
+				log_error("worker %u could not go back to generation %" PRIu64
+					  ": %s",
+					  i, old->number, r.err);
+		goto fail;
 	}
 	cfg_gen_unref(old);
 	gw0->reloads_ok++;
@@ -212,6 +264,10 @@ int workers_reload(struct workers *ws, struct cfg_gen *gen, char *err, size_t er
 		log_warn("workers: %u from the next start; the threads running stay %u", wanted,
 			 ws->n);
 	return 0;
+fail:
+	cfg_gen_unref(old);
+	gw0->reloads_failed++;
+	return -1;
 }
 
 void workers_reload_failed(struct workers *ws)
@@ -222,31 +278,38 @@ void workers_reload_failed(struct workers *ws)
 /* ---- counters ---- */
 
 struct sum_call {
+	struct workers *ws;
 	struct gateway *gw;
 	struct gw_counters *c;
 	int rc;
 };
 
+/* On a worker's thread: its counters, added to the sum under the lock. */
 static void sum_fn(void *arg)
 {
 	struct sum_call *s = arg;
 
+	pthread_mutex_lock(&s->ws->sum_lock);
 	s->rc = gateway_counters_add(s->gw, s->c);
+	pthread_mutex_unlock(&s->ws->sum_lock);
 }
 
 /* gateway.h's sum_counters, on worker 0's gateway. */
 static int sum_all(void *arg, struct gw_counters *c)
 {
 	struct workers *ws = arg;
+	struct sum_call *s = calloc(ws->n, sizeof(*s));
+	int rc = 0;
 
-	for (unsigned i = 0; i < ws->n; i++) {
-		struct sum_call s = {.gw = server_gateway(ws->w[i].srv), .c = c};
-
-		on_worker(&ws->w[i], sum_fn, &s);
-		if (s.rc < 0)
-			return -1;
-	}
-	return 0;
+	if (!s)
+		return -1;
+	for (unsigned i = 0; i < ws->n; i++)
+		s[i] = (struct sum_call){.ws = ws, .gw = server_gateway(ws->w[i].srv), .c = c};
+	on_all(ws, sum_fn, s, sizeof(*s));
+	for (unsigned i = 0; i < ws->n; i++)
+		rc |= s[i].rc;
+	free(s);
+	return rc < 0 ? -1 : 0;
 }
 
 struct gw_counters *workers_counters(struct workers *ws)
@@ -260,6 +323,7 @@ static void exit_fn(void *arg)
 {
 	struct worker *w = arg;
 
+	w->exiting = 1;
 	server_stop(w->srv);
 	event_base_loopexit(w->base, NULL);
 }
@@ -292,8 +356,15 @@ static int worker_init(struct workers *ws, unsigned i, struct event_base *base,
 		return -1;
 	}
 	w->stopped = (struct mail){.fn = note_stopped, .arg = w};
+	/* What it says while starting is said for it. */
+	log_set_worker(i);
 	w->srv = server_start(w->base, gen, i, ws->n, worker_stopped, w, err, errlen);
-	return w->srv ? 0 : -1;
+	log_set_worker(0);
+	if (!w->srv)
+		return -1;
+	if (ws->n > 1)
+		server_gateway(w->srv)->shared = &ws->shared;
+	return 0;
 }
 
 /* Starts worker i's thread with every signal blocked: they are the main
@@ -322,10 +393,16 @@ struct workers *workers_start(struct event_base *base, struct cfg_gen *gen,
 	struct workers *ws = calloc(1, sizeof(*ws));
 	unsigned n = workers_count(&gen->cfg);
 
-	if (!ws || !(ws->w = calloc(n, sizeof(*ws->w))) || !(ws->main_mb = mailbox_new(base))) {
-		snprintf(err, errlen, "out of memory");
+	if (!ws)
+		goto oom;
+	idmap_init(&ws->shared.unmapped_logged);
+	pthread_mutex_init(&ws->shared.lock, NULL);
+	pthread_mutex_init(&ws->sum_lock, NULL);
+	if (!(ws->w = calloc(n, sizeof(*ws->w))) || !(ws->main_mb = mailbox_new(base)))
+		goto oom;
+	/* Certificates and keys are read once, here, for every worker. */
+	if (cfg_gen_tls(gen, err, errlen) < 0)
 		goto fail;
-	}
 	ws->n = n;
 	ws->stopped = stopped;
 	ws->arg = arg;
@@ -341,6 +418,8 @@ struct workers *workers_start(struct event_base *base, struct cfg_gen *gen,
 	ws->started = 1;
 	log_info("%u worker%s, one event loop each", n, n == 1 ? "" : "s");
 	return ws;
+oom:
+	snprintf(err, errlen, "out of memory");
 fail:
 	workers_free(ws);
 	return NULL;
@@ -380,6 +459,9 @@ void workers_free(struct workers *ws)
 		}
 	}
 	mailbox_free(ws->main_mb);
+	idmap_free(&ws->shared.unmapped_logged);
+	pthread_mutex_destroy(&ws->shared.lock);
+	pthread_mutex_destroy(&ws->sum_lock);
 	free(ws->w);
 	free(ws);
 }

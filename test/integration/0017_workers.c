@@ -2,19 +2,24 @@
  * over both (SO_REUSEPORT), /metrics sums both workers' counters exactly,
  * a producer and a consumer group lose and duplicate nothing, a reload
  * gives every worker the new listeners and takes the removed ones from
- * every worker, a drain is one drain (said once, every worker's clients
- * closed), and a second kgate cannot take half of the first one's
- * connections by binding the same ports.
+ * every worker (and one that fails on a worker is undone on all), a drain
+ * is one drain (said once, every worker's clients closed), a TLS session
+ * resumes whichever worker the client reaches, and a second
+ * kgate cannot take half of the first one's connections by binding the
+ * same ports.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -285,6 +290,161 @@ START_TEST(test_reload_and_drain_reach_every_worker)
 }
 END_TEST
 
+/* kgate fronting the brokers with these ids (of k's planned ports: id i
+ * listens on broker_port[i-1]), learning their addresses, two workers. */
+static char *config_ids(const struct kgate *k, const struct mock *m, const int *ids, int n)
+{
+	char *json = malloc(4096);
+	size_t len;
+
+	ck_assert_ptr_nonnull(json);
+	len = (size_t)snprintf(json, 4096,
+			       "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"%s\"] },\n"
+			       "  \"workers\": 2,\n"
+			       "  \"admin\": { \"listen\": \"127.0.0.1:%d\", \"probe_interval_ms\": 3600000 },\n"
+			       "  \"brokers\": [",
+			       k->bootstrap, m->addr[0], admin_port);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(json + len, 4096 - len,
+					"%s { \"id\": %d, \"listen\": \"%s\", \"advertise\": \"%s\" }",
+					i ? "," : "", ids[i], k->broker_addr[ids[i] - 1],
+					k->broker_addr[ids[i] - 1]);
+	snprintf(json + len, 4096 - len, " ] }\n");
+	return json;
+}
+
+/* A reload worker 0 applies and worker 1 cannot (it runs out of
+ * descriptors binding the new listeners) is undone on worker 0 too: both
+ * run the old configuration, the listener the new one removed is bound
+ * again (by worker 0, alongside worker 1, which never let it go), and a
+ * later reload applies cleanly. */
+START_TEST(test_reload_undone_when_a_worker_fails)
+{
+	static const int before[] = {1, 2}, after[] = {1, 3, 4};
+	struct rlimit old;
+	struct mock m;
+	struct kgate k;
+	int fds[CONNECTIONS];
+	uint64_t w0, w1;
+	char *cfg;
+
+	mock_start(&m, 3);
+	kgate_plan(&k, 4);
+	admin_port = harness_free_port();
+	cfg = config_ids(&k, &m, before, 2);
+	kgate_start(&k, cfg);
+	free(cfg);
+	wait_metric("kgate_workers", 2);
+	/* Two descriptors free: worker 0 binds brokers 3 and 4 with them and
+	 * gives broker 2's back; worker 1 then has one for two listeners. */
+	kgate_leave_fds(&k, 2, &old);
+	cfg = config_ids(&k, &m, after, 3);
+	ck_assert(!kgate_reload(&k, cfg));
+	ck_assert_int_eq(prlimit(k.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	ck_assert(kgate_log_contains(&k, "reload failed: worker 1: broker 4 listener: cannot "
+					 "listen on"));
+	ck_assert(!kgate_log_contains(&k, "could not go back"));
+	ck_assert_uint_eq(metric("kgate_config_generation"), 1);
+	ck_assert_uint_eq(metric("kgate_reloads_total{result=\"failure\"}"), 1);
+	/* The old configuration, on both workers. */
+	ck_assert(refused(k.broker_port[2]));
+	ck_assert(refused(k.broker_port[3]));
+	w0 = accepted_by(0);
+	w1 = accepted_by(1);
+	connect_n(k.broker_port[1], fds, CONNECTIONS);
+	wait_open_total(CONNECTIONS);
+	close_n(fds, CONNECTIONS);
+	ck_assert_uint_gt(accepted_by(0), w0);
+	ck_assert_uint_gt(accepted_by(1), w1);
+	wait_open_total(0);
+	/* With descriptors again, the same reload applies. */
+	ck_assert(kgate_reload(&k, cfg));
+	free(cfg);
+	ck_assert(refused(k.broker_port[1]));
+	connect_n(k.broker_port[2], fds, CONNECTIONS);
+	wait_open_total(CONNECTIONS);
+	close_n(fds, CONNECTIONS);
+	ck_assert_uint_eq(metric("kgate_config_generation"), 2);
+	ck_assert_int_eq(kgate_stop(&k), 0);
+	mock_stop(&m);
+}
+END_TEST
+
+/* TLS contexts are built once and shared by the workers: a session ticket
+ * one worker issued resumes on the other, and every connection gets the
+ * same certificate. */
+START_TEST(test_tls_sessions_resume_on_every_worker)
+{
+	enum { RECONNECTS = 32 };
+	SSL_SESSION *sess = NULL;
+	X509 *first = NULL;
+	struct mock m;
+	struct kgate k;
+	char extra[1024], *cfg;
+	SSL_CTX *ctx;
+	uint64_t w0, w1;
+	int resumed = 0;
+
+	mock_start(&m, 1);
+	kgate_plan(&k, 1);
+	admin_port = harness_free_port();
+	snprintf(extra, sizeof(extra),
+		 "\"workers\": 2, \"admin\": { \"listen\": \"127.0.0.1:%d\" },\n"
+		 "  \"tls\": { \"listen\": { \"cert\": \"%s\", \"key\": \"%s\" } }",
+		 admin_port, cert_path(0, "gateway.pem"), cert_path(1, "gateway.key"));
+	cfg = kgate_config_for_mock(&k, &m, 0, extra);
+	kgate_start(&k, cfg);
+	free(cfg);
+	ctx = SSL_CTX_new(TLS_client_method());
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(SSL_CTX_load_verify_locations(ctx, cert_path(2, "ca.pem"), NULL), 1);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* TLS 1.2: the ticket comes within the handshake, no read needed. */
+	SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+	w0 = accepted_by(0);
+	w1 = accepted_by(1);
+	for (int i = 0; i <= RECONNECTS; i++) {
+		int fd = raw_connect(k.bootstrap_port);
+		SSL *ssl = SSL_new(ctx);
+		X509 *cert;
+
+		ck_assert_ptr_nonnull(ssl);
+		SSL_set_fd(ssl, fd);
+		if (sess)
+			SSL_set_session(ssl, sess);
+		ck_assert_int_eq(SSL_connect(ssl), 1);
+		cert = SSL_get1_peer_certificate(ssl);
+		ck_assert_ptr_nonnull(cert);
+		if (!first)
+			first = cert;
+		else {
+			ck_assert_int_eq(X509_cmp(first, cert), 0);
+			X509_free(cert);
+		}
+		if (!sess)
+			sess = SSL_get1_session(ssl);
+		else
+			resumed += SSL_session_reused(ssl);
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+		close(fd);
+	}
+	fprintf(stderr, "0017: %d of %d TLS reconnections resumed (worker 0 took %" PRIu64
+		", worker 1 %" PRIu64 ")\n",
+		resumed, RECONNECTS, accepted_by(0) - w0, accepted_by(1) - w1);
+	/* Both workers served some: with a context each, about half of the
+	 * reconnections would have found a worker that cannot read the ticket. */
+	ck_assert_uint_gt(accepted_by(0), w0);
+	ck_assert_uint_gt(accepted_by(1), w1);
+	ck_assert_int_eq(resumed, RECONNECTS);
+	SSL_SESSION_free(sess);
+	X509_free(first);
+	SSL_CTX_free(ctx);
+	ck_assert_int_eq(kgate_stop(&k), 0);
+	mock_stop(&m);
+}
+END_TEST
+
 /* With SO_REUSEPORT on its listeners, a second kgate (same user) could
  * bind the same ports and silently take half the connections: it must
  * refuse to start instead, as it does with one worker. */
@@ -335,6 +495,8 @@ TCase *tcase_0017_workers(void)
 
 	tcase_add_test(tc, test_load_spreads_and_counts_add_up);
 	tcase_add_test(tc, test_reload_and_drain_reach_every_worker);
+	tcase_add_test(tc, test_reload_undone_when_a_worker_fails);
+	tcase_add_test(tc, test_tls_sessions_resume_on_every_worker);
 	tcase_add_test(tc, test_second_kgate_refused);
 	tcase_add_test(tc, test_one_worker);
 	tcase_set_timeout(tc, 600);

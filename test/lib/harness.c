@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -415,6 +416,37 @@ int kgate_fd_count(const struct kgate *k)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* Descriptors kgate has open below limit. */
+static int fds_below(const struct kgate *k, int limit)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)k->pid);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) < limit)
+			n++;
+	closedir(d);
+	return n;
+}
+
+void kgate_leave_fds(const struct kgate *k, int n, struct rlimit *old)
+{
+	struct rlimit lowered;
+	int limit;
+
+	ck_assert_int_eq(prlimit(k->pid, RLIMIT_NOFILE, NULL, old), 0);
+	for (limit = 8; limit - fds_below(k, limit) != n; limit++)
+		ck_assert_int_lt(limit, 4096);
+	lowered = *old;
+	lowered.rlim_cur = (rlim_t)limit;
+	ck_assert_int_eq(prlimit(k->pid, RLIMIT_NOFILE, &lowered, NULL), 0);
 }
 
 static int is_kgate_port(const struct kgate *k, unsigned port)

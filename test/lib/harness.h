@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #define HARNESS_MAX_BROKERS 8
@@ -63,6 +64,9 @@ int kgate_log_count(const struct kgate *k, const char *s);
 long kgate_rss_kib(const struct kgate *k, int peak);
 /* How many file descriptors kgate has open (-1 if unknown). */
 int kgate_fd_count(const struct kgate *k);
+/* Lowers kgate's descriptor limit so that exactly n descriptors are free
+ * below it (the old limits into *old, to be set back with prlimit). */
+void kgate_leave_fds(const struct kgate *k, int n, struct rlimit *old);
 /* Connections kgate has accepted that are still established: TCP sockets
  * in state ESTABLISHED on one of kgate's listening ports (on kgate's side;
  * -1 if unknown).  A client that has left shows as CLOSE_WAIT until kgate
