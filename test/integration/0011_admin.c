@@ -286,38 +286,53 @@ START_TEST(test_hostile_admin_clients)
 }
 END_TEST
 
-/* log.format json: every line kgate writes is one JSON object. */
+/* log.format json: every line kgate writes is one JSON object; a line
+ * about a connection begins with its number, and those of the second
+ * worker carry "worker": 1 (the first's carry none). */
 START_TEST(test_json_logs)
 {
+	enum { CONNECTIONS = 64 };
 	struct mock m;
 	struct kgate k;
 	char *cfg, line[4096];
 	FILE *f;
-	int lines = 0;
+	int lines = 0, by_worker[2] = {0, 0};
 
 	mock_start(&m, 1);
 	kgate_plan(&k, 1);
-	cfg = kgate_config_for_mock(&k, &m, 0, "\"log\": { \"format\": \"json\" }");
+	cfg = kgate_config_for_mock(&k, &m, 0, "\"log\": { \"format\": \"json\" }, \"workers\": 2");
 	kgate_start(&k, cfg);
 	free(cfg);
-	ck_assert_int_eq(http_get(k.bootstrap_port, "/", NULL), -1); /* a protocol error, logged */
+	/* Protocol errors, logged as warnings, spread over both workers. */
+	for (int i = 0; i < CONNECTIONS; i++)
+		ck_assert_int_eq(http_get(k.bootstrap_port, "/", NULL), -1);
 	ck_assert_int_eq(kgate_stop(&k), 0);
 	f = fopen(k.log_path, "r");
 	ck_assert_ptr_nonnull(f);
 	while (fgets(line, sizeof(line), f)) {
 		json_error_t jerr;
-		json_t *o = json_loads(line, 0, &jerr);
+		json_t *o = json_loads(line, 0, &jerr), *worker;
+		const char *msg, *level;
 
 		ck_assert_msg(o != NULL, "not JSON: %s", line);
 		ck_assert(json_is_string(json_object_get(o, "time")));
 		ck_assert(json_is_string(json_object_get(o, "level")));
 		ck_assert(json_is_string(json_object_get(o, "msg")));
+		msg = json_string_value(json_object_get(o, "msg"));
+		level = json_string_value(json_object_get(o, "level"));
+		worker = json_object_get(o, "worker");
+		ck_assert_msg(!worker || json_integer_value(worker) == 1, "%s", line);
+		if (strcmp(level, "warn") == 0 && strstr(msg, " 127.0.0.1:") && msg[0] == '[')
+			by_worker[worker ? 1 : 0]++;
 		json_decref(o);
 		lines++;
 	}
 	fclose(f);
 	ck_assert_int_gt(lines, 3);
-	ck_assert(kgate_log_contains(&k, "\"level\":\"warn\",\"msg\":\"[1 127.0.0.1:"));
+	/* 64 connections all hashed to one worker: a 1 in 2^63 chance. */
+	ck_assert_int_gt(by_worker[0], 0);
+	ck_assert_int_gt(by_worker[1], 0);
+	ck_assert_int_ge(by_worker[0] + by_worker[1], CONNECTIONS);
 	mock_stop(&m);
 }
 END_TEST
