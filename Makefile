@@ -218,6 +218,9 @@ test-asan: $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
 # C11 threads, and test/lib/tsan.supp says which of its accesses go
 # unchecked, and why.  Any report fails the test it happens in.
 TSAN_ENV := TSAN_OPTIONS=suppressions=$(CURDIR)/test/lib/tsan.supp:second_deadlock_stack=1
+# kgate under TSan inherits the test program's environment: the one file
+# for both (test/lib/tsan-kgate.supp says what it adds, and why).
+TSAN_KGATE_ENV := TSAN_OPTIONS=suppressions=$(CURDIR)/test/lib/tsan-kgate.supp:second_deadlock_stack=1
 test-tsan: $(KGATE) $(CERTS)/.done
 	$(MAKE) BUILD=$(BUILD)/tsan TSAN=1 $(BUILD)/tsan/test_integration $(BUILD)/tsan/kgate-client
 	mkdir -p $(BUILD)/tsan/test-tmp
@@ -225,10 +228,14 @@ test-tsan: $(KGATE) $(CERTS)/.done
 	  CLIENT_BIN=$(CURDIR)/$(BUILD)/tsan/kgate-client \
 	  KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/tsan/test-tmp $(BUILD)/tsan/test_integration
 	$(MAKE) BUILD=$(BUILD)/tsan TSAN=1 $(BUILD)/tsan/kgate
-	set -e; for c in "0017 workers" "0011 admin" "0014 reload" "0001 produce and consume"; do \
-	  $(TSAN_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/tsan/kgate KGATE_TEST_SANITIZED=1 \
+	set -e; for c in "0017 workers" "0011 admin endpoint" "0014 reload" \
+	                 "0001 produce and consume"; do \
+	  $(TSAN_KGATE_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/tsan/kgate KGATE_TEST_SANITIZED=1 \
 	    CLIENT_BIN=$(CURDIR)/$(BUILD)/tsan/kgate-client CK_RUN_CASE="$$c" \
-	    KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/tsan/test-tmp $(BUILD)/tsan/test_integration; \
+	    KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/tsan/test-tmp $(BUILD)/tsan/test_integration \
+	    >$(BUILD)/tsan/case.out 2>&1 || { cat $(BUILD)/tsan/case.out; exit 1; }; \
+	  cat $(BUILD)/tsan/case.out; \
+	  ! grep -q "Checks: 0," $(BUILD)/tsan/case.out || { echo "no test case named $$c"; exit 1; }; \
 	done
 
 test-integration: $(KGATE) $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
