@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -400,7 +401,8 @@ long kgate_rss_kib(const struct kgate *k, int peak)
 	return kib;
 }
 
-int kgate_fd_count(const struct kgate *k)
+/* Descriptors kgate has open below limit; -1 if unknown. */
+static int fds_below(const struct kgate *k, int limit)
 {
 	char path[64];
 	struct dirent *e;
@@ -412,28 +414,15 @@ int kgate_fd_count(const struct kgate *k)
 	if (!d)
 		return -1;
 	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
+		if (e->d_name[0] != '.' && atoi(e->d_name) < limit)
 			n++;
 	closedir(d);
 	return n;
 }
 
-/* Descriptors kgate has open below limit. */
-static int fds_below(const struct kgate *k, int limit)
+int kgate_fd_count(const struct kgate *k)
 {
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)k->pid);
-	d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && atoi(e->d_name) < limit)
-			n++;
-	closedir(d);
-	return n;
+	return fds_below(k, INT_MAX);
 }
 
 void kgate_leave_fds(const struct kgate *k, int n, struct rlimit *old)
@@ -442,6 +431,7 @@ void kgate_leave_fds(const struct kgate *k, int n, struct rlimit *old)
 	int limit;
 
 	ck_assert_int_eq(prlimit(k->pid, RLIMIT_NOFILE, NULL, old), 0);
+	ck_assert_int_ge(fds_below(k, 8), 0);
 	for (limit = 8; limit - fds_below(k, limit) != n; limit++)
 		ck_assert_int_lt(limit, 4096);
 	lowered = *old;
