@@ -27,6 +27,9 @@ struct worker {
 	int running;             /* its thread was started and not joined */
 	int exiting;             /* its loop was asked to end (on its own thread) */
 	struct mail call;        /* the main thread's request in progress (on_all) */
+	uint64_t open;           /* ... and what it found: a drain's connections, */
+	size_t in_flight;        /* ... its requests in flight, */
+	int rc;                  /* ... a counter copy's result */
 	struct mail stopped;     /* tells the main thread its drain finished */
 };
 
@@ -40,7 +43,8 @@ struct workers {
 	int64_t drain_began_ns;
 	int started; /* every worker ran: the exit line is worth logging */
 	struct gw_shared shared;
-	pthread_mutex_t sum_lock; /* workers adding their counters at once */
+	pthread_mutex_t sum_lock; /* workers adding their counters at once ... */
+	struct gw_counters *sum;  /* ... into this */
 };
 
 unsigned workers_count(const struct cfg *cfg)
@@ -68,16 +72,16 @@ static void on_worker(struct worker *w, void (*fn)(void *arg), void *arg)
 		fn(arg);
 }
 
-/* Runs fn on every worker at once, worker i with the i-th of args (each
- * stride bytes), and returns once all have: the main thread (and worker
- * 0's clients) wait for the slowest worker, not for the sum of them. */
-static void on_all(struct workers *ws, void (*fn)(void *arg), void *args, size_t stride)
+/* Runs fn(worker) on every worker at once, each on its own thread, and
+ * returns once all have: the main thread (and worker 0's clients) wait for
+ * the slowest worker, not for the sum of them.  Results go in the worker. */
+static void on_all(struct workers *ws, void (*fn)(void *worker))
 {
 	for (unsigned i = 0; i < ws->n; i++) {
 		struct worker *w = &ws->w[i];
 
 		if (w->running) {
-			w->call = (struct mail){.fn = fn, .arg = (char *)args + i * stride};
+			w->call = (struct mail){.fn = fn, .arg = w};
 			mailbox_send(w->mb, &w->call);
 		}
 	}
@@ -87,7 +91,7 @@ static void on_all(struct workers *ws, void (*fn)(void *arg), void *args, size_t
 		if (w->running)
 			mailbox_wait(w->mb, &w->call);
 		else
-			fn((char *)args + i * stride);
+			fn(w);
 	}
 }
 
@@ -140,44 +144,23 @@ static void worker_stopped(void *arg)
 		mailbox_post(w->all->main_mb, &w->stopped);
 }
 
-struct drain_call {
-	struct server *srv;
-	uint64_t open;
-	size_t in_flight;
-};
-
 static void drain_fn(void *arg)
 {
-	struct drain_call *d = arg;
+	struct worker *w = arg;
 
-	server_drain(d->srv, &d->open, &d->in_flight);
+	server_drain(w->srv, &w->open, &w->in_flight);
 }
 
 void workers_drain(struct workers *ws)
 {
-	struct drain_call *d = calloc(ws->n, sizeof(*d));
 	uint64_t open = 0;
 	size_t in_flight = 0;
 
 	ws->drain_began_ns = kg_now_ns();
-	if (!d) {
-		/* Out of memory: one at a time, with one call on the stack. */
-		for (unsigned i = 0; i < ws->n; i++) {
-			struct drain_call one = {.srv = ws->w[i].srv};
-
-			on_worker(&ws->w[i], drain_fn, &one);
-			open += one.open;
-			in_flight += one.in_flight;
-		}
-	} else {
-		for (unsigned i = 0; i < ws->n; i++)
-			d[i].srv = ws->w[i].srv;
-		on_all(ws, drain_fn, d, sizeof(*d));
-		for (unsigned i = 0; i < ws->n; i++) {
-			open += d[i].open;
-			in_flight += d[i].in_flight;
-		}
-		free(d);
+	on_all(ws, drain_fn);
+	for (unsigned i = 0; i < ws->n; i++) {
+		open += ws->w[i].open;
+		in_flight += ws->w[i].in_flight;
 	}
 	log_info("draining: %" PRIu64 " connections, %zu requests in flight; each closes between "
 		 "requests once answered (at most %" PRId64 " ms; a second signal stops at once)",
@@ -191,7 +174,7 @@ static void stop_fn(void *arg)
 
 void workers_stop(struct workers *ws)
 {
-	on_all(ws, stop_fn, ws->w, sizeof(*ws->w));
+	on_all(ws, stop_fn);
 }
 
 /* ---- reloads ---- */
@@ -232,10 +215,8 @@ int workers_reload(struct workers *ws, struct cfg_gen *gen, char *err, size_t er
 	size_t retired = 0;
 	unsigned i, wanted = workers_count(&gen->cfg);
 
-	/* Certificates and keys are read once, here, for every worker. */
-	if (cfg_gen_tls(gen, err, errlen) < 0)
-		goto fail;
-	/* Worker 0 first: it binds new addresses only once it found them free,
+	/* Worker 0 first (on this thread: it also builds the generation's
+	 * TLS contexts, once for every worker, before anything changes): it binds new addresses only once it found them free,
 	 * and once it holds one every other worker can bind it too.  After
 	 * that only a lack of descriptors or memory can stop a worker. */
 	for (i = 0; i < ws->n && reload_one(ws, i, gen, 0, &r) == 0; i++)
@@ -277,38 +258,27 @@ void workers_reload_failed(struct workers *ws)
 
 /* ---- counters ---- */
 
-struct sum_call {
-	struct workers *ws;
-	struct gateway *gw;
-	struct gw_counters *c;
-	int rc;
-};
-
 /* On a worker's thread: its counters, added to the sum under the lock. */
 static void sum_fn(void *arg)
 {
-	struct sum_call *s = arg;
+	struct worker *w = arg;
 
-	pthread_mutex_lock(&s->ws->sum_lock);
-	s->rc = gateway_counters_add(s->gw, s->c);
-	pthread_mutex_unlock(&s->ws->sum_lock);
+	pthread_mutex_lock(&w->all->sum_lock);
+	w->rc = gateway_counters_add(server_gateway(w->srv), w->all->sum);
+	pthread_mutex_unlock(&w->all->sum_lock);
 }
 
 /* gateway.h's sum_counters, on worker 0's gateway. */
 static int sum_all(void *arg, struct gw_counters *c)
 {
 	struct workers *ws = arg;
-	struct sum_call *s = calloc(ws->n, sizeof(*s));
 	int rc = 0;
 
-	if (!s)
-		return -1;
+	ws->sum = c;
+	on_all(ws, sum_fn);
+	ws->sum = NULL;
 	for (unsigned i = 0; i < ws->n; i++)
-		s[i] = (struct sum_call){.ws = ws, .gw = server_gateway(ws->w[i].srv), .c = c};
-	on_all(ws, sum_fn, s, sizeof(*s));
-	for (unsigned i = 0; i < ws->n; i++)
-		rc |= s[i].rc;
-	free(s);
+		rc |= ws->w[i].rc;
 	return rc < 0 ? -1 : 0;
 }
 
@@ -400,9 +370,6 @@ struct workers *workers_start(struct event_base *base, struct cfg_gen *gen,
 	pthread_mutex_init(&ws->sum_lock, NULL);
 	if (!(ws->w = calloc(n, sizeof(*ws->w))) || !(ws->main_mb = mailbox_new(base)))
 		goto oom;
-	/* Certificates and keys are read once, here, for every worker. */
-	if (cfg_gen_tls(gen, err, errlen) < 0)
-		goto fail;
 	ws->n = n;
 	ws->stopped = stopped;
 	ws->arg = arg;
