@@ -15,9 +15,9 @@
 #include <stdint.h>
 
 #include "kbuf.h"
+#include "kapi.h"
 #include "kdefs.h"
 
-#define KAPI_SASL_AUTHENTICATE 36
 /* Newest SaslAuthenticate version kgate speaks (2: flexible). */
 #define KSASL_AUTH_MAX_VERSION 2
 
