@@ -101,6 +101,7 @@ static void on_api_versions(void *ctx, const uint8_t *frame, size_t len)
 	struct discover *d = ctx;
 	int16_t lo, hi, v, ours = kapi_get(KAPI_METADATA)->max_version;
 
+	gateway_learn_apis(d->gw, frame, len);
 	if (kresp_api_versions_range(frame, len, KAPI_METADATA, &lo, &hi) < 0) {
 		retry(d, "unusable ApiVersions answer");
 		return;

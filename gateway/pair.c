@@ -80,6 +80,7 @@ void pair_end(struct pair *p, enum log_level lvl, const char *reason)
 	upauth_conn_cancel(p->auth);
 	p->auth = NULL;
 	pair_reauth_free(p);
+	pair_login_free(p);
 	kstream_free(&p->ks);
 	gateway_pair_closed(p->gw, &p->node);
 	p->gw->stats.connections_open--;
@@ -178,6 +179,8 @@ int pair_process_requests(struct pair *p, int final)
 {
 	int rc;
 
+	if (p->login)
+		return final ? 0 : pair_login_read(p);
 	if (p->state != PAIR_OPEN && !final) {
 		/* No upstream yet: let what waits grow only so far. */
 		if (evbuffer_get_length(p->client.in) >= (size_t)pair_limits(p)->buffer_bytes)
@@ -287,6 +290,11 @@ static int settle(struct pair *p)
 		return -1;
 	}
 	return p->reauth_due ? pair_reauth_start(p) : 0;
+}
+
+void pair_finish(struct pair *p, const char *reason)
+{
+	flush_and_end(p, &p->upstream, reason);
 }
 
 int pair_settle(struct pair *p)

@@ -24,6 +24,7 @@
 
 struct dialer;
 struct upauth;
+struct pair_login;
 struct upauth_conn;
 struct event;
 struct listener;
@@ -61,6 +62,7 @@ struct pair {
 	int16_t auth_version;         /* SaslAuthenticate's, for re-authentication */
 	int reauth_due;               /* hold requests until it is done */
 	int stopping;                 /* pair_stop: close once nothing is owed */
+	struct pair_login *login;     /* client_auth sasl: logging in to kgate */
 	int64_t active_ns;            /* last bytes read from either side */
 	int64_t frame_ns;             /* a request begun, waiting for the client */
 	uint64_t frame_done;          /* ks.up.done when frame_ns was last judged */

@@ -268,5 +268,13 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	if (open_client(p, fd) < 0)
 		return;
 	pair_log(p, LOG_DEBUG, "accepted");
-	pair_route(p, NULL);
+	switch (pair_login_begin(p)) {
+	case 0:
+		pair_route(p, NULL);
+		return;
+	case 1:
+		return; /* routed once logged in */
+	default:
+		pair_end(p, LOG_ERROR, "out of memory");
+	}
 }
