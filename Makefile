@@ -361,8 +361,9 @@ demo-run: $(KGATE) $(CLIENT)
 	scripts/demo.sh $(KGATE) $(CLIENT)
 
 bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(BENCH_METADATA) $(BENCH_IDLE) $(BENCH_ADMIN) \
-       $(KGATE)
+       $(BENCH_AUTH) $(KGATE)
 	$(BENCH)
+	$(BENCH_AUTH)
 	mkdir -p $(BUILD)/test-tmp
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_FETCH)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_PRODUCE)
