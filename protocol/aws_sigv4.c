@@ -398,7 +398,7 @@ static void put_canonical_query(struct sb *b, const struct aws_kv *q, size_t nq,
 
 static int req_ok(const struct aws_sigv4_req *r)
 {
-	return r && field_ok(r->method, 32) && r->path &&
+	return r && field_ok(r->method, 32) && r->path && (!r->path[0] || r->path[0] == '/') &&
 	       strnlen(r->path, AWS_SIGV4_MAX_FIELD + 1) <= AWS_SIGV4_MAX_FIELD &&
 	       r->nquery <= AWS_SIGV4_MAX_PARAMS && params_ok(r->query, r->nquery) &&
 	       r->payload_len <= AWS_SIGV4_MAX_PAYLOAD && (r->payload || !r->payload_len) &&

@@ -49,8 +49,8 @@ struct aws_kv {
 struct aws_sigv4_req {
 	const char *method;  /* "GET" */
 	const char *host;    /* the Host header's value; always signed */
-	const char *path;    /* "/" or "/a/b": not encoded (each segment is
-	                      * encoded once here), already normalised */
+	const char *path;    /* "/" or "/a/b" ("" is "/"): not encoded (each
+	                      * segment is encoded once here), normalised */
 	const struct aws_kv *query; /* in the order they go on the URL */
 	size_t nquery;
 	const struct aws_kv *headers; /* signed besides host (e.g. X-Amz-Date
