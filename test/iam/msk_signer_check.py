@@ -10,14 +10,23 @@ SigV4QueryAuth reads) and the user agent it appends set to the case's
 the same inputs, and compares the two tokens byte for byte, then the decoded
 URLs (to say where they differ when they do).
 
+Then the AWS_MSK_IAM payload (msk_token -p HOST): no Python library sends
+it, so its values are checked against botocore's SigV4QueryAuth presigning
+the request aws-msk-iam-auth (Java) signs — GET https://HOST/ with
+Action=kafka-cluster:Connect, service kafka-cluster, 900 s — parameter by
+parameter, the signature included.
+
     msk_signer_check.py MSK_TOKEN_BINARY
 """
 import base64
 import datetime
+import json
 import subprocess
 import sys
+from urllib.parse import parse_qsl, urlsplit
 
 import botocore.auth
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import CredentialProvider, Credentials
 
 from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
@@ -50,14 +59,40 @@ class Static(CredentialProvider):
 
 
 def library_token(ak, sk, token, region, now, ua):
-    frozen = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).replace(tzinfo=None)
-    botocore.auth.get_current_datetime = lambda *a, **k: frozen
+    freeze(now)
     setattr(MSKAuthTokenProvider, "__get_user_agent__", lambda: ua)
     creds = Credentials(ak, sk, token or None)
     tok, expiry_ms = MSKAuthTokenProvider.generate_auth_token_from_credentials_provider(
         region, Static(creds))
     assert expiry_ms == (now + 900) * 1000, expiry_ms
     return tok
+
+
+def freeze(now):
+    frozen = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).replace(tzinfo=None)
+    botocore.auth.get_current_datetime = lambda *a, **k: frozen
+
+
+def botocore_presign(ak, sk, token, region, host, now):
+    """The query parameters botocore presigns for MSK's connect request."""
+    freeze(now)
+    req = AWSRequest(method="GET", url=f"https://{host}/",
+                     params={"Action": "kafka-cluster:Connect"})
+    botocore.auth.SigV4QueryAuth(Credentials(ak, sk, token or None), "kafka-cluster",
+                                 region, expires=900).add_auth(req)
+    return {k.lower(): v for k, v in parse_qsl(urlsplit(req.url).query)}
+
+
+def check_payload(tool, ak, sk, token, region, now, ua):
+    host = f"b-1.demo.abc123.c2.kafka.{region}.amazonaws.com"
+    got = json.loads(subprocess.run([tool, "-p", host, ak, sk, token, region, str(now), ua],
+                                    check=True, capture_output=True, text=True).stdout)
+    want = botocore_presign(ak, sk, token, region, host, now)
+    want.update({"version": "2020_10_22", "host": host, "user-agent": ua})
+    if got == want:
+        return None
+    return {k: (got.get(k), want.get(k)) for k in set(got) | set(want)
+            if got.get(k) != want.get(k)}
 
 
 def decode(tok):
@@ -79,7 +114,15 @@ def main():
         print(f"FAIL  {name}\n  library: {decode(want)}\n  kgate:   {decode(got)}")
     print(f"{len(CASES) - failed}/{len(CASES)} tokens identical to "
           "aws-msk-iam-sasl-signer-python's")
-    return 1 if failed else 0
+    bad = 0
+    for case in CASES:
+        diff = check_payload(tool, *case)
+        if diff:
+            bad += 1
+            print(f"FAIL  payload {case[3]} t={case[4]}: (kgate, botocore) {diff}")
+    print(f"{len(CASES) - bad}/{len(CASES)} AWS_MSK_IAM payloads equal to botocore's presign "
+          "of the same request")
+    return 1 if failed or bad else 0
 
 
 if __name__ == "__main__":
