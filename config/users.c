@@ -114,6 +114,7 @@ struct users *users_from_json(const json_t *root, const char *what, char *err, s
 	const json_t *all, *uobj, *mobj;
 	const char *name, *key;
 	struct users *u;
+	size_t cap;
 	char path[SCRAM_MAX_USER + 64];
 	char e[320];
 
@@ -132,16 +133,20 @@ struct users *users_from_json(const json_t *root, const char *what, char *err, s
 		ERR("%s: users: %s", what, all ? "expected an object" : "missing");
 		return NULL;
 	}
+	cap = json_object_size(all);
 	u = calloc(1, sizeof(*u));
-	if (!u || (json_object_size(all) &&
-		   !(u->v = calloc(json_object_size(all), sizeof(*u->v))))) {
+	if (!u || !(u->v = calloc(cap ? cap : 1, sizeof(*u->v)))) {
 		ERR("%s: out of memory", what);
 		free(u);
 		return NULL;
 	}
 	json_object_foreach((json_t *)all, name, uobj) {
-		struct users_entry *ent = &u->v[u->n];
+		struct users_entry *ent;
 		size_t nlen = strlen(name);
+
+		if (u->n >= cap)
+			break; /* jansson's size and its iteration agree; never trust it */
+		ent = &u->v[u->n];
 
 		if (nlen == 0 || nlen > SCRAM_MAX_USER) {
 			ERR("%s: users: the user name \"%.40s\": expected 1 to %d bytes", what, name,
