@@ -149,8 +149,8 @@ struct users *users_from_json(const json_t *root, const char *what, char *err, s
 		ent = &u->v[u->n];
 
 		if (nlen == 0 || nlen > SCRAM_MAX_USER) {
-			ERR("%s: users: the user name \"%.40s\": expected 1 to %d bytes", what, name,
-			    SCRAM_MAX_USER);
+			ERR("%s: users: the user name \"%.40s\": expected 1 to %d bytes", what,
+			    name, SCRAM_MAX_USER);
 			goto fail;
 		}
 		snprintf(path, sizeof(path), "users.%s", name);
@@ -230,8 +230,7 @@ struct users *users_load_file(const char *path, char *err, size_t errlen)
 	return u;
 }
 
-const struct scram_secret *users_lookup(const struct users *u, const char *user,
-					enum scram_hash h)
+const struct scram_secret *users_lookup(const struct users *u, const char *user, enum scram_hash h)
 {
 	struct users_entry key = {.name = (char *)user};
 	const struct users_entry *e;

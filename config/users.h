@@ -36,8 +36,7 @@ KG_MUSTCHECK struct users *users_from_json(const json_t *root, const char *what,
 					   size_t errlen);
 /* The user's secret for a mechanism; NULL if the user is unknown or has no
  * secret for it. */
-const struct scram_secret *users_lookup(const struct users *u, const char *user,
-					enum scram_hash h);
+const struct scram_secret *users_lookup(const struct users *u, const char *user, enum scram_hash h);
 size_t users_count(const struct users *u);
 /* NULL is fine. */
 void users_free(struct users *u);

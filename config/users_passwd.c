@@ -233,8 +233,7 @@ out:
 }
 
 /* Parses the options; fills the rest.  0, or EXIT_USAGE after a message. */
-static int passwd_opts(int argc, char **argv, uint32_t *iterations, int *mech, int *del,
-		       int *help)
+static int passwd_opts(int argc, char **argv, uint32_t *iterations, int *mech, int *del, int *help)
 {
 	static const struct option longopts[] = {
 		{"iterations", required_argument, NULL, 'i'},
@@ -257,7 +256,8 @@ static int passwd_opts(int argc, char **argv, uint32_t *iterations, int *mech, i
 			v = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || v < SCRAM_MIN_ITERATIONS ||
 			    v > SCRAM_MAX_ITERATIONS) {
-				fprintf(stderr, "kgate passwd: --iterations \"%s\": expected %d to %d\n",
+				fprintf(stderr,
+					"kgate passwd: --iterations \"%s\": expected %d to %d\n",
 					optarg, SCRAM_MIN_ITERATIONS, SCRAM_MAX_ITERATIONS);
 				return EXIT_USAGE;
 			}
@@ -280,7 +280,8 @@ static int passwd_opts(int argc, char **argv, uint32_t *iterations, int *mech, i
 			*help = 1;
 			return 0;
 		case ':':
-			fprintf(stderr, "kgate passwd: option %s needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "kgate passwd: option %s needs a value\n",
+				argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
 			fprintf(stderr, "kgate passwd: unknown option %s\n", argv[optind - 1]);

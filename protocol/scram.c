@@ -60,8 +60,7 @@ static int scram_digest(enum scram_hash h, const uint8_t *data, size_t len, uint
 {
 	unsigned int n = 0;
 
-	return EVP_Digest(data, len, out, &n, scram_md(h), NULL) && n == scram_hash_len(h) ? 0
-											  : -1;
+	return EVP_Digest(data, len, out, &n, scram_md(h), NULL) && n == scram_hash_len(h) ? 0 : -1;
 }
 
 static const char b64_alphabet[] =
@@ -161,9 +160,9 @@ static int scram_keys(enum scram_hash h, const char *password, size_t pwlen, con
 	return 0;
 }
 
-int scram_secret_derive(enum scram_hash h, const char *password, size_t pwlen,
-			const uint8_t *salt, size_t saltlen, uint32_t iterations,
-			struct scram_secret *out, char *err, size_t errlen)
+int scram_secret_derive(enum scram_hash h, const char *password, size_t pwlen, const uint8_t *salt,
+			size_t saltlen, uint32_t iterations, struct scram_secret *out, char *err,
+			size_t errlen)
 {
 	uint8_t salted[SCRAM_MAX_KEY], client_key[SCRAM_MAX_KEY];
 	int rc;
@@ -371,8 +370,8 @@ struct scram_client {
 	size_t pwlen;
 	char user_esc[3 * SCRAM_MAX_USER + 1];
 	char cnonce[SCRAM_MAX_NONCE + 1];
-	char first_bare[SCRAM_MSG_MAX];                 /* n=<user>,r=<cnonce> */
-	uint8_t server_signature[SCRAM_MAX_KEY];        /* what server-final must say */
+	char first_bare[SCRAM_MSG_MAX];          /* n=<user>,r=<cnonce> */
+	uint8_t server_signature[SCRAM_MAX_KEY]; /* what server-final must say */
 };
 
 struct scram_client *scram_client_new(enum scram_hash h, const char *user, const char *password,
@@ -426,8 +425,8 @@ int scram_client_first(struct scram_client *c, char *out, size_t cap)
 	return n;
 }
 
-int scram_client_final(struct scram_client *c, const uint8_t *server_first, size_t len,
-		       char *out, size_t cap, char *err, size_t errlen)
+int scram_client_final(struct scram_client *c, const uint8_t *server_first, size_t len, char *out,
+		       size_t cap, char *err, size_t errlen)
 {
 	char sf[SCRAM_MSG_MAX], authmsg[3 * SCRAM_MSG_MAX];
 	const char *p, *nonce = NULL, *salt_b64 = NULL, *iter = NULL, *v;
@@ -533,8 +532,8 @@ out:
 	return rc;
 }
 
-int scram_client_verify(struct scram_client *c, const uint8_t *server_final, size_t len,
-			char *err, size_t errlen)
+int scram_client_verify(struct scram_client *c, const uint8_t *server_final, size_t len, char *err,
+			size_t errlen)
 {
 	char sf[SCRAM_MSG_MAX], name;
 	const char *p, *v;
@@ -597,8 +596,8 @@ struct scram_server {
 	struct scram_secret secret;
 };
 
-struct scram_server *scram_server_new(enum scram_hash h, const uint8_t *mask_key,
-				      const char *nonce, char *err, size_t errlen)
+struct scram_server *scram_server_new(enum scram_hash h, const uint8_t *mask_key, const char *nonce,
+				      char *err, size_t errlen)
 {
 	struct scram_server *s;
 
@@ -723,8 +722,8 @@ static int server_fake_secret(struct scram_server *s)
 	s->secret.iterations = SCRAM_DEFAULT_ITERATIONS;
 	s->secret.salt_len = SCRAM_SALT_LEN;
 	n = snprintf(label, sizeof(label), "salt\n%s\n%s", scram_hash_name(s->hash), s->user);
-	if (n < 0 || scram_hmac(SCRAM_SHA_512, s->mask_key, SCRAM_MASK_KEY_LEN, label, (size_t)n,
-				buf) < 0)
+	if (n < 0 ||
+	    scram_hmac(SCRAM_SHA_512, s->mask_key, SCRAM_MASK_KEY_LEN, label, (size_t)n, buf) < 0)
 		return -1;
 	memcpy(s->secret.salt, buf, SCRAM_SALT_LEN);
 	/* Keys no password derives to: the proof check runs and fails. */
@@ -771,8 +770,8 @@ int scram_server_first(struct scram_server *s, const struct scram_secret *secret
 	return n;
 }
 
-int scram_server_final(struct scram_server *s, const uint8_t *client_final, size_t len,
-		       char *out, size_t cap, char *err, size_t errlen)
+int scram_server_final(struct scram_server *s, const uint8_t *client_final, size_t len, char *out,
+		       size_t cap, char *err, size_t errlen)
 {
 	char m[SCRAM_MSG_MAX], authmsg[3 * SCRAM_MSG_MAX], full_nonce[2 * SCRAM_MAX_NONCE + 1];
 	char sig_b64[2 * SCRAM_MAX_KEY], name;

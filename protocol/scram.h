@@ -17,18 +17,18 @@
 
 enum scram_hash { SCRAM_SHA_256, SCRAM_SHA_512 };
 
-#define SCRAM_MAX_KEY 64     /* SHA-512's output */
-#define SCRAM_MAX_SALT 64    /* bytes, decoded */
-#define SCRAM_MAX_USER 255   /* bytes, unescaped */
+#define SCRAM_MAX_KEY 64   /* SHA-512's output */
+#define SCRAM_MAX_SALT 64  /* bytes, decoded */
+#define SCRAM_MAX_USER 255 /* bytes, unescaped */
 #define SCRAM_MAX_PASSWORD 1024
-#define SCRAM_MAX_NONCE 256  /* either side's part */
-#define SCRAM_MSG_MAX 2048   /* any message, either direction */
+#define SCRAM_MAX_NONCE 256 /* either side's part */
+#define SCRAM_MSG_MAX 2048  /* any message, either direction */
 /* RFC 7677 asks for at least 4096; the maximum keeps a hostile broker (or
  * a hand-edited credentials file) from making kgate burn seconds of CPU. */
 #define SCRAM_MIN_ITERATIONS 4096
 #define SCRAM_MAX_ITERATIONS 1000000
 #define SCRAM_DEFAULT_ITERATIONS 8192
-#define SCRAM_SALT_LEN 16    /* what kgate passwd and unknown users get */
+#define SCRAM_SALT_LEN 16 /* what kgate passwd and unknown users get */
 #define SCRAM_MASK_KEY_LEN 32
 
 /* "SCRAM-SHA-256" / "SCRAM-SHA-512". */
@@ -51,9 +51,9 @@ struct scram_secret {
 
 /* Derives the secret of a password (PBKDF2, the cost of `iterations`).
  * 0, or -1 with err (bad salt length, iterations out of bounds). */
-int scram_secret_derive(enum scram_hash h, const char *password, size_t pwlen,
-			const uint8_t *salt, size_t saltlen, uint32_t iterations,
-			struct scram_secret *out, char *err, size_t errlen);
+int scram_secret_derive(enum scram_hash h, const char *password, size_t pwlen, const uint8_t *salt,
+			size_t saltlen, uint32_t iterations, struct scram_secret *out, char *err,
+			size_t errlen);
 /* For PLAIN logins checked against a stored SCRAM secret: derives the
  * password's StoredKey with the secret's salt and iterations and compares in
  * constant time.  1 if it matches, 0 if not (or on any error). */
@@ -82,12 +82,12 @@ int scram_client_first(struct scram_client *c, char *out, size_t cap);
 /* Reads the server-first message and writes the client-final one: checks
  * that the server's nonce extends ours, the salt is base64, the iterations
  * are within SCRAM_MIN/MAX_ITERATIONS.  Its length, or -1 with err. */
-int scram_client_final(struct scram_client *c, const uint8_t *server_first, size_t len,
-		       char *out, size_t cap, char *err, size_t errlen);
+int scram_client_final(struct scram_client *c, const uint8_t *server_first, size_t len, char *out,
+		       size_t cap, char *err, size_t errlen);
 /* Checks the server-final message: 0 if its v= is the ServerSignature we
  * expect, -1 with err otherwise (an e= gives the server's error text). */
-int scram_client_verify(struct scram_client *c, const uint8_t *server_final, size_t len,
-			char *err, size_t errlen);
+int scram_client_verify(struct scram_client *c, const uint8_t *server_final, size_t len, char *err,
+			size_t errlen);
 void scram_client_free(struct scram_client *c);
 
 /* ---- server (a client logging in to kgate) ---- */
@@ -99,13 +99,13 @@ struct scram_server;
  * it and the user name, so the same name always gets the same plausible
  * salt and the exchange does not say which users exist.  nonce: the server
  * part of the nonce, NULL for a random one.  NULL with err. */
-struct scram_server *scram_server_new(enum scram_hash h, const uint8_t *mask_key,
-				      const char *nonce, char *err, size_t errlen);
+struct scram_server *scram_server_new(enum scram_hash h, const uint8_t *mask_key, const char *nonce,
+				      char *err, size_t errlen);
 /* Reads the client-first message: gs2 header "n,," (or "n,a=<the user>,");
  * channel binding refused.  0, or -1 with err.  Then scram_server_user
  * gives the (unescaped) user name to look up. */
-int scram_server_read_first(struct scram_server *s, const uint8_t *msg, size_t len,
-			    char *err, size_t errlen);
+int scram_server_read_first(struct scram_server *s, const uint8_t *msg, size_t len, char *err,
+			    size_t errlen);
 const char *scram_server_user(const struct scram_server *s);
 /* Writes the server-first message "r=<cnonce+snonce>,s=<salt>,i=<n>" for
  * the user's secret, or NULL for an unknown user (a made-up salt, see
@@ -117,8 +117,8 @@ int scram_server_first(struct scram_server *s, const struct scram_secret *secret
  * the proof) and, if the proof holds, writes the server-final
  * "v=<ServerSignature>": its length.  -1 with err otherwise; a wrong
  * password and an unknown user give the same text. */
-int scram_server_final(struct scram_server *s, const uint8_t *client_final, size_t len,
-		       char *out, size_t cap, char *err, size_t errlen);
+int scram_server_final(struct scram_server *s, const uint8_t *client_final, size_t len, char *out,
+		       size_t cap, char *err, size_t errlen);
 /* After scram_server_first: whether the user had a secret (for logs, never
  * for what the client is told). */
 int scram_server_user_known(const struct scram_server *s);

@@ -45,8 +45,7 @@ static const struct scram_secret *known_secret(void)
 	return &s;
 }
 
-static void fuzz_server(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
-			int known)
+static void fuzz_server(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, int known)
 {
 	struct scram_server *s = scram_server_new(SCRAM_SHA_256, mask_key,
 						  "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0", NULL, 0);

@@ -40,8 +40,9 @@ static const struct vector vectors[] = {
 	 "v=ZQnYEgWQMFmmsM8aQMF0nDDCy/AgCzkwk8CmMZYcMg0vSVlKDanekLtifDSeVGT4+5ZxXnJq199RVG2rR7N7Zw==",
 	 "6AAub3065EYRmyFpM2RNwqK+eGnrkYuEWbXn19LsEmBqzu8QaCXNc1FwpnX9NhH2hK/60dzj9DoO5DvVkOHbvg==",
 	 "jZHbYjC1aHh0/hKbxyBuGFjDrgjgKTT1esA7awWiKcRZ0o/0b1yWEebBeSVkkCFewf91nLDfKF24mvD5nmE6rA=="},
-	{SCRAM_SHA_512, "a=b,c", "s3cr\xc3\xa9t pass", "fyko+d2lbbFgONRv9qkxdawL", "3rfcNHYJY1ZVvWVs7j",
-	 "AAECAwQFBgcICQoLDA0ODw==", 8192, "n,,n=a=3Db=2Cc,r=fyko+d2lbbFgONRv9qkxdawL",
+	{SCRAM_SHA_512, "a=b,c", "s3cr\xc3\xa9t pass", "fyko+d2lbbFgONRv9qkxdawL",
+	 "3rfcNHYJY1ZVvWVs7j", "AAECAwQFBgcICQoLDA0ODw==", 8192,
+	 "n,,n=a=3Db=2Cc,r=fyko+d2lbbFgONRv9qkxdawL",
 	 "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=AAECAwQFBgcICQoLDA0ODw==,i=8192",
 	 "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=XIVSl2Qk5L5N08ZKMeTbQqhVTtRZCQCIA/"
 	 "mJLJFrSOG0POLHzzQvcpBcx125G1b0X9L2EKGqizFR3WRtQnFG6g==",
@@ -188,15 +189,13 @@ START_TEST(test_check_password)
 	struct scram_secret s;
 
 	vector_secret(&vectors[_i], &s);
-	ck_assert_int_eq(scram_check_password(&s, vectors[_i].password,
-					      strlen(vectors[_i].password)),
-			 1);
+	ck_assert_int_eq(
+		scram_check_password(&s, vectors[_i].password, strlen(vectors[_i].password)), 1);
 	ck_assert_int_eq(scram_check_password(&s, "pencil2", 7), 0);
 	ck_assert_int_eq(scram_check_password(&s, "", 0), 0);
 	s.iterations = 1; /* a corrupt secret never matches */
-	ck_assert_int_eq(scram_check_password(&s, vectors[_i].password,
-					      strlen(vectors[_i].password)),
-			 0);
+	ck_assert_int_eq(
+		scram_check_password(&s, vectors[_i].password, strlen(vectors[_i].password)), 0);
 }
 END_TEST
 
@@ -291,9 +290,8 @@ static struct scram_server *exchange_to_final(struct scram_secret *sec, char *cl
 	ck_assert_int_eq(scram_server_read_first(s, U8(a), (size_t)n, err, sizeof(err)), 0);
 	n = scram_server_first(s, sec, a, sizeof(a), err, sizeof(err));
 	ck_assert_int_gt(n, 0);
-	ck_assert_int_gt(scram_client_final(c, U8(a), (size_t)n, client_final, cap, err,
-					    sizeof(err)),
-			 0);
+	ck_assert_int_gt(
+		scram_client_final(c, U8(a), (size_t)n, client_final, cap, err, sizeof(err)), 0);
 	scram_client_free(c);
 	return s;
 }
@@ -319,11 +317,9 @@ START_TEST(test_tampered_client_final)
 
 	ck_assert_ptr_nonnull(at);
 	pre = (size_t)(at - cf);
-	snprintf(t, sizeof(t), "%.*s%s%s", (int)pre, cf, cases[_i].to,
-		 at + strlen(cases[_i].from));
-	ck_assert_int_eq(scram_server_final(s, U8(t), strlen(t), out, sizeof(out), err,
-					    sizeof(err)),
-			 -1);
+	snprintf(t, sizeof(t), "%.*s%s%s", (int)pre, cf, cases[_i].to, at + strlen(cases[_i].from));
+	ck_assert_int_eq(
+		scram_server_final(s, U8(t), strlen(t), out, sizeof(out), err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, cases[_i].err) != NULL, "%s -> %s", t, err);
 	scram_server_free(s);
 }
@@ -337,14 +333,12 @@ START_TEST(test_tampered_proof)
 	char *p = strstr(cf, ",p=") + 3;
 
 	p[_i] = p[_i] == 'A' ? 'B' : 'A'; /* one character of the proof */
-	ck_assert_int_eq(scram_server_final(s, U8(cf), strlen(cf), out, sizeof(out), err,
-					    sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+		scram_server_final(s, U8(cf), strlen(cf), out, sizeof(out), err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "invalid credentials") || strstr(err, "base64"), "%s", err);
 	/* a failed server stays failed */
-	ck_assert_int_eq(scram_server_final(s, U8(cf), strlen(cf), out, sizeof(out), err,
-					    sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+		scram_server_final(s, U8(cf), strlen(cf), out, sizeof(out), err, sizeof(err)), -1);
 	scram_server_free(s);
 }
 END_TEST
@@ -530,7 +524,7 @@ START_TEST(test_garbage)
 	vector_secret(v, &sec);
 	for (i = 0; i < 3000; i++) {
 		size_t len = (size_t)(rand_r(&seed) % (int)sizeof(buf));
-		const char *valid = i % 3 == 0 ? v->client_first
+		const char *valid = i % 3 == 0   ? v->client_first
 				    : i % 3 == 1 ? v->server_first
 						 : v->client_final;
 		struct scram_server *s;
@@ -558,7 +552,8 @@ START_TEST(test_garbage)
 		ck_assert_int_eq(scram_server_read_first(s, U8(v->client_first),
 							 strlen(v->client_first), err, sizeof(err)),
 				 0);
-		ck_assert_int_gt(scram_server_first(s, &sec, out, sizeof(out), err, sizeof(err)), 0);
+		ck_assert_int_gt(scram_server_first(s, &sec, out, sizeof(out), err, sizeof(err)),
+				 0);
 		if (scram_server_final(s, buf, len, out, sizeof(out), err, sizeof(err)) > 0)
 			ck_assert_int_eq(memcmp(buf, v->client_final, len), 0);
 		scram_server_free(s);

@@ -17,7 +17,7 @@
  * of zeros of each hash's length (32, 64 bytes). */
 #define SALT "\"salt\":\"W22ZaJ0SNY7soEsUEjb6gQ==\""
 #define K32 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\""
-#define K64                                                                                   \
+#define K64                                                                                      \
 	"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
 	"AA==\""
 #define M256 "{" SALT ",\"iterations\":4096,\"stored_key\":" K32 ",\"server_key\":" K32 "}"
@@ -26,11 +26,11 @@
 START_TEST(test_load_lookup)
 {
 	char err[512] = "";
-	struct users *u = users_load_string(
-		"{\"users\":{\"bob\":{\"SCRAM-SHA-256\":" M256 "},"
-		"\"alice\":{\"SCRAM-SHA-256\":" M256 ",\"SCRAM-SHA-512\":" M512 "},"
-		"\"a,b=c\":{\"SCRAM-SHA-512\":" M512 "}}}",
-		"users.json", err, sizeof(err));
+	struct users *u = users_load_string("{\"users\":{\"bob\":{\"SCRAM-SHA-256\":" M256 "},"
+					    "\"alice\":{\"SCRAM-SHA-256\":" M256
+					    ",\"SCRAM-SHA-512\":" M512 "},"
+					    "\"a,b=c\":{\"SCRAM-SHA-512\":" M512 "}}}",
+					    "users.json", err, sizeof(err));
 	const struct scram_secret *s;
 
 	ck_assert_msg(u != NULL, "%s", err);
@@ -68,7 +68,8 @@ static const struct {
 	{"{\"users\":{},\"x\":1}", "users.json: x: unknown key (expected users)"},
 	{"{\"users\":{\"al\":1}}", "users.json: users.al: expected an object with SCRAM-SHA-256"},
 	{"{\"users\":{\"al\":{}}}", "users.json: users.al: expected an object with SCRAM-SHA-256"},
-	{"{\"users\":{\"\":{\"SCRAM-SHA-256\":" M256 "}}}", "users: the user name \"\": expected 1"},
+	{"{\"users\":{\"\":{\"SCRAM-SHA-256\":" M256 "}}}",
+	 "users: the user name \"\": expected 1"},
 	{"{\"users\":{\"al\":{\"SCRAM-SHA-1\":" M256 "}}}",
 	 "users.json: users.al.SCRAM-SHA-1: unknown mechanism"},
 	{"{\"users\":{\"al\":{\"SCRAM-SHA-256\":[]}}}",
@@ -91,11 +92,11 @@ static const struct {
 	{"{\"users\":{\"al\":{\"SCRAM-SHA-256\":{" SALT ",\"iterations\":4095,\"stored_key\":" K32
 	 ",\"server_key\":" K32 "}}}}",
 	 "users.json: users.al.SCRAM-SHA-256.iterations: expected an integer from 4096 to 1000000"},
-	{"{\"users\":{\"al\":{\"SCRAM-SHA-256\":{" SALT ",\"iterations\":\"4096\",\"stored_key\":" K32
-	 ",\"server_key\":" K32 "}}}}",
+	{"{\"users\":{\"al\":{\"SCRAM-SHA-256\":{" SALT
+	 ",\"iterations\":\"4096\",\"stored_key\":" K32 ",\"server_key\":" K32 "}}}}",
 	 "users.al.SCRAM-SHA-256.iterations: expected an integer"},
-	{"{\"users\":{\"al\":{\"SCRAM-SHA-256\":{" SALT ",\"iterations\":1000001,\"stored_key\":" K32
-	 ",\"server_key\":" K32 "}}}}",
+	{"{\"users\":{\"al\":{\"SCRAM-SHA-256\":{" SALT
+	 ",\"iterations\":1000001,\"stored_key\":" K32 ",\"server_key\":" K32 "}}}}",
 	 "users.al.SCRAM-SHA-256.iterations: expected an integer"},
 	/* a SHA-512 key under SHA-256, and the other way round */
 	{"{\"users\":{\"al\":{\"SCRAM-SHA-256\":{" SALT ",\"iterations\":4096,\"stored_key\":" K64
@@ -216,8 +217,8 @@ START_TEST(test_passwd)
 	struct users *u;
 	char err[256];
 
-	ck_assert_int_eq(passwd_run("s3cret\n", (const char *const[]){"passwd", file, "alice", NULL}),
-			 0);
+	ck_assert_int_eq(
+		passwd_run("s3cret\n", (const char *const[]){"passwd", file, "alice", NULL}), 0);
 	check_mode();
 	u = load();
 	ck_assert_uint_eq(users_count(u), 1);
@@ -257,28 +258,29 @@ START_TEST(test_passwd)
 	users_free(u);
 
 	/* replacing alice with one mechanism drops her other secret */
-	ck_assert_int_eq(passwd_run("new\n", (const char *const[]){"passwd", "--mechanism",
-								   "SCRAM-SHA-256", file, "alice",
-								   NULL}),
+	ck_assert_int_eq(passwd_run("new\n",
+				    (const char *const[]){"passwd", "--mechanism", "SCRAM-SHA-256",
+							  file, "alice", NULL}),
 			 0);
 	u = load();
-	ck_assert_int_eq(scram_check_password(users_lookup(u, "alice", SCRAM_SHA_256), "new", 3), 1);
+	ck_assert_int_eq(scram_check_password(users_lookup(u, "alice", SCRAM_SHA_256), "new", 3),
+			 1);
 	ck_assert_ptr_null(users_lookup(u, "alice", SCRAM_SHA_512));
 	users_free(u);
 
 	/* --delete */
-	ck_assert_int_eq(passwd_run(NULL, (const char *const[]){"passwd", "--delete", file, "alice",
-								NULL}),
-			 0);
+	ck_assert_int_eq(
+		passwd_run(NULL, (const char *const[]){"passwd", "--delete", file, "alice", NULL}),
+		0);
 	check_mode();
 	u = load();
 	ck_assert_uint_eq(users_count(u), 1);
 	ck_assert_ptr_null(users_lookup(u, "alice", SCRAM_SHA_256));
 	ck_assert_ptr_nonnull(users_lookup(u, "bob", SCRAM_SHA_512));
 	users_free(u);
-	ck_assert_int_eq(passwd_run(NULL, (const char *const[]){"passwd", "--delete", file, "alice",
-								NULL}),
-			 1);
+	ck_assert_int_eq(
+		passwd_run(NULL, (const char *const[]){"passwd", "--delete", file, "alice", NULL}),
+		1);
 }
 END_TEST
 
@@ -306,12 +308,12 @@ START_TEST(test_passwd_refusals)
 	ck_assert_int_eq(passwd_run("pw\n", (const char *const[]){"passwd", "--mechanism", "PLAIN",
 								  file, "al", NULL}),
 			 2);
-	ck_assert_int_eq(passwd_run("pw\n", (const char *const[]){"passwd", "--delete",
-								  "--mechanism", "SCRAM-SHA-256",
-								  file, "al", NULL}),
+	ck_assert_int_eq(passwd_run("pw\n",
+				    (const char *const[]){"passwd", "--delete", "--mechanism",
+							  "SCRAM-SHA-256", file, "al", NULL}),
 			 2);
-	ck_assert_int_eq(passwd_run("pw\n", (const char *const[]){"passwd", "--bogus", file, "al",
-								  NULL}),
+	ck_assert_int_eq(passwd_run("pw\n",
+				    (const char *const[]){"passwd", "--bogus", file, "al", NULL}),
 			 2);
 	ck_assert_int_eq(passwd_run("pw\n", (const char *const[]){"passwd", file, "", NULL}), 2);
 	ck_assert_int_eq(stat(file, &st), -1);
