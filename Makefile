@@ -22,7 +22,8 @@
 #   make fuzz-merge      minimize what fuzzing found into test/fuzz/corpus
 #   make lint            the tree's shape: no include cycles, layers kept,
 #                        small files (scripts/check_layers.py); the systemd
-#                        unit verified and its exposure bounded
+#                        unit verified and its exposure bounded; kgate
+#                        passwd's file checked against hashlib
 #   make demo            kgate --demo plus a real producer and consumer through it
 #   make bench           micro-benchmarks (print numbers, assert nothing)
 #   make bench-peers     kgate beside HAProxy (TCP, splice, TLS) and a direct
@@ -147,6 +148,7 @@ test-all: lint analyze test-vectors test-unit test-iam test-asan test-tsan test-
 lint: $(KGATE)
 	scripts/check_layers.py
 	scripts/check_unit.sh $(KGATE)
+	scripts/check_passwd.sh $(KGATE)
 
 # The committed rewrite vectors against their generator (scripts/gen_vectors):
 # --verify re-runs the self-checks on every vector in the file (a wrong
