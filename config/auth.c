@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tls.h"
+#include "users.h"
 
 const char *const cfg_sasl_mech_names[] = {"none",          "PLAIN",       "SCRAM-SHA-256",
 					   "SCRAM-SHA-512", "OAUTHBEARER", "AWS_MSK_IAM",
@@ -106,10 +107,14 @@ void cfg_login_check(struct cfg_login *a, const char *path, struct cfg_errors *e
 	if (a->set <= 0)
 		return;
 	if (a->mode == CFG_LOGIN_SASL) {
+		char err[512];
+
 		if (!a->credentials_file)
 			cfg_error(errs, "%s.credentials_file: missing (mode \"sasl\" checks logins "
 					"against it; `kgate passwd` writes it)",
 				  path);
+		else if (!(a->users = users_load_file(a->credentials_file, err, sizeof(err))))
+			cfg_error(errs, "%s.credentials_file: %s", path, err);
 		if (!a->mechanisms)
 			a->mechanisms = CFG_LOGIN_MECHS;
 	} else if (a->mechanisms || a->credentials_file) {
@@ -163,6 +168,7 @@ void cfg_sasl_free(struct cfg_sasl *s)
 void cfg_login_free(struct cfg_login *a)
 {
 	free(a->credentials_file);
+	users_free(a->users);
 	for (size_t i = 0; i < a->n_identities; i++) {
 		free(a->identities[i].name);
 		cfg_sasl_free(&a->identities[i].sasl);

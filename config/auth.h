@@ -46,7 +46,7 @@ struct cfg_identity {
 	struct cfg_sasl sasl;
 };
 
-struct cfg_users;
+struct users;
 
 /* Clients to kgate: a "client_auth" block. */
 struct cfg_login {
@@ -58,7 +58,7 @@ struct cfg_login {
 	int64_t failed_login_delay_ms;
 	struct cfg_identity *identities;
 	size_t n_identities;
-	struct cfg_users *users; /* credentials_file, loaded */
+	struct users *users;     /* credentials_file, loaded */
 };
 
 /* Mechanisms a client may log in to kgate with. */

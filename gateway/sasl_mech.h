@@ -17,10 +17,11 @@ struct scram_client;
  * frees it); host is the broker's name.  0, or -1 with why. */
 int sasl_mech_first(struct scram_client **scram, const struct cfg_sasl *s, const char *host,
 		    uint8_t **tok, size_t *len, char *why, size_t whylen);
-/* The broker's answer to the last message: 1 with the next message in *tok,
- * 0 when signed in, -1 with why. */
-int sasl_mech_next(struct scram_client *scram, const struct cfg_sasl *s, const uint8_t *in,
-		   size_t len, uint8_t **tok, size_t *toklen, char *why, size_t whylen);
+/* The broker's step-th answer (1, 2, ...) without an error code: 1 with
+ * the next message in *tok, 0 when signed in, -1 with why. */
+int sasl_mech_next(struct scram_client *scram, const struct cfg_sasl *s, int step,
+		   const uint8_t *in, size_t len, uint8_t **tok, size_t *toklen, char *why,
+		   size_t whylen);
 void sasl_mech_free(struct scram_client *scram);
 
 #endif

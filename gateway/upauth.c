@@ -127,7 +127,7 @@ static int on_authenticate(struct upauth *a, const uint8_t *f, size_t len, struc
 								: "no message");
 		return UPAUTH_FAIL;
 	}
-	rc = sasl_mech_next(a->scram, a->sasl, bytes.ptr, (size_t)bytes.len, &tok, &tok_len,
+	rc = sasl_mech_next(a->scram, a->sasl, ++a->step, bytes.ptr, (size_t)bytes.len, &tok, &tok_len,
 			    a->why, sizeof(a->why));
 	if (rc < 0)
 		return UPAUTH_FAIL;

@@ -28,6 +28,7 @@ struct upauth {
 	char host[256];              /* the broker's name (AWS_MSK_IAM signs it) */
 	int state;
 	int16_t auth_version;  /* SaslAuthenticate's, from ApiVersions */
+	int step;              /* SaslAuthenticate answers read */
 	int32_t cid;           /* of the request awaiting its answer */
 	int64_t lifetime_ms;   /* what the broker allows (0: no limit) */
 	struct scram_client *scram;

@@ -214,22 +214,3 @@ void ksasl_api_versions_answer(struct kwbuf *w, int16_t version, int32_t correla
 		kw_uvarint(w, 0);
 	kreq_end(w, off);
 }
-
-int ksasl_plain_parse(const uint8_t *msg, size_t len, struct kstr *authzid, struct kstr *user,
-		      struct kstr *password)
-{
-	const uint8_t *nul1 = memchr(msg, 0, len), *nul2;
-
-	if (!nul1 || len > INT32_MAX)
-		return -1;
-	nul2 = memchr(nul1 + 1, 0, len - (size_t)(nul1 + 1 - msg));
-	if (!nul2 || memchr(nul2 + 1, 0, len - (size_t)(nul2 + 1 - msg)))
-		return -1;
-	authzid->ptr = msg;
-	authzid->len = (int32_t)(nul1 - msg);
-	user->ptr = nul1 + 1;
-	user->len = (int32_t)(nul2 - nul1 - 1);
-	password->ptr = nul2 + 1;
-	password->len = (int32_t)(len - (size_t)(nul2 + 1 - msg));
-	return user->len > 0 && password->len > 0 ? 0 : -1;
-}

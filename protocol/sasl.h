@@ -79,10 +79,4 @@ struct ksasl_api {
  * is answered in v0 with UNSUPPORTED_VERSION, as brokers do (KIP-511). */
 void ksasl_api_versions_answer(struct kwbuf *w, int16_t version, int32_t correlation_id,
 			       const struct ksasl_api *apis, size_t n);
-/* SASL/PLAIN's one message: "authzid NUL user NUL password" (RFC 4616);
- * -1 unless it has exactly that shape with a non-empty user and password.
- * The strings point into msg. */
-KG_MUSTCHECK int ksasl_plain_parse(const uint8_t *msg, size_t len, struct kstr *authzid,
-				   struct kstr *user, struct kstr *password);
-
 #endif
