@@ -34,7 +34,8 @@ static struct {
 	pthread_t thread;
 	int running, stop, tried, have;
 	struct aws_creds cur;
-	char why[4096]; /* why there are none, when there are none */
+	char why[4096];   /* why there are none, when there are none */
+	char lapsed[128]; /* which expired, until new ones come */
 	char region[64];
 	uint64_t refreshes, failures, expires;
 } g = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -170,9 +171,9 @@ static void check_expired(void)
 		return;
 	g.have = 0;
 	g.expires++;
-	snprintf(g.why, sizeof(g.why), "the credentials from %s expired at %s", g.cur.provider,
-		 fmt_time(g.cur.expires, t, sizeof(t)));
-	log_error("AWS %s; still trying to refresh them", g.why);
+	snprintf(g.lapsed, sizeof(g.lapsed), "the AWS credentials from %s expired at %s",
+		 g.cur.provider, fmt_time(g.cur.expires, t, sizeof(t)));
+	log_error("%s; still trying to refresh them", g.lapsed);
 	explicit_bzero(&g.cur, sizeof(g.cur));
 }
 
@@ -196,6 +197,7 @@ static int64_t fetch_once(struct aws_creds *c, char *why, size_t len, int *strea
 	if (rc == 0) {
 		g.cur = *c;
 		g.have = 1;
+		g.lapsed[0] = '\0';
 		g.refreshes++;
 		*streak = 0;
 		log_info("AWS credentials from %s (access key %s, expire %s)", c->provider,
@@ -213,7 +215,8 @@ static int64_t fetch_once(struct aws_creds *c, char *why, size_t len, int *strea
 			 g.cur.provider, fmt_time(g.cur.expires, t, sizeof(t)), why);
 	} else {
 		snprintf(g.why, sizeof(g.why), "%s", why);
-		log_error("no AWS credentials: %s", why);
+		log_error("no AWS credentials%s%s%s: %s", g.lapsed[0] ? " (" : "", g.lapsed,
+			  g.lapsed[0] ? ")" : "", why);
 	}
 	retry = (int64_t)RETRY_FIRST_MS << (*streak < 6 ? *streak : 6);
 	if (retry > RETRY_MAX_MS)
@@ -279,6 +282,7 @@ int aws_creds_start(const char *region)
 	r = region_or_env(region);
 	snprintf(g.region, sizeof(g.region), "%s", r ? r : "");
 	g.stop = g.tried = g.have = 0;
+	g.lapsed[0] = '\0';
 	snprintf(g.why, sizeof(g.why), "still looking");
 	/* The thread takes no signals: they stay the main thread's, and a TLS
 	 * write to a closed socket cannot kill the process with SIGPIPE. */
@@ -327,7 +331,8 @@ int aws_creds_get(struct aws_creds *out, char *why, size_t len)
 		snprintf(why, len, "the AWS credentials from %s expired at %s", g.cur.provider,
 			 fmt_time(g.cur.expires, t, sizeof(t)));
 	} else {
-		snprintf(why, len, "no AWS credentials: %s", g.why);
+		snprintf(why, len, "no AWS credentials%s%s%s: %s", g.lapsed[0] ? " (" : "",
+			 g.lapsed, g.lapsed[0] ? ")" : "", g.why);
 	}
 	pthread_mutex_unlock(&g.lock);
 	return rc;
