@@ -11,16 +11,29 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Headers beyond this are refused too: the services answer with a handful. */
 #define HTTP_MAX_HEAD (16 * 1024)
+/* The whole response within this many timeouts: a peer dripping a byte
+ * at a time must not hold the credentials thread for long. */
+#define HTTP_MAX_TIMEOUTS 3
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct http_conn {
 	int fd;
@@ -388,6 +401,7 @@ int http_fetch(const struct http_request *req, struct http_response *resp, char 
 	char host[256], port[8];
 	const char *path;
 	size_t cap = HTTP_MAX_HEAD + HTTP_FETCH_MAX_BODY, n = 0;
+	int64_t deadline = now_ms() + (int64_t)req->timeout_ms * HTTP_MAX_TIMEOUTS;
 	char *buf = NULL;
 	int https, rc = -1;
 
@@ -430,6 +444,11 @@ int http_fetch(const struct http_request *req, struct http_response *resp, char 
 			goto out;
 		if (done > 0)
 			break;
+		if (now_ms() > deadline) {
+			snprintf(err, errlen, "reading the response from %s:%s: timed out", host,
+				 port);
+			goto out;
+		}
 	}
 	resp->body = buf;
 	buf = NULL;

@@ -273,7 +273,11 @@ START_TEST(test_container)
 	write_file("pod-token", "Bearer pod-identity\n");
 	ck_assert_int_eq(kgate_creds(), 0);
 	HAS("access key: ASIA\u20262002");
-	ck_assert_int_eq(fake_count(&f, "container"), 2);
+	/* A chunked answer (HTTP/1.1 servers may send one). */
+	set_url("AWS_CONTAINER_CREDENTIALS_FULL_URI", &f, "http", "/container/chunked");
+	ck_assert_int_eq(kgate_creds(), 0);
+	HAS("access key: ASIA\u20262003");
+	ck_assert_int_eq(fake_count(&f, "container"), 3);
 	/* Plain http only to loopback or the ECS/EKS agents. */
 	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/creds", 1);
 	ck_assert_int_eq(kgate_creds(), 1);

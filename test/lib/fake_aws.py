@@ -6,7 +6,8 @@ One HTTP server (optionally TLS) answering as:
   X-aws-ec2-metadata-token-ttl-seconds header) hands out a session token;
   GET /latest/meta-data/iam/security-credentials/[ROLE] needs it (401 else).
 - the container credentials endpoint: GET /container/creds, checking the
-  Authorization header against --auth.
+  Authorization header against --auth (/container/chunked: the same, sent
+  with Transfer-Encoding: chunked in small pieces).
 - STS: POST / (or GET /?...) with Action=AssumeRoleWithWebIdentity,
   Version=2011-06-15, RoleArn and WebIdentityToken (checked against
   --web-token), answering STS's XML.
@@ -73,6 +74,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.close_connection = True
 
+    def reply_chunked(self, body, ctype):
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for i in range(0, len(data), 17):
+            piece = data[i:i + 17]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.close_connection = True
+
     def refuse(self, status, why):
         self.state.count("refused")
         self.reply(status, why + "\n")
@@ -115,11 +130,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = dict(st.creds("imds"), Code="Success", Type="AWS-HMAC",
                         LastUpdated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             return self.reply(200, json.dumps(body), "application/json")
-        if path == "/container/creds":
+        if path in ("/container/creds", "/container/chunked"):
             if st.args.auth and self.headers.get("Authorization") != st.args.auth:
                 return self.refuse(401, "bad Authorization")
             st.count("container")
-            return self.reply(200, json.dumps(st.creds("container")), "application/json")
+            body = json.dumps(st.creds("container"))
+            if path == "/container/chunked":
+                return self.reply_chunked(body, "application/json")
+            return self.reply(200, body, "application/json")
         if query:
             return self.sts(urllib.parse.parse_qs(query))
         return self.refuse(404, "not found")
