@@ -42,6 +42,7 @@ int main(void)
 	srunner_add_suite(sr, suite_cluster());
 	srunner_add_suite(sr, suite_hostile());
 	srunner_add_suite(sr, suite_chunk());
+	srunner_add_suite(sr, suite_aws_creds());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

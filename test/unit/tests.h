@@ -17,6 +17,7 @@ Suite *suite_kstream(void);
 Suite *suite_cluster(void);
 Suite *suite_hostile(void);
 Suite *suite_chunk(void);
+Suite *suite_aws_creds(void);
 
 /* Path of a file in the source tree (KGATE_SRC or "."). */
 const char *test_src_path(const char *rel, char *buf, size_t len);
