@@ -69,6 +69,10 @@ static int wait_until(int64_t deadline_ms)
 
 	if (now >= deadline_ms)
 		return 0;
+	if (deadline_ms == INT64_MAX) { /* long-term keys: only stop wakes us */
+		pthread_cond_wait(&g.wake, &g.lock);
+		return 1;
+	}
 	ts.tv_sec = deadline_ms / 1000;
 	ts.tv_nsec = (deadline_ms % 1000) * 1000000;
 	pthread_cond_timedwait(&g.wake, &g.lock, &ts);

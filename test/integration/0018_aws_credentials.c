@@ -483,6 +483,71 @@ START_TEST(test_refresh_thread)
 }
 END_TEST
 
+/* The thread with long-term keys (no refresh, stop wakes it) and with
+ * none (back-off, and the reasons through aws_creds_get). */
+START_TEST(test_thread_static_and_none)
+{
+	struct aws_creds_stats st;
+	struct aws_creds *c = malloc(sizeof(*c));
+	char why[4096], log[512], text[8192];
+	int64_t t0;
+	size_t n;
+	FILE *lf;
+
+	ck_assert_ptr_nonnull(c);
+	env_clean();
+	snprintf(log, sizeof(log), "%s/aws-%d/log", tmp_dir(), (int)getpid());
+	ck_assert_ptr_nonnull(freopen(log, "w", stderr));
+	setvbuf(stderr, NULL, _IONBF, 0);
+	ck_assert_int_eq(aws_creds_wait(100), -1); /* not started */
+	setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT1234", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	ck_assert_int_eq(aws_creds_start(NULL), 0);
+	ck_assert_int_eq(aws_creds_wait(30000), 0);
+	ck_assert_int_eq(aws_creds_get(c, why, sizeof(why)), 0);
+	ck_assert_str_eq(c->provider, "environment");
+	ck_assert_str_eq(c->secret_key, "env-secret");
+	ck_assert_int_eq(c->expires, 0);
+	aws_creds_stats(&st);
+	ck_assert_int_eq(st.have, 1);
+	ck_assert_int_eq(st.expiry, 0);
+	ck_assert_str_eq(st.provider, "environment");
+	t0 = harness_now_ms();
+	aws_creds_stop();
+	ck_assert_int_lt(harness_now_ms() - t0, 5000);
+
+	unsetenv("AWS_ACCESS_KEY_ID");
+	ck_assert_int_eq(aws_creds_start(NULL), 0);
+	ck_assert_int_eq(aws_creds_wait(30000), -1);
+	ck_assert_int_eq(aws_creds_get(c, why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "no AWS credentials: environment: not set; profile: ") != NULL,
+		      "%s", why);
+	ck_assert_msg(strstr(why, "imds: disabled") != NULL, "%s", why);
+	aws_creds_stats(&st);
+	ck_assert_uint_ge(st.failures, 1);
+	ck_assert_int_eq(st.have, 0);
+	t0 = harness_now_ms();
+	aws_creds_stop();
+	ck_assert_int_lt(harness_now_ms() - t0, 5000);
+	free(c);
+
+	/* The contract's two lines, each once: the found keys (masked) and the
+	 * one error listing every provider. */
+	lf = fopen(log, "r");
+	ck_assert_ptr_nonnull(lf);
+	n = fread(text, 1, sizeof(text) - 1, lf);
+	fclose(lf);
+	text[n] = '\0';
+	ck_assert_msg(strstr(text, "info  AWS credentials from environment (access key "
+				   "AKIA\u20261234, expire never)") != NULL,
+		      "%s", text);
+	ck_assert_msg(strstr(text, "error no AWS credentials: environment: not set; profile: ") !=
+			      NULL,
+		      "%s", text);
+	ck_assert_ptr_null(strstr(text, "env-secret"));
+}
+END_TEST
+
 TCase *tcase_0018_aws_credentials(void)
 {
 	TCase *tc = tcase_create("0018 aws credentials");
@@ -493,6 +558,7 @@ TCase *tcase_0018_aws_credentials(void)
 	tcase_add_test(tc, test_imds);
 	tcase_add_test(tc, test_order);
 	tcase_add_test(tc, test_none);
+	tcase_add_test(tc, test_thread_static_and_none);
 	tcase_add_test(tc, test_refresh_thread);
 	tcase_set_timeout(tc, 180);
 	return tc;
