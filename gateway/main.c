@@ -10,6 +10,7 @@
 #include "../config/cli.h"
 #include "../config/gen.h"
 #include "../config/users.h"
+#include "aws_creds.h"
 #include "demo.h"
 #include "gateway.h"
 #include "log.h"
@@ -220,6 +221,9 @@ int main(int argc, char **argv)
 	/* A command of its own, with its own options. */
 	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
 		return users_passwd_main(argc - 1, argv + 1);
+	/* Subcommands: a word first, then its own options. */
+	if (argc > 1 && strcmp(argv[1], "aws-credentials") == 0)
+		return aws_creds_main(argc - 1, argv + 1);
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kgate: %s\n(kgate --help shows the options)\n", err);
 		return EXIT_USAGE;
