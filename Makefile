@@ -6,6 +6,9 @@
 #   make test-asan       unit tests under ASan+UBSan, integration against a sanitized kgate
 #   make test-tsan       the integration tier's own threads (and kgate-client's) under TSan
 #   make test-integration  librdkafka clients through kgate on the mock cluster
+#   make test-iam        kgate's MSK IAM tokens byte for byte against AWS's
+#                        Python signer (aws-msk-iam-sasl-signer-python, from
+#                        PyPI into a venv under $(BUILD))
 #   make test-e2e        real Apache Kafka, network namespaces, several clients
 #                        (root; fetches Kafka with Maven on first use)
 #   make test-image      the container image: built with podman on a local
@@ -19,7 +22,8 @@
 #   make fuzz-merge      minimize what fuzzing found into test/fuzz/corpus
 #   make lint            the tree's shape: no include cycles, layers kept,
 #                        small files (scripts/check_layers.py); the systemd
-#                        unit verified and its exposure bounded
+#                        unit verified and its exposure bounded; kgate
+#                        passwd's file checked against hashlib
 #   make demo            kgate --demo plus a real producer and consumer through it
 #   make bench           micro-benchmarks (print numbers, assert nothing)
 #   make bench-peers     kgate beside HAProxy (TCP, splice, TLS) and a direct
@@ -86,9 +90,11 @@ BENCH_PRODUCE := $(BUILD)/bench_produce
 BENCH_METADATA := $(BUILD)/bench_metadata
 BENCH_IDLE := $(BUILD)/bench_idle
 BENCH_ADMIN := $(BUILD)/bench_admin
+BENCH_AUTH := $(BUILD)/bench_auth
+MSK_TOKEN  := $(BUILD)/msk_token
 PEER_LOAD  := $(BUILD)/peer_load
 
-.PHONY: all deps deps-e2e deps-image image test test-image test-all test-unit test-asan test-tsan test-integration test-e2e demo demo-run \
+.PHONY: all deps deps-e2e deps-image image test test-image test-all test-unit test-asan test-tsan test-integration test-e2e test-iam demo demo-run \
         bench bench-peers deps-bench install clean lint
 .DEFAULT_GOAL := all
 
@@ -137,11 +143,12 @@ test:
 	scripts/install-deps.sh --if-missing --e2e --image
 	$(MAKE) test-all
 
-test-all: lint analyze test-vectors test-unit test-asan test-tsan test-integration test-e2e test-image
+test-all: lint analyze test-vectors test-unit test-iam test-asan test-tsan test-integration test-e2e test-image
 
 lint: $(KGATE)
 	scripts/check_layers.py
 	scripts/check_unit.sh $(KGATE)
+	scripts/check_passwd.sh $(KGATE)
 
 # The committed rewrite vectors against their generator (scripts/gen_vectors):
 # --verify re-runs the self-checks on every vector in the file (a wrong
@@ -242,6 +249,25 @@ test-integration: $(KGATE) $(TEST_INTEG) $(CLIENT) $(CERTS)/.done
 	mkdir -p $(BUILD)/test-tmp
 	$(TEST_ENV) KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(TEST_INTEG)
 
+# kgate's MSK IAM token against the one AWS's own Python signer makes for the
+# same credentials, region, time and user agent (test/iam/msk_signer_check.py
+# freezes the library's clock): byte for byte, several cases.  The library
+# is pinned and installed once into a venv under $(BUILD), made by Debian's
+# Python (the one install-deps.sh gives python3-venv to; another python3 on
+# the PATH, pyenv's say, may lack the ssl module pip and botocore need).
+MSK_SIGNER_VERSION := 1.0.2
+IAM_VENV := $(BUILD)/venv-iam
+PYTHON3  ?= /usr/bin/python3
+$(MSK_TOKEN): $(call obj,test/iam/msk_token.c $(PROTO_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+$(IAM_VENV)/.signer-$(MSK_SIGNER_VERSION):
+	rm -rf $(IAM_VENV)
+	$(PYTHON3) -m venv $(IAM_VENV)
+	$(IAM_VENV)/bin/pip install -q aws-msk-iam-sasl-signer-python==$(MSK_SIGNER_VERSION)
+	touch $@
+test-iam: deps $(MSK_TOKEN) $(IAM_VENV)/.signer-$(MSK_SIGNER_VERSION)
+	$(IAM_VENV)/bin/python test/iam/msk_signer_check.py $(MSK_TOKEN)
+
 test-e2e: deps-e2e $(KGATE) $(CLIENT) $(CERTS)/.done
 	$(TEST_ENV) KGATE_BIN=$(CURDIR)/$(KGATE) CLIENT_BIN=$(CURDIR)/$(CLIENT) E2E_DIR=$(CURDIR)/$(BUILD)/e2e \
 	  test/e2e/run.sh
@@ -337,8 +363,9 @@ demo-run: $(KGATE) $(CLIENT)
 	scripts/demo.sh $(KGATE) $(CLIENT)
 
 bench: $(BENCH) $(BENCH_FETCH) $(BENCH_PRODUCE) $(BENCH_METADATA) $(BENCH_IDLE) $(BENCH_ADMIN) \
-       $(KGATE)
+       $(BENCH_AUTH) $(KGATE)
 	$(BENCH)
+	$(BENCH_AUTH)
 	mkdir -p $(BUILD)/test-tmp
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_FETCH)
 	KGATE_BIN=$(CURDIR)/$(KGATE) KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp $(BENCH_PRODUCE)

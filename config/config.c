@@ -32,8 +32,11 @@ enum cfg_kind {
 	K_STRING,    /* non-empty string */
 	K_BOOL,      /* true or false, into an int32_t */
 	K_ENUM,      /* one of the names in `names`, into an int32_t (its index) */
-	K_TLS        /* an object parsed with `sub` into the struct at offset
-			(whose first member is its `set`), or false */
+	K_TLS,       /* an object parsed with `sub` into the struct at offset
+			(whose first member is its `set`), or false: TLS, SASL
+			and client_auth blocks */
+	K_MECHS,     /* array of login mechanism names, into a uint32_t mask */
+	K_IDENTITIES /* object: identity name -> upstream_sasl block */
 };
 
 struct cfg_table;
@@ -87,6 +90,32 @@ static const struct cfg_key tls_client_keys[] = {
 };
 static const struct cfg_table tls_client_table = TABLE(tls_client_keys);
 
+#define SASL(f) offsetof(struct cfg_sasl, f)
+static const struct cfg_key sasl_keys[] = {
+	{.name = "mechanism", .kind = K_ENUM, .required = 1, .offset = SASL(mechanism),
+	 .names = cfg_sasl_mech_names},
+	{.name = "username", .kind = K_STRING, .offset = SASL(username)},
+	{.name = "password_file", .kind = K_STRING, .offset = SASL(password_file)},
+	{.name = "token_provider", .kind = K_STRING, .offset = SASL(token_provider)},
+	{.name = "region", .kind = K_STRING, .offset = SASL(region)},
+};
+static const struct cfg_table sasl_table = TABLE(sasl_keys);
+
+#define LOGIN(f) offsetof(struct cfg_login, f)
+static const struct cfg_key client_auth_keys[] = {
+	{.name = "mode", .kind = K_ENUM, .required = 1, .offset = LOGIN(mode),
+	 .names = cfg_login_mode_names},
+	{.name = "mechanisms", .kind = K_MECHS, .offset = LOGIN(mechanisms)},
+	{.name = "credentials_file", .kind = K_FILE, .offset = LOGIN(credentials_file)},
+	{.name = "allow_anonymous", .kind = K_BOOL, .offset = LOGIN(allow_anonymous), .max = 1},
+	/* Kafka's connection.failed.authentication.delay.ms is 100 ms; a
+	 * gateway on a network edge slows guessing down more. */
+	{.name = "failed_login_delay_ms", .kind = K_INT64, .offset = LOGIN(failed_login_delay_ms),
+	 .min = 0, .max = 60000, .def = 1000},
+	{.name = "identities", .kind = K_IDENTITIES, .offset = LOGIN(identities)},
+};
+static const struct cfg_table client_auth_table = TABLE(client_auth_keys);
+
 static const struct cfg_key bootstrap_keys[] = {
 	{.name = "listen", .kind = K_LISTEN, .required = 1,
 	 .offset = offsetof(struct cfg, bootstrap_listen)},
@@ -97,6 +126,10 @@ static const struct cfg_key bootstrap_keys[] = {
 	{.name = "upstream_tls", .kind = K_TLS,
 	 .offset = offsetof(struct cfg, bootstrap_upstream_tls), .sub = &tls_client_table,
 	 .allow_false = 1},
+	{.name = "upstream_sasl", .kind = K_TLS,
+	 .offset = offsetof(struct cfg, bootstrap_upstream_sasl), .sub = &sasl_table},
+	{.name = "client_auth", .kind = K_TLS,
+	 .offset = offsetof(struct cfg, bootstrap_client_auth), .sub = &client_auth_table},
 };
 static const struct cfg_table bootstrap_table = TABLE(bootstrap_keys);
 
@@ -111,6 +144,10 @@ static const struct cfg_key broker_keys[] = {
 	 .allow_false = 1},
 	{.name = "upstream_tls", .kind = K_TLS, .offset = BROKER(upstream_tls),
 	 .sub = &tls_client_table, .allow_false = 1},
+	{.name = "upstream_sasl", .kind = K_TLS, .offset = BROKER(upstream_sasl),
+	 .sub = &sasl_table},
+	{.name = "client_auth", .kind = K_TLS, .offset = BROKER(client_auth),
+	 .sub = &client_auth_table},
 };
 static const struct cfg_table broker_table = TABLE(broker_keys);
 
@@ -176,31 +213,17 @@ static const struct cfg_key root_keys[] = {
 	{.name = "upstream_allow", .kind = K_ALLOW, .offset = offsetof(struct cfg, upstream_allow)},
 	{.name = "admin", .kind = K_OBJECT, .sub = &admin_table},
 	{.name = "log", .kind = K_OBJECT, .sub = &log_table},
+	{.name = "upstream_sasl", .kind = K_TLS, .offset = offsetof(struct cfg, upstream_sasl),
+	 .sub = &sasl_table},
+	{.name = "client_auth", .kind = K_TLS, .offset = offsetof(struct cfg, client_auth),
+	 .sub = &client_auth_table},
 	/* 0: one per CPU kgate may run on (gateway/workers.h). */
 	{.name = "workers", .kind = K_INT64, .offset = offsetof(struct cfg, workers), .min = 0,
 	 .max = CFG_MAX_WORKERS, .def = 0},
 };
 static const struct cfg_table root_table = TABLE(root_keys);
 
-static void cfg_err(struct cfg_errors *errs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void cfg_err(struct cfg_errors *errs, const char *fmt, ...)
-{
-	char buf[512], **nm;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	nm = realloc(errs->msgs, (errs->n + 1) * sizeof(*nm));
-	if (!nm)
-		return;
-	errs->msgs = nm;
-	errs->msgs[errs->n] = strdup(buf);
-	if (errs->msgs[errs->n])
-		errs->n++;
-}
+#define cfg_err cfg_error
 
 /* Applies the defaults of every optional integer in t (and nested tables
  * that fill the same struct). */
@@ -252,6 +275,11 @@ static const char *kind_expected(const struct cfg_key *k)
 	case K_TLS:
 		return k->allow_false ? "expected an object (or false for plaintext here)"
 				      : "expected an object";
+	case K_MECHS:
+		return "expected a non-empty array of \"PLAIN\", \"SCRAM-SHA-256\", "
+		       "\"SCRAM-SHA-512\"";
+	case K_IDENTITIES:
+		return "expected an object: identity name -> upstream_sasl block";
 	}
 	return "";
 }
@@ -292,6 +320,68 @@ static void parse_brokers(json_t *v, const char *path, struct cfg *cfg,
 		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 		cfg->brokers[i].id = -1;
 		parse_object(json_array_get(v, i), sub, &broker_table, &cfg->brokers[i], errs);
+	}
+}
+
+/* K_MECHS: login mechanisms, each once. */
+static void parse_mechs(json_t *v, const char *path, const struct cfg_key *k, uint32_t *mask,
+			struct cfg_errors *errs)
+{
+	size_t n = json_array_size(v);
+
+	if (!json_is_array(v) || n == 0) {
+		cfg_err(errs, "%s: %s", path, kind_expected(k));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(v, i));
+		uint32_t bit = 0;
+
+		for (int m = 0; s && cfg_sasl_mech_names[m]; m++)
+			if (strcmp(cfg_sasl_mech_names[m], s) == 0)
+				bit = 1u << m;
+		if (!(bit & CFG_LOGIN_MECHS)) {
+			cfg_err(errs, "%s[%zu]: %s", path, i, kind_expected(k));
+			continue;
+		}
+		if (*mask & bit)
+			cfg_err(errs, "%s[%zu]: \"%s\" is listed twice", path, i, s);
+		*mask |= bit;
+	}
+}
+
+/* K_IDENTITIES: each value an upstream_sasl block. */
+static void parse_identities(json_t *v, const char *path, const struct cfg_key *k, void *base,
+			     struct cfg_errors *errs)
+{
+	struct cfg_login *a = base;
+	const char *name;
+	json_t *sasl;
+	char sub[300];
+
+	if (!json_is_object(v)) {
+		cfg_err(errs, "%s: %s", path, kind_expected(k));
+		return;
+	}
+	a->identities = calloc(json_object_size(v) + 1, sizeof(*a->identities));
+	if (!a->identities)
+		return;
+	json_object_foreach(v, name, sasl) {
+		struct cfg_identity *id = &a->identities[a->n_identities];
+
+		snprintf(sub, sizeof(sub), "%s.%s", path, name);
+		if (!name[0] || !(id->name = strdup(name))) {
+			cfg_err(errs, "%s: an identity needs a name", sub);
+			continue;
+		}
+		a->n_identities++;
+		if (!json_is_object(sasl)) {
+			cfg_err(errs, "%s: expected an upstream_sasl block", sub);
+			continue;
+		}
+		id->sasl.set = CFG_TLS_ON;
+		apply_defaults(&sasl_table, &id->sasl);
+		parse_object(sasl, sub, &sasl_table, &id->sasl, errs);
 	}
 }
 
@@ -428,6 +518,12 @@ static void parse_value(json_t *v, const char *path, const struct cfg_key *k, vo
 		} else {
 			cfg_err(errs, "%s: %s", path, kind_expected(k));
 		}
+		break;
+	case K_MECHS:
+		parse_mechs(v, path, k, target, errs);
+		break;
+	case K_IDENTITIES:
+		parse_identities(v, path, k, base, errs);
 		break;
 	}
 }
@@ -629,6 +725,81 @@ static void check_all_tls(struct cfg *cfg, struct cfg_errors *errs)
 	}
 }
 
+const struct cfg_sasl *cfg_upstream_sasl(const struct cfg *cfg, const struct cfg_broker *b)
+{
+	const struct cfg_sasl *own = b ? &b->upstream_sasl : &cfg->bootstrap_upstream_sasl;
+	const struct cfg_sasl *s = own->set != CFG_TLS_ABSENT ? own : &cfg->upstream_sasl;
+
+	return cfg_sasl_on(s) ? s : NULL;
+}
+
+const struct cfg_login *cfg_login(const struct cfg *cfg, const struct cfg_broker *b)
+{
+	static const struct cfg_login none = {.mode = CFG_LOGIN_NONE};
+	const struct cfg_login *own = b ? &b->client_auth : &cfg->bootstrap_client_auth;
+	const struct cfg_login *a = own->set != CFG_TLS_ABSENT ? own : &cfg->client_auth;
+
+	return a->set > 0 ? a : &none;
+}
+
+int cfg_uses_iam(const struct cfg *cfg)
+{
+	int iam = cfg_sasl_iam(cfg_upstream_sasl(cfg, NULL));
+
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		iam |= cfg_sasl_iam(cfg_upstream_sasl(cfg, &cfg->brokers[i]));
+	return iam;
+}
+
+/* What one listener's authentication settings add up to. */
+static void check_listener_auth(struct cfg *cfg, const struct cfg_broker *b, const char *path,
+				struct cfg_errors *errs)
+{
+	const struct cfg_login *a = cfg_login(cfg, b);
+	const struct cfg_addr *listen = b ? &b->listen : &cfg->bootstrap_listen;
+	const struct cfg_tls_server *tls = cfg_listener_tls(cfg, b);
+	int loopback = listen->host && cfg_addr_is_loopback(listen);
+
+	if (a->mode == CFG_LOGIN_TLS && (!tls || tls->client_auth != CFG_CLIENT_AUTH_REQUIRE))
+		cfg_err(errs, "%s: client_auth mode \"tls\" needs TLS on the listener with "
+			      "client_auth \"require\" (a verified client certificate)",
+			path);
+	if (a->mode == CFG_LOGIN_NONE && cfg_upstream_sasl(cfg, b) && !loopback &&
+	    !a->allow_anonymous)
+		cfg_err(errs, "%s: anyone who reaches %s would act as kgate's upstream_sasl "
+			      "user at the brokers: set client_auth (mode \"sasl\" or \"tls\"), "
+			      "listen on loopback, or set client_auth.allow_anonymous to true",
+			path, listen->text ? listen->text : "it");
+	if (a->mode == CFG_LOGIN_SASL && (a->mechanisms & (1u << CFG_SASL_PLAIN)) && !tls &&
+	    !loopback)
+		cfg_err(&cfg->warnings, "%s: client_auth allows PLAIN on a listener without TLS: "
+					"passwords cross the network in the clear",
+			path);
+}
+
+static void check_all_auth(struct cfg *cfg, struct cfg_errors *errs)
+{
+	char path[64];
+
+	cfg_sasl_check(&cfg->upstream_sasl, "upstream_sasl", errs);
+	cfg_login_check(&cfg->client_auth, "client_auth", errs);
+	cfg_sasl_check(&cfg->bootstrap_upstream_sasl, "bootstrap.upstream_sasl", errs);
+	cfg_login_check(&cfg->bootstrap_client_auth, "bootstrap.client_auth", errs);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		snprintf(path, sizeof(path), "brokers[%zu].upstream_sasl", i);
+		cfg_sasl_check(&cfg->brokers[i].upstream_sasl, path, errs);
+		snprintf(path, sizeof(path), "brokers[%zu].client_auth", i);
+		cfg_login_check(&cfg->brokers[i].client_auth, path, errs);
+	}
+	if (errs->n)
+		return;
+	check_listener_auth(cfg, NULL, "bootstrap", errs);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		snprintf(path, sizeof(path), "brokers[%zu]", i);
+		check_listener_auth(cfg, &cfg->brokers[i], path, errs);
+	}
+}
+
 const struct cfg_tls_server *cfg_listener_tls(const struct cfg *cfg, const struct cfg_broker *b)
 {
 	const struct cfg_tls_server *own = b ? &b->tls : &cfg->bootstrap_tls;
@@ -675,6 +846,8 @@ static int cfg_from_json(json_t *root, struct cfg *cfg, struct cfg_errors *errs)
 		cross_check(cfg, errs);
 	if (errs->n == 0)
 		check_all_tls(cfg, errs);
+	if (errs->n == 0)
+		check_all_auth(cfg, errs);
 	if (errs->n == 0)
 		index_brokers(cfg, errs);
 	if (errs->n) {
@@ -738,6 +911,10 @@ void cfg_free(struct cfg *cfg)
 	tls_server_free(&cfg->bootstrap_tls);
 	tls_client_free(&cfg->tls_upstream);
 	tls_client_free(&cfg->bootstrap_upstream_tls);
+	cfg_sasl_free(&cfg->upstream_sasl);
+	cfg_sasl_free(&cfg->bootstrap_upstream_sasl);
+	cfg_login_free(&cfg->client_auth);
+	cfg_login_free(&cfg->bootstrap_client_auth);
 	cfg_addr_free(&cfg->bootstrap_listen);
 	cfg_addr_free(&cfg->admin.listen);
 	for (size_t i = 0; i < cfg->bootstrap_upstream.n; i++)
@@ -749,20 +926,14 @@ void cfg_free(struct cfg *cfg)
 		cfg_addr_free(&cfg->brokers[i].upstream);
 		tls_server_free(&cfg->brokers[i].tls);
 		tls_client_free(&cfg->brokers[i].upstream_tls);
+		cfg_sasl_free(&cfg->brokers[i].upstream_sasl);
+		cfg_login_free(&cfg->brokers[i].client_auth);
 	}
 	free(cfg->brokers);
 	free(cfg->by_id);
 	cfg_allow_list_free(&cfg->upstream_allow);
 	cfg_errors_free(&cfg->warnings);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-void cfg_errors_free(struct cfg_errors *errs)
-{
-	for (size_t i = 0; i < errs->n; i++)
-		free(errs->msgs[i]);
-	free(errs->msgs);
-	memset(errs, 0, sizeof(*errs));
 }
 
 int cfg_upstream_allowed(const struct cfg *cfg, const char *host)

@@ -17,6 +17,8 @@
 
 #include "addr.h"
 #include "allow.h"
+#include "auth.h"
+#include "errors.h"
 #include "tls.h"
 
 /* One broker kgate fronts. */
@@ -27,6 +29,8 @@ struct cfg_broker {
 	struct cfg_addr upstream; /* host NULL: learned from the cluster */
 	struct cfg_tls_server tls;
 	struct cfg_tls_client upstream_tls;
+	struct cfg_sasl upstream_sasl;
+	struct cfg_login client_auth;
 };
 
 /* Resource bounds (the "limits" block). */
@@ -56,12 +60,6 @@ struct cfg_addr_list {
 	size_t n;
 };
 
-/* Every problem found, each naming its JSON path. */
-struct cfg_errors {
-	char **msgs;
-	size_t n;
-};
-
 struct cfg {
 	struct cfg_addr bootstrap_listen;
 	struct cfg_addr_list bootstrap_upstream; /* tried in turn */
@@ -69,6 +67,10 @@ struct cfg {
 	struct cfg_tls_client bootstrap_upstream_tls;
 	struct cfg_tls_server tls_listen;   /* default for every listener */
 	struct cfg_tls_client tls_upstream; /* default for every upstream */
+	struct cfg_sasl bootstrap_upstream_sasl;
+	struct cfg_login bootstrap_client_auth;
+	struct cfg_sasl upstream_sasl;       /* default for every upstream */
+	struct cfg_login client_auth;  /* default for every listener */
 	struct cfg_broker *brokers;
 	size_t n_brokers;
 	const struct cfg_broker **by_id; /* brokers sorted by id (cfg_broker_by_id) */
@@ -90,13 +92,18 @@ struct cfg {
 int cfg_load_file(const char *path, struct cfg *cfg, struct cfg_errors *errs);
 int cfg_load_string(const char *json, struct cfg *cfg, struct cfg_errors *errs);
 void cfg_free(struct cfg *cfg);
-void cfg_errors_free(struct cfg_errors *errs);
 /* Sets every default (the limits block); the rest stays zero. */
 void cfg_defaults(struct cfg *cfg);
 /* The TLS a listener serves (b NULL: bootstrap), or NULL for plaintext. */
 const struct cfg_tls_server *cfg_listener_tls(const struct cfg *cfg, const struct cfg_broker *b);
 /* The TLS kgate speaks to a listener's upstream, or NULL for plaintext. */
 const struct cfg_tls_client *cfg_upstream_tls(const struct cfg *cfg, const struct cfg_broker *b);
+/* Who kgate is to a listener's upstream (b NULL: bootstrap), or NULL. */
+const struct cfg_sasl *cfg_upstream_sasl(const struct cfg *cfg, const struct cfg_broker *b);
+/* What a listener asks of its clients (never NULL: mode none by default). */
+const struct cfg_login *cfg_login(const struct cfg *cfg, const struct cfg_broker *b);
+/* 1 if any upstream uses AWS IAM (the credential chain must run). */
+int cfg_uses_iam(const struct cfg *cfg);
 /* 1 if kgate may dial host, learned from the cluster (upstream_allow). */
 int cfg_upstream_allowed(const struct cfg *cfg, const char *host);
 /* The broker with this id, or NULL (a binary search: it runs for every

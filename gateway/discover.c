@@ -1,6 +1,7 @@
 /* discover.c — kgate's own Metadata request (see discover.h). */
 #include "discover.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../protocol/kapi.h"
@@ -9,10 +10,13 @@
 #include "log.h"
 #include "route.h"
 #include "session.h"
+#include "upauth.h"
 
 struct discover {
 	struct gateway *gw;
 	struct dialer *dialer;   /* connecting */
+	struct upauth_conn *auth; /* signing in (upstream_sasl) */
+	struct cfg_gen *gen;     /* keeps the upstream_sasl block signed in with */
 	struct session *session; /* connected */
 	size_t first, attempt;   /* bootstrap upstreams: where we started, how many tried */
 	int16_t metadata_version;
@@ -23,7 +27,10 @@ struct discover {
 static void discover_free(struct discover *d)
 {
 	dial_cancel(d->dialer);
+	upauth_conn_cancel(d->auth);
 	session_free(d->session);
+	if (d->gen)
+		cfg_gen_unref(d->gen);
 	free(d);
 }
 
@@ -94,6 +101,7 @@ static void on_api_versions(void *ctx, const uint8_t *frame, size_t len)
 	struct discover *d = ctx;
 	int16_t lo, hi, v, ours = kapi_get(KAPI_METADATA)->max_version;
 
+	gateway_learn_apis(d->gw, frame, len);
 	if (kresp_api_versions_range(frame, len, KAPI_METADATA, &lo, &hi) < 0) {
 		retry(d, "unusable ApiVersions answer");
 		return;
@@ -109,11 +117,49 @@ static void on_api_versions(void *ctx, const uint8_t *frame, size_t len)
 		retry(d, "cannot send Metadata (out of memory)");
 }
 
-/* Connected: ask which Metadata versions the broker speaks. */
+/* Connected (and signed in): ask which Metadata versions the broker speaks. */
+static void start_session(struct discover *d, struct bufferevent *bev)
+{
+	const struct cfg_limits *limits = &gateway_cfg(d->gw)->limits;
+
+	d->session = session_new(bev, d->target, limits->max_frame_bytes,
+				 limits->connect_timeout_ms, session_failed, d);
+	if (!d->session) {
+		retry(d, "out of memory");
+		return;
+	}
+	if (session_send(d->session, KAPI_API_VERSIONS, 0, NULL, on_api_versions) < 0)
+		retry(d, "cannot send ApiVersions (out of memory)");
+}
+
+static void authed(void *ctx, struct bufferevent *bev, const char *why, int16_t auth_version,
+		   int64_t lifetime_ms)
+{
+	struct discover *d = ctx;
+	char msg[700];
+
+	(void)auth_version;
+	(void)lifetime_ms; /* one request and an answer: the session outlives it */
+	d->auth = NULL;
+	if (!bev) {
+		d->gw->stats.upstream_auth_failures++;
+		snprintf(msg, sizeof(msg), "cannot authenticate: %s", why);
+		/* Said at warn even when probing: wrong credentials do not
+		 * heal by themselves. */
+		log_warn("asking %s for Metadata: %s", d->target, msg);
+		retry(d, msg);
+		return;
+	}
+	d->gw->stats.upstream_auths++;
+	start_session(d, bev);
+}
+
+/* Connected: sign in if kgate must, then ask. */
 static void dialed(void *ctx, struct bufferevent *bev, const char *why, int local)
 {
 	struct discover *d = ctx;
-	const struct cfg_limits *limits = &gateway_cfg(d->gw)->limits;
+	const struct cfg *cfg = &d->gen->cfg;
+	const struct cfg_sasl *sasl = cfg_upstream_sasl(cfg, NULL);
 
 	d->dialer = NULL;
 	if (!bev && local) {
@@ -126,14 +172,14 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 		retry(d, why);
 		return;
 	}
-	d->session = session_new(bev, d->target, limits->max_frame_bytes,
-				 limits->connect_timeout_ms, session_failed, d);
-	if (!d->session) {
-		retry(d, "out of memory");
+	if (!sasl) {
+		start_session(d, bev);
 		return;
 	}
-	if (session_send(d->session, KAPI_API_VERSIONS, 0, NULL, on_api_versions) < 0)
-		retry(d, "cannot send ApiVersions (out of memory)");
+	d->auth = upauth_connect(bev, d->target, sasl, cfg->limits.connect_timeout_ms,
+				 cfg->limits.max_frame_bytes, authed, d);
+	if (!d->auth)
+		retry(d, "out of memory");
 }
 
 static void dial_next(struct discover *d)
@@ -165,6 +211,7 @@ static void start(struct gateway *gw, int probe)
 		return;
 	}
 	d->gw = gw;
+	d->gen = cfg_gen_ref(gw->gen);
 	d->probe = probe;
 	gw->discover = d;
 	/* The first attempt starts where bootstrap connections would, so one

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "../config/addr.h"
+#include "../protocol/rewrite.h"
+#include "../protocol/sasl.h"
 #include "log.h"
 #include "pipes.h"
 
@@ -374,6 +376,46 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, unsign
 	return gw;
 }
 
+struct api_list {
+	struct ksasl_api *v;
+	size_t n, cap;
+	int failed;
+};
+
+static void keep_api(void *ctx, int16_t key, int16_t min, int16_t max)
+{
+	struct api_list *l = ctx;
+	int capped = krw_api_versions_cap(key, min, max);
+
+	if (capped < 0 || l->failed)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct ksasl_api *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			l->failed = 1;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct ksasl_api){key, min, (int16_t)capped};
+}
+
+void gateway_learn_apis(struct gateway *gw, const uint8_t *frame, size_t len)
+{
+	struct api_list l = {0};
+
+	if (ksasl_api_versions_each(frame, len, keep_api, &l) < 0 || l.failed || !l.n) {
+		free(l.v);
+		return;
+	}
+	free(gw->cluster_apis);
+	gw->cluster_apis = l.v;
+	gw->n_cluster_apis = l.n;
+}
+
 void gateway_free(struct gateway *gw)
 {
 	if (!gw)
@@ -391,5 +433,6 @@ void gateway_free(struct gateway *gw)
 	idmap_free_values(&gw->broker_stats, free);
 	idmap_free_values(&gw->health, free);
 	cfg_gen_unref(gw->gen);
+	free(gw->cluster_apis);
 	free(gw);
 }

@@ -29,6 +29,7 @@
 #include "stats.h"
 
 struct discover;
+struct ksasl_api;
 struct gw_counters;
 struct event;
 struct event_base;
@@ -71,6 +72,11 @@ struct gateway {
 	struct kstream_env streams; /* stats, scratch and map, for every pair */
 	struct cluster cluster;
 	struct discover *discover; /* kgate's own Metadata request, if any */
+	/* The cluster's APIs as kgate offers them (capped as ApiVersions
+	 * answers are), from its own last ApiVersions request: what a client
+	 * that must log in first is told (pair_login.c). */
+	struct ksasl_api *cluster_apis;
+	size_t n_cluster_apis;
 	struct listener **listeners;  /* the current configuration's (listener.h) */
 	size_t n_listeners;
 	struct kg_stats bootstrap_stats; /* each listener name's share of the counters */
@@ -145,6 +151,9 @@ struct kg_stats *gateway_listener_stats(struct gateway *gw, int32_t id);
 void gateway_listing(void *ctx, int end);
 /* kgate's own Metadata request was answered (failure NULL) or not. */
 void gateway_cluster_answered(struct gateway *gw, const char *failure);
+/* Keeps what an ApiVersions v0 answer (the frame after its size) lists,
+ * capped as kgate caps them, for clients that log in first. */
+void gateway_learn_apis(struct gateway *gw, const uint8_t *frame, size_t len);
 /* kgate reached broker id (a dial, or a listing that had it), or did not. */
 void gateway_broker_seen(struct gateway *gw, int32_t id, int up);
 /* After a reload: what kgate knows is judged by the new configuration —

@@ -9,6 +9,8 @@
 
 #include "../config/cli.h"
 #include "../config/gen.h"
+#include "../config/users.h"
+#include "aws_creds.h"
 #include "demo.h"
 #include "gateway.h"
 #include "log.h"
@@ -216,6 +218,12 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	/* A command of its own, with its own options. */
+	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
+		return users_passwd_main(argc - 1, argv + 1);
+	/* Subcommands: a word first, then its own options. */
+	if (argc > 1 && strcmp(argv[1], "aws-credentials") == 0)
+		return aws_creds_main(argc - 1, argv + 1);
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kgate: %s\n(kgate --help shows the options)\n", err);
 		return EXIT_USAGE;

@@ -15,6 +15,7 @@
 #include "listener.h"
 #include "log.h"
 #include "pair_internal.h"
+#include "upauth.h"
 
 /* How long a closing pair may take to flush what its peer is owed. */
 #define DRAIN_TIMEOUT_S 10
@@ -76,6 +77,10 @@ void pair_end(struct pair *p, enum log_level lvl, const char *reason)
 		event_free(p->hs_timer);
 		p->hs_timer = NULL;
 	}
+	upauth_conn_cancel(p->auth);
+	p->auth = NULL;
+	pair_reauth_free(p);
+	pair_login_free(p);
 	kstream_free(&p->ks);
 	gateway_pair_closed(p->gw, &p->node);
 	p->gw->stats.connections_open--;
@@ -174,6 +179,8 @@ int pair_process_requests(struct pair *p, int final)
 {
 	int rc;
 
+	if (p->login)
+		return final ? 0 : pair_login_read(p);
 	if (p->state != PAIR_OPEN && !final) {
 		/* No upstream yet: let what waits grow only so far. */
 		if (evbuffer_get_length(p->client.in) >= (size_t)pair_limits(p)->buffer_bytes)
@@ -209,6 +216,8 @@ static int process_responses(struct pair *p, int final)
 {
 	int rc;
 
+	if (p->reauth)
+		return pair_reauth_read(p);
 	p->ks.down.chunked = side_chunked(&p->upstream);
 	rc = flow(p, &p->upstream,
 		  kstream_responses(&p->ks, p->upstream.in, side_output(&p->client), final));
@@ -269,14 +278,28 @@ static void pair_drain(struct pair *p, struct side *done, const char *reason)
 		flush_and_end(p, done, reason);
 }
 
-/* A stopping pair with nothing in flight closes between two requests, once
- * the client has every response it is owed.  -1 = the pair closed. */
+/* A held pair with nothing in flight acts between two requests, once the
+ * client has every response it is owed: a stopping one closes, one whose
+ * session is due signs in again.  -1 = the pair closed. */
 static int settle(struct pair *p)
 {
-	if (!p->ks.hold || p->state != PAIR_OPEN || !kstream_at_rest(&p->ks))
+	if (!p->ks.hold || p->state != PAIR_OPEN || !kstream_at_rest(&p->ks) || p->reauth)
 		return 0;
-	flush_and_end(p, &p->upstream, "stopped between two requests");
-	return -1;
+	if (p->stopping) {
+		flush_and_end(p, &p->upstream, "stopped between two requests");
+		return -1;
+	}
+	return p->reauth_due ? pair_reauth_start(p) : 0;
+}
+
+void pair_finish(struct pair *p, const char *reason)
+{
+	flush_and_end(p, &p->upstream, reason);
+}
+
+int pair_settle(struct pair *p)
+{
+	return settle(p);
 }
 
 void pair_stop(struct pair *p)
@@ -287,6 +310,7 @@ void pair_stop(struct pair *p)
 		pair_end(p, LOG_DEBUG, "kgate is stopping before this client's upstream was there");
 		return;
 	}
+	p->stopping = 1;
 	p->ks.hold = 1;
 	settle(p);
 }

@@ -23,6 +23,9 @@
 #include "side.h"
 
 struct dialer;
+struct upauth;
+struct pair_login;
+struct upauth_conn;
 struct event;
 struct listener;
 struct sockaddr;
@@ -51,6 +54,15 @@ struct pair {
 	struct dialer *dialer;        /* while PAIR_CONNECTING */
 	struct event *timer;          /* drain deadline */
 	struct event *hs_timer;       /* client's TLS handshake deadline */
+	/* Signing in to the upstream (upstream_sasl): */
+	const struct cfg_sasl *sasl;  /* who kgate is there (NULL: nobody), in gen */
+	struct upauth_conn *auth;     /* signing in on a connection just dialled */
+	struct upauth *reauth;        /* signing in again, between two requests */
+	struct event *reauth_timer;   /* when the session is due to be renewed */
+	int16_t auth_version;         /* SaslAuthenticate's, for re-authentication */
+	int reauth_due;               /* hold requests until it is done */
+	int stopping;                 /* pair_stop: close once nothing is owed */
+	struct pair_login *login;     /* client_auth sasl: logging in to kgate */
 	int64_t active_ns;            /* last bytes read from either side */
 	int64_t frame_ns;             /* a request begun, waiting for the client */
 	uint64_t frame_done;          /* ks.up.done when frame_ns was last judged */

@@ -32,5 +32,22 @@ int pair_resume(struct pair *p, struct side *s);
 int pair_process_requests(struct pair *p, int final);
 /* Decides where the upstream is and dials it, or waits for the cluster. */
 void pair_route(struct pair *p, const char *failure);
+/* Re-authentication (pair_reauth.c): arms the renewal of a session the
+ * broker gave lifetime_ms (0: none); starts it once nothing is in flight
+ * (0, or -1 = the pair closed); reads its answers from the upstream. */
+void pair_reauth_arm(struct pair *p, int64_t lifetime_ms);
+int pair_reauth_start(struct pair *p);
+int pair_reauth_read(struct pair *p);
+/* Client logins (pair_login.c): 1 if the client must log in first (the
+ * pair routes once it has), 0 if not, -1 out of memory; what it sent
+ * meanwhile (0, or -1 = the pair closed). */
+int pair_login_begin(struct pair *p);
+int pair_login_read(struct pair *p);
+void pair_login_free(struct pair *p);
+/* Closes once the client has been sent what its output holds. */
+void pair_finish(struct pair *p, const char *reason);
+/* Acts on a hold once nothing is in flight (see pair.c); -1 = closed. */
+int pair_settle(struct pair *p);
+void pair_reauth_free(struct pair *p);
 
 #endif

@@ -18,6 +18,7 @@
 #include "pair.h"
 #include "pair_internal.h"
 #include "tls.h"
+#include "upauth.h"
 
 static void handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -56,26 +57,17 @@ static void connect_failed(struct pair *p, const char *why, int local)
 	pair_end(p, LOG_INFO, "no upstream reachable; the client will retry");
 }
 
-/* The dialer's answer: an upstream connection, or why there is none. */
-static void dialed(void *ctx, struct bufferevent *bev, const char *why, int local)
+/* The upstream connection is ready for the client's bytes. */
+static void upstream_ready(struct pair *p, struct bufferevent *bev)
 {
-	struct pair *p = ctx;
 	char session[128];
 
-	p->dialer = NULL;
-	if (!bev) {
-		connect_failed(p, why, local);
-		return;
-	}
 	if (side_init(&p->upstream, bev, (size_t)pair_limits(p)->buffer_bytes / 2,
 		      &p->gw->pools, pair_side_cb, p) < 0) {
 		pair_end(p, LOG_ERROR, "out of memory");
 		return;
 	}
 	p->state = PAIR_OPEN;
-	p->gw->stats.upstream_connects++;
-	if (p->lst->broker)
-		gateway_broker_seen(p->gw, p->lst->broker->id, 1);
 	side_tune_tcp(&p->upstream);
 	if (log_enabled(LOG_DEBUG)) {
 		side_describe(&p->upstream, session, sizeof(session));
@@ -90,6 +82,56 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 		pair_resume(p, &p->client);
 	else
 		pair_process_requests(p, 0);
+}
+
+/* Signed in to the upstream (upstream_sasl), or refused. */
+static void authed(void *ctx, struct bufferevent *bev, const char *why, int16_t auth_version,
+		   int64_t lifetime_ms)
+{
+	struct pair *p = ctx;
+	char who[300];
+
+	p->auth = NULL;
+	if (!bev) {
+		p->gw->stats.upstream_auth_failures++;
+		pair_log(p, LOG_WARN, "cannot authenticate to %s: %s", p->upstream_addr, why);
+		pair_end(p, LOG_INFO, "upstream authentication failed; the client will retry");
+		return;
+	}
+	p->gw->stats.upstream_auths++;
+	p->auth_version = auth_version;
+	if (log_enabled(LOG_DEBUG)) {
+		cfg_sasl_describe(p->sasl, who, sizeof(who));
+		pair_log(p, LOG_DEBUG, "authenticated to %s as %s, session %" PRId64 " ms",
+			 p->upstream_addr, who, lifetime_ms);
+	}
+	pair_reauth_arm(p, lifetime_ms);
+	upstream_ready(p, bev);
+}
+
+/* The dialer's answer: an upstream connection, or why there is none. */
+static void dialed(void *ctx, struct bufferevent *bev, const char *why, int local)
+{
+	struct pair *p = ctx;
+	const struct cfg_limits *l = pair_limits(p);
+
+	p->dialer = NULL;
+	if (!bev) {
+		connect_failed(p, why, local);
+		return;
+	}
+	p->gw->stats.upstream_connects++;
+	if (p->lst->broker)
+		gateway_broker_seen(p->gw, p->lst->broker->id, 1);
+	if (!p->sasl) {
+		upstream_ready(p, bev);
+		return;
+	}
+	/* Not a byte of the client's before kgate has signed in. */
+	p->auth = upauth_connect(bev, p->upstream_addr, p->sasl, l->connect_timeout_ms,
+				 l->max_frame_bytes, authed, p);
+	if (!p->auth)
+		pair_end(p, LOG_ERROR, "out of memory");
 }
 
 /* The cluster was asked where brokers are (or could not be): route again. */
@@ -210,6 +252,7 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	p->active_ns = kg_now_ns();
 	p->node.release = pair_release;
 	p->route.learned_id = -1;
+	p->sasl = cfg_upstream_sasl(&p->gen->cfg, lst->broker);
 	format_peer(sa, p->client_addr, sizeof(p->client_addr));
 	names.id = p->id;
 	names.client = p->client_addr;
@@ -225,5 +268,13 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	if (open_client(p, fd) < 0)
 		return;
 	pair_log(p, LOG_DEBUG, "accepted");
-	pair_route(p, NULL);
+	switch (pair_login_begin(p)) {
+	case 0:
+		pair_route(p, NULL);
+		return;
+	case 1:
+		return; /* routed once logged in */
+	default:
+		pair_end(p, LOG_ERROR, "out of memory");
+	}
 }

@@ -36,6 +36,14 @@
 	X(protocol_errors, counter, none, "connections closed for malformed or unexpected frames") \
 	X(tls_failures, counter, none, "connections closed because TLS failed (handshake or record)") \
 	X(timeouts, counter, none, "connections closed for idleness or a request begun and not finished") \
+	X(upstream_auths, counter, none, "upstream connections kgate authenticated (upstream_sasl)") \
+	X(upstream_auth_failures, counter, none,                                               \
+	  "upstream authentications that failed (the broker's message is logged)")             \
+	X(upstream_reauths, counter, none,                                                     \
+	  "upstream sessions re-authenticated before they expired (KIP-368)")                  \
+	X(client_logins, counter, listener, "clients that logged in to kgate (client_auth sasl)") \
+	X(client_login_failures, counter, listener,                                            \
+	  "client logins refused: wrong credentials, unknown user or mechanism, bad exchange") \
 	X(metadata_fetches, counter, none, "Metadata requests kgate sent itself to learn brokers") \
 	X(addresses_refused, counter, none,                                                    \
 	  "learned broker addresses refused: no host name, or not in upstream_allow")          \

@@ -82,6 +82,15 @@ static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 			   "gateway cannot frame; use a client that sends v1 (kafka-python: "
 			   "set api_version)",
 	},
+	/* Passed through when clients sign in to brokers themselves; kgate
+	 * sends it to sign in with upstream_sasl (its header is flexible from
+	 * v2, which kgate's own requests need to know). */
+	[KAPI_SASL_AUTHENTICATE] = {
+		.name = "SaslAuthenticate",
+		.max_version = -1,
+		.first_flexible = 2,
+		.mode = KAPI_PASS,
+	},
 	/* Clients send their newest ApiVersions before they know what the
 	 * broker supports, and the answer's leading fields are stable across
 	 * versions by design, so newer requests are forwarded (lenient). */

@@ -199,6 +199,31 @@ int kr_skip_bytes(struct kreader *r, int flexible, int nullable)
 	return kr_skip(r, (size_t)len);
 }
 
+int kr_bytes(struct kreader *r, int flexible, struct kstr *s)
+{
+	size_t start;
+
+	if (flexible) {
+		uint32_t u;
+
+		if (kr_uvarint(r, &u) < 0)
+			return -1;
+		if (u == 0 || u - 1 > INT32_MAX)
+			return kr_fail(r);
+		s->len = (int32_t)(u - 1);
+	} else {
+		if (kr_i32(r, &s->len) < 0)
+			return -1;
+		if (s->len < 0)
+			return kr_fail(r);
+	}
+	start = r->pos;
+	if (kr_skip(r, (size_t)s->len) < 0)
+		return -1;
+	s->ptr = r->buf + start;
+	return 0;
+}
+
 int kr_nullable_array(struct kreader *r, int flexible, size_t min_elem, int32_t *n)
 {
 	int64_t count;
@@ -379,6 +404,20 @@ void kw_string(struct kwbuf *w, int flexible, const void *s, int32_t len)
 		kw_i16(w, (int16_t)len);
 	if (len > 0)
 		kw_put(w, s, (size_t)len);
+}
+
+void kw_bytes(struct kwbuf *w, int flexible, const void *s, size_t len)
+{
+	if (len > INT32_MAX - 1) {
+		w->failed = 1;
+		return;
+	}
+	if (flexible)
+		kw_uvarint(w, (uint32_t)len + 1);
+	else
+		kw_i32(w, (int32_t)len);
+	if (len)
+		kw_put(w, s, len);
 }
 
 void kw_array_len(struct kwbuf *w, int flexible, int32_t n)

@@ -53,6 +53,8 @@ int kr_string(struct kreader *r, int flexible, struct kstr *s);
 int kr_nullable_string(struct kreader *r, int flexible, struct kstr *s);
 /* BYTES / COMPACT_BYTES and RECORDS (nullable), skipped without looking. */
 int kr_skip_bytes(struct kreader *r, int flexible, int nullable);
+/* A bytes field (int32 length, or compact when flexible); null refused. */
+int kr_bytes(struct kreader *r, int flexible, struct kstr *s);
 
 /* ARRAY / COMPACT_ARRAY element count, bounded by what the remaining bytes
  * could hold when each element takes at least min_elem bytes.  Nullable
@@ -84,6 +86,8 @@ void kw_i64(struct kwbuf *w, int64_t v);
 void kw_uvarint(struct kwbuf *w, uint32_t v);
 /* STRING or COMPACT_STRING; len -1 writes null. */
 void kw_string(struct kwbuf *w, int flexible, const void *s, int32_t len);
+/* A bytes field: int32 length, or compact when flexible. */
+void kw_bytes(struct kwbuf *w, int flexible, const void *s, size_t len);
 /* Array count (int32 or compact count+1). */
 void kw_array_len(struct kwbuf *w, int flexible, int32_t n);
 /* Reserve 4 bytes for a length written later with kw_patch_i32. */

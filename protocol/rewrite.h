@@ -34,6 +34,9 @@ int krw_produce(const uint8_t *in, size_t len, int16_t version, struct kwbuf *ou
 		const struct kmap *map);
 int krw_api_versions(const uint8_t *in, size_t len, int16_t version,
 		     struct kwbuf *out, const struct kmap *map);
+/* What becomes of one ApiVersions entry: -1 to drop it (hidden, or no
+ * version kgate forwards), else its MaxVersion, capped. */
+int krw_api_versions_cap(int16_t key, int16_t min_version, int16_t max_version);
 
 /* The trailing top-level tagged section of a Fetch response, rewritten in
  * place without changing its length (see fetch_walk.h for how the gateway

@@ -13,7 +13,7 @@
 #include "rewrite.h"
 
 /* What becomes of one ApiKeys[] entry: -1 to drop it, else its MaxVersion. */
-static int capped_max(int16_t key, int16_t min_version, int16_t max_version)
+int krw_api_versions_cap(int16_t key, int16_t min_version, int16_t max_version)
 {
 	const struct kapi *a = kapi_get(key);
 	int16_t max = max_version;
@@ -66,7 +66,7 @@ int krw_api_versions(const uint8_t *in, size_t len, int16_t v, struct kwbuf *out
 		int max;
 
 		KR_TRY(read_entry(r, flexible, e, &tags_off));
-		max = capped_max(e[0], e[1], e[2]);
+		max = krw_api_versions_cap(e[0], e[1], e[2]);
 		kept += max >= 0;
 		differs |= max != e[2];
 	}
@@ -85,7 +85,7 @@ int krw_api_versions(const uint8_t *in, size_t len, int16_t v, struct kwbuf *out
 
 			KR_TRY(read_entry(&again, flexible, e, &tags_off));
 			entry_end = again.pos;
-			max = capped_max(e[0], e[1], e[2]);
+			max = krw_api_versions_cap(e[0], e[1], e[2]);
 			if (max < 0)
 				continue;
 			kw_i16(out, e[0]);

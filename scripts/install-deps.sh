@@ -25,6 +25,7 @@ PKGS=(
   libjansson-dev                   # JSON configuration
   librdkafka-dev                   # mock cluster (demo, tests) and test clients
   check                            # unit test framework
+  python3-venv                     # make test-iam: AWS's Python MSK signer, from PyPI
 )
 E2E_PKGS=(
   iproute2 haproxy tcpdump         # namespaces, the NLB, packet captures

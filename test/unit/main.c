@@ -42,6 +42,10 @@ int main(void)
 	srunner_add_suite(sr, suite_cluster());
 	srunner_add_suite(sr, suite_hostile());
 	srunner_add_suite(sr, suite_chunk());
+	srunner_add_suite(sr, suite_sigv4());
+	srunner_add_suite(sr, suite_scram());
+	srunner_add_suite(sr, suite_users());
+	srunner_add_suite(sr, suite_aws_creds());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

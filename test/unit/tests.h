@@ -17,6 +17,10 @@ Suite *suite_kstream(void);
 Suite *suite_cluster(void);
 Suite *suite_hostile(void);
 Suite *suite_chunk(void);
+Suite *suite_sigv4(void);
+Suite *suite_scram(void);
+Suite *suite_users(void);
+Suite *suite_aws_creds(void);
 
 /* Path of a file in the source tree (KGATE_SRC or "."). */
 const char *test_src_path(const char *rel, char *buf, size_t len);
