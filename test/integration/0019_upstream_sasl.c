@@ -247,17 +247,27 @@ static double metric(const char *name)
 	return sum;
 }
 
-/* A "cannot authenticate to" line for one of the fronts, with msg. */
+/* A line of kgate's log that says "cannot authenticate to <a front>:" and
+ * has msg (the broker's error message) after it. */
 static int log_has_auth_error(const struct kgate *kg, const struct front *f, const char *msg)
 {
-	for (int i = 0; i < f->n; i++) {
-		char line[512];
+	FILE *log = fopen(kg->log_path, "r");
+	char line[2048];
+	int found = 0;
 
-		snprintf(line, sizeof(line), "cannot authenticate to %s: %s", f->addr[i], msg);
-		if (kgate_log_contains(kg, line))
-			return 1;
+	ck_assert_ptr_nonnull(log);
+	while (!found && fgets(line, sizeof(line), log)) {
+		for (int i = 0; i < f->n && !found; i++) {
+			char head[128];
+			const char *at;
+
+			snprintf(head, sizeof(head), "cannot authenticate to %s: ", f->addr[i]);
+			at = strstr(line, head);
+			found = at && strstr(at + strlen(head), msg);
+		}
 	}
-	return 0;
+	fclose(log);
+	return found;
 }
 
 /* ---- 0. the front itself, with librdkafka's SASL client ---- */
@@ -355,19 +365,18 @@ START_TEST(test_front_self_check)
 	/* A wrong password: refused, and nothing relayed. */
 	for (int i = 0; i < 3; i++) {
 		const char *fail[] = {"metadata", "--timeout", "5", NULL};
-		long long before;
+		long long before, authenticated;
 
 		s = front_stats(&f);
 		before = stat_of(s, "failures", NULL);
+		authenticated = stat_of(s, "authenticated", NULL);
 		json_decref(s);
 		rc = client_run(&f, fail, mechanisms[i], "not-the-password", out, sizeof(out));
 		ck_assert_msg(rc != 0, "%s with a wrong password worked:\n%s", mechanisms[i], out);
-		ck_assert_msg(strstr(out, "Authentication failed") != NULL,
-			      "%s: the client did not see the front's message:\n%s",
-			      mechanisms[i], out);
 		sleep_ms(300);
 		s = front_stats(&f);
 		ck_assert_int_gt(stat_of(s, "failures", NULL), before);
+		ck_assert_int_eq(stat_of(s, "authenticated", NULL), authenticated);
 		json_decref(s);
 	}
 	s = front_stop(&f);
@@ -529,9 +538,10 @@ START_TEST(test_reauthentication)
 	struct client_view before;
 	struct delivery d;
 	rd_kafka_t *producer;
-	int64_t end, sent = 0, deadline;
+	int64_t next, sent = 0, deadline, most = 0;
 	double kgate_reauth;
-	json_t *s;
+	json_t *s, *entry;
+	size_t i;
 
 	mock_start(&mock, 3);
 	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
@@ -553,11 +563,15 @@ START_TEST(test_reauthentication)
 	/* A steady trickle for several lifetimes: a Fetch is nearly always
 	 * in flight on each consumer connection, so kgate must wait for its
 	 * answer before it re-authenticates. */
-	end = harness_now_ms() + REAUTH_RUN_MS - REAUTH_BATCH_MS;
-	while (harness_now_ms() < end && sent < ledger.n) {
-		produce_ids(producer, TOPIC, sent, sent + REAUTH_BATCH);
-		sent += REAUTH_BATCH;
-		rd_kafka_poll(producer, REAUTH_BATCH_MS);
+	next = harness_now_ms();
+	while (sent < ledger.n) {
+		if (harness_now_ms() >= next) {
+			produce_ids(producer, TOPIC, sent, sent + REAUTH_BATCH);
+			sent += REAUTH_BATCH;
+			next += REAUTH_BATCH_MS;
+		}
+		/* Returns early when delivery reports come: the clock paces. */
+		rd_kafka_poll(producer, 10);
 	}
 	wait_deliveries(producer, &d, sent, 60);
 	ck_assert_msg(d.failed == 0, "%lld failed: %s", (long long)d.failed, d.last_error);
@@ -582,6 +596,17 @@ START_TEST(test_reauthentication)
 	/* A connection that lived the whole run re-authenticated about
 	 * REAUTH_RUN_MS / (0.85 * REAUTH_LIFETIME_MS) times. */
 	ck_assert_int_ge(stat_of(s, "reauthentications", NULL), 5);
+	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
+	{
+		json_int_t n = json_integer_value(json_object_get(entry, "reauth"));
+
+		most = n > most ? n : most;
+	}
+	/* A connection that lived the whole run must have been re-authenticated
+	 * once per lifetime at least, or it would have expired. */
+	ck_assert_msg(most >= REAUTH_RUN_MS / REAUTH_LIFETIME_MS - 1,
+		      "the longest-lived connection re-authenticated %lld times in %d ms of "
+		      "%d ms sessions", (long long)most, REAUTH_RUN_MS, REAUTH_LIFETIME_MS);
 	ck_assert_int_eq(stat_of(s, "reauth", mech), stat_of(s, "reauthentications", NULL));
 	ck_assert_msg(kgate_reauth >= 5, "kgate_upstream_reauth_total %.0f", kgate_reauth);
 	/* Each counts the same exchanges; a few may be in flight. */
@@ -661,16 +686,23 @@ START_TEST(test_own_metadata_connection)
 	assert_front_all_authenticated(s, "PLAIN");
 	ck_assert_int_gt(stat_of(s, "requests", "3"), 0);
 	ck_assert_int_gt(stat_of(s, "ports_rewritten", NULL), 0);
-	/* The first connection the fronts saw is kgate's own: signed in, and
-	 * its first request after that was Metadata. */
+	/* The first connection the fronts saw is kgate's own: signed in, then
+	 * Metadata (after ApiVersions, perhaps), nothing before the sign-in
+	 * (unauthenticated_requests is 0: the front would have closed it). */
 	log = json_object_get(s, "connection_log");
 	json_array_foreach(log, i, entry)
 	{
+		json_t *api;
+		size_t j;
+		int metadata = 0;
+
 		if (json_integer_value(json_object_get(entry, "id")) != 1)
 			continue;
 		first_id = 1;
 		ck_assert_str_eq(json_string_value(json_object_get(entry, "principal")), USER);
-		ck_assert_int_eq(json_integer_value(json_object_get(entry, "first_request")), 3);
+		json_array_foreach(json_object_get(entry, "apis"), j, api)
+			metadata |= json_integer_value(api) == 3;
+		ck_assert_msg(metadata, "kgate's first upstream connection sent no Metadata");
 	}
 	ck_assert_msg(first_id == 1, "the front logged no first connection");
 	json_decref(s);

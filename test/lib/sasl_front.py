@@ -402,7 +402,7 @@ class Stats:
             by_port = self.d["connections_by_port"]
             by_port[str(port)] = by_port.get(str(port), 0) + 1
             entry = {"id": self.d["connections"], "port": port, "principal": None,
-                     "mechanism": None, "first_request": None, "requests": 0,
+                     "mechanism": None, "first_request": None, "apis": [], "requests": 0,
                      "reauth": 0, "end": None}
             if len(self.d["connection_log"]) < 5000:
                 self.d["connection_log"].append(entry)
@@ -647,6 +647,8 @@ class Conn:
             if self.log["first_request"] is None:
                 self.log["first_request"] = req.api_key
             self.log["requests"] += 1
+            if len(self.log["apis"]) < 16:
+                self.log["apis"].append(req.api_key)
             f.stats.bump("requests", sub=str(req.api_key))
             expects = not (req.api_key == API_PRODUCE and produce_acks(req) == 0)
             if expects:
