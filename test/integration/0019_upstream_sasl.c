@@ -308,7 +308,8 @@ static int client_run(const struct front *f, const char *const *args, const char
 	return harness_run(argv, out, len);
 }
 
-/* librdkafka's own SASL client against the fronts, with addresses
+/* The front's own checks (sasl_front_selftest.py: what it must catch), then
+ * librdkafka's own SASL client against the fronts, with addresses
  * rewritten so that it follows them to every broker: each mechanism
  * produces and consumes (so the front's SCRAM agrees with librdkafka's
  * RFC 5802 client, and its relaying with librdkafka's framing), a wrong
@@ -323,6 +324,13 @@ START_TEST(test_front_self_check)
 	json_t *s;
 	char topic[32], count[16], group[32];
 	int rc;
+	char src[512];
+	char *selftest[] = {"/usr/bin/python3", NULL, NULL};
+
+	/* What the front must catch in a gateway, from a scripted client. */
+	selftest[1] = (char *)harness_src_path("test/lib/sasl_front_selftest.py", src, sizeof(src));
+	rc = harness_run(selftest, out, sizeof(out));
+	ck_assert_msg(rc == 0, "sasl_front_selftest.py:\n%s", out);
 
 	mock_start(&mock, 3);
 	front_start(&f, &mock, 0, 1, PASSWORD);
