@@ -180,6 +180,37 @@ static void assert_front_clean(json_t *s)
 	ck_assert_int_eq(stat_of(s, "protocol_errors", NULL), 0);
 }
 
+/* Each connection's sign-in as the contract words it: ApiVersions v0,
+ * SaslHandshake v1, SaslAuthenticate v2 (the highest the front offers)
+ * once for PLAIN, twice for SCRAM; nothing else before it. */
+static void assert_sign_in_sequence(json_t *s, const char *mech)
+{
+	const char *want[] = {"18v0", "17v1", "36v2", "36v2"};
+	size_t n_want = strcmp(mech, "PLAIN") ? 4 : 3, i, j;
+	json_t *entry, *v;
+
+	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
+	{
+		json_t *pre = json_object_get(entry, "pre_auth");
+		char seen[256] = "";
+
+		json_array_foreach(pre, j, v)
+		{
+			strncat(seen, json_string_value(v), sizeof(seen) - strlen(seen) - 2);
+			strcat(seen, " ");
+		}
+		ck_assert_msg(json_array_size(pre) == n_want,
+			      "connection %lld signed in with %s(want ApiVersions v0, "
+			      "SaslHandshake v1, SaslAuthenticate v2)",
+			      (long long)json_integer_value(json_object_get(entry, "id")), seen);
+		for (j = 0; j < n_want; j++)
+			ck_assert_msg(strcmp(json_string_value(json_array_get(pre, j)), want[j]) == 0,
+				      "connection %lld signed in with %s(want %s at step %zu)",
+				      (long long)json_integer_value(json_object_get(entry, "id")),
+				      seen, want[j], j + 1);
+	}
+}
+
 /* Every connection the front accepted authenticated as USER with mech,
  * none failed, and a SCRAM client used RFC 5802's nonce exactly. */
 static void assert_front_all_authenticated(json_t *s, const char *mech)
@@ -196,6 +227,7 @@ static void assert_front_all_authenticated(json_t *s, const char *mech)
 	ck_assert_int_eq(stat_of(s, "auth", mech), conns);
 	ck_assert_int_eq(stat_of(s, "principals", USER), conns);
 	ck_assert_int_eq(stat_of(s, "scram_nonce_not_rfc", NULL), 0);
+	assert_sign_in_sequence(s, mech);
 }
 
 /* ---- kgate in front of the fronts ---- */
@@ -616,6 +648,12 @@ START_TEST(test_reauthentication)
 		      "the longest-lived connection re-authenticated %lld times in %d ms of "
 		      "%d ms sessions", (long long)most, REAUTH_RUN_MS, REAUTH_LIFETIME_MS);
 	ck_assert_int_eq(stat_of(s, "reauth", mech), stat_of(s, "reauthentications", NULL));
+	/* Re-authentication: SaslHandshake v1 and SaslAuthenticate v2 only. */
+	ck_assert_int_eq(stat_of(s, "reauth_requests", "17v1"),
+			 stat_of(s, "reauthentications", NULL));
+	ck_assert_int_eq(stat_of(s, "reauth_requests", "36v2"),
+			 stat_of(s, "reauthentications", NULL) * (strcmp(mech, "PLAIN") ? 2 : 1));
+	ck_assert_int_eq(json_object_size(json_object_get(s, "reauth_requests")), 2);
 	ck_assert_msg(kgate_reauth >= 5, "kgate_upstream_reauth_total %.0f", kgate_reauth);
 	/* Each counts the same exchanges; a few may be in flight. */
 	ck_assert_msg(kgate_reauth <= (double)stat_of(s, "reauthentications", NULL) +

@@ -240,6 +240,7 @@ class Plain:
         if len(parts) != 3:
             raise AuthFailed("Invalid SASL/PLAIN response: expected 3 tokens")
         authzid, user, password = (p.decode("utf-8", "replace") for p in parts)
+        self.user = user
         if not user or not password:
             raise AuthFailed("Authentication failed: username or password not specified")
         if authzid and authzid != user:
@@ -372,7 +373,8 @@ class Stats:
             "reauthentications": 0, "failures": 0, "failure_messages": [],
             "violations": 0, "violation_details": [], "expired": 0,
             "unauthenticated_requests": 0, "principals": {}, "requests": {},
-            "max_in_flight": 0, "ports_rewritten": 0, "scram_nonce_not_rfc": 0, "protocol_errors": 0,
+            "max_in_flight": 0, "ports_rewritten": 0, "reauth_requests": {},
+            "scram_nonce_not_rfc": 0, "protocol_errors": 0,
             "connection_log": [],
         }
 
@@ -402,7 +404,8 @@ class Stats:
             by_port = self.d["connections_by_port"]
             by_port[str(port)] = by_port.get(str(port), 0) + 1
             entry = {"id": self.d["connections"], "port": port, "principal": None,
-                     "mechanism": None, "first_request": None, "apis": [], "requests": 0,
+                     "mechanism": None, "first_request": None, "pre_auth": [],
+                     "apis": [], "requests": 0,
                      "reauth": 0, "end": None}
             if len(self.d["connection_log"]) < 5000:
                 self.d["connection_log"].append(entry)
@@ -495,6 +498,7 @@ class Conn:
                 req = Request(data, REQUEST_FLEXIBLE)
             else:
                 req, handshake = handshake, None
+            self.note_sasl(req, first)
             if first and req.api_key == API_API_VERSIONS:
                 self.forward_api_versions(data, req)
                 continue
@@ -540,6 +544,7 @@ class Conn:
         while not m.done:
             data = read_frame(self.sock, MAX_SASL_FRAME, 8)
             areq = Request(data, REQUEST_FLEXIBLE)
+            self.note_sasl(areq, first)
             if areq.api_key != API_SASL_AUTHENTICATE:
                 if first:
                     f.stats.bump("unauthenticated_requests")
@@ -583,6 +588,17 @@ class Conn:
             self.send_client(frame(out))
         self.authenticated(mech, m.principal, True, 0)
         return True
+
+    def note_sasl(self, req, first):
+        """Which requests, at which versions, made up a sign-in: the
+        connection's first in its log, re-authentications in the stats."""
+        what = "%dv%d" % (req.api_key, req.version)
+        if first:
+            if len(self.log["pre_auth"]) < 16:
+                self.log["pre_auth"].append(what)
+            self.f.stats.touch()
+        else:
+            self.f.stats.bump("reauth_requests", sub=what)
 
     def auth_response(self, areq, err, msg, token, lifetime):
         flexible = areq.version >= 2
