@@ -4,8 +4,8 @@
  * without SASL move messages exactly once, every upstream connection
  * authenticates as the configured user before any client byte, a wrong
  * password is reported, sessions with a lifetime are re-authenticated
- * between requests (KIP-368) and never expire, and kgate's own Metadata
- * connection signs in too.  The first test checks the front itself with
+ * between requests (KIP-368) and never expire, also when idle, kgate's own
+ * Metadata connection signs in too, and each listener's own block wins.  The first test checks the front itself with
  * librdkafka's own SASL client, without kgate.
  */
 #include <jansson.h>
@@ -50,11 +50,12 @@ static void sleep_ms(int ms)
 	usleep((useconds_t)ms * 1000);
 }
 
-/* Starts the fronts before m's brokers: USER with PASSWORD, sessions of
- * lifetime_ms (0: none), broker addresses in answers rewritten to the fronts
- * if rewrite; and writes password (what kgate will be given) to a file. */
-static void front_start(struct front *f, const struct mock *m, int lifetime_ms, int rewrite,
-			const char *password)
+/* Starts fronts before n backends ("host:port"): USER with PASSWORD,
+ * sessions of lifetime_ms (0: none), broker addresses in answers rewritten
+ * to the fronts if rewrite; and writes password (what kgate will be given)
+ * to a file. */
+static void front_start_for(struct front *f, char backends[][64], int n, int lifetime_ms,
+			    int rewrite, const char *password)
 {
 	char src[512], listen[HARNESS_MAX_BROKERS][96], lifetime[32], user[128];
 	char *argv[40];
@@ -74,13 +75,13 @@ static void front_start(struct front *f, const struct mock *m, int lifetime_ms, 
 	fprintf(pw, "%s\n", password);
 	fclose(pw);
 
-	f->n = m->n_brokers;
+	f->n = n;
 	argv[k++] = "/usr/bin/python3";
 	argv[k++] = (char *)harness_src_path("test/lib/sasl_front.py", src, sizeof(src));
 	for (int i = 0; i < f->n; i++) {
 		f->port[i] = harness_free_port();
 		snprintf(f->addr[i], sizeof(f->addr[0]), "127.0.0.1:%d", f->port[i]);
-		snprintf(listen[i], sizeof(listen[0]), "%d=%s", f->port[i], m->addr[i]);
+		snprintf(listen[i], sizeof(listen[0]), "%d=%s", f->port[i], backends[i]);
 		argv[k++] = "--listen";
 		argv[k++] = listen[i];
 	}
@@ -107,6 +108,13 @@ static void front_start(struct front *f, const struct mock *m, int lifetime_ms, 
 		ck_assert_msg(harness_now_ms() < deadline, "sasl_front.py did not start");
 		sleep_ms(10);
 	}
+}
+
+/* A front before each of m's brokers, in broker id order. */
+static void front_start(struct front *f, struct mock *m, int lifetime_ms, int rewrite,
+			const char *password)
+{
+	front_start_for(f, m->addr, m->n_brokers, lifetime_ms, rewrite, password);
 }
 
 /* The front's stats as last written (at most 100 ms old). */
@@ -756,6 +764,196 @@ START_TEST(test_own_metadata_connection)
 }
 END_TEST
 
+/* ---- e. an idle connection ---- */
+
+/* Writes one request frame (header v1, client id "0019") with body. */
+static void raw_request(int fd, int16_t api, int16_t ver, int32_t corr, const void *body,
+			size_t len)
+{
+	unsigned char buf[64];
+	size_t n = 0;
+	uint32_t size = (uint32_t)(8 + 2 + 4 + len);
+
+	ck_assert_uint_le(len + 18, sizeof(buf));
+	buf[n++] = (unsigned char)(size >> 24);
+	buf[n++] = (unsigned char)(size >> 16);
+	buf[n++] = (unsigned char)(size >> 8);
+	buf[n++] = (unsigned char)size;
+	buf[n++] = (unsigned char)((uint16_t)api >> 8);
+	buf[n++] = (unsigned char)api;
+	buf[n++] = (unsigned char)((uint16_t)ver >> 8);
+	buf[n++] = (unsigned char)ver;
+	buf[n++] = (unsigned char)((uint32_t)corr >> 24);
+	buf[n++] = (unsigned char)((uint32_t)corr >> 16);
+	buf[n++] = (unsigned char)((uint32_t)corr >> 8);
+	buf[n++] = (unsigned char)corr;
+	buf[n++] = 0;
+	buf[n++] = 4;
+	memcpy(buf + n, "0019", 4);
+	n += 4;
+	memcpy(buf + n, body, len);
+	n += len;
+	ck_assert_int_eq(raw_send(fd, buf, n), 0);
+}
+
+/* Reads one response frame and returns its correlation id. */
+static int32_t raw_response(int fd)
+{
+	unsigned char head[8], *rest;
+	uint32_t size;
+
+	ck_assert_msg(raw_recv(fd, head, 8) == 0, "no response through kgate");
+	size = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 |
+	       head[3];
+	ck_assert_uint_ge(size, 4);
+	ck_assert_uint_le(size, 1 << 20);
+	rest = malloc(size - 4 + 1);
+	ck_assert_ptr_nonnull(rest);
+	ck_assert_int_eq(raw_recv(fd, rest, size - 4), 0);
+	free(rest);
+	return (int32_t)((uint32_t)head[4] << 24 | (uint32_t)head[5] << 16 |
+			 (uint32_t)head[6] << 8 | head[7]);
+}
+
+#define IDLE_LIFETIME_MS 2000
+#define IDLE_MS 5000
+
+/* A client that says nothing for two and a half lifetimes: kgate signs its
+ * upstream connection in again before each lifetime ends (the contract:
+ * at about 85%), so the session never expires and the client's next
+ * request goes through on the same connection. */
+START_TEST(test_idle_connection)
+{
+	static const unsigned char all_topics[4] = {0xff, 0xff, 0xff, 0xff};
+	struct mock mock;
+	struct front f;
+	struct kgate kg;
+	json_t *s, *entry;
+	size_t i;
+	json_int_t most = 0;
+	char port[16];
+	int fd;
+
+	mock_start(&mock, 3);
+	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
+	front_start(&f, &mock, IDLE_LIFETIME_MS, 0, PASSWORD);
+	kgate_start_sasl(&kg, &f, "SCRAM-SHA-256", 0);
+
+	fd = raw_connect(kg.broker_port[0]);
+	raw_request(fd, 18, 0, 1, NULL, 0);
+	ck_assert_int_eq(raw_response(fd), 1);
+	sleep_ms(IDLE_MS);
+	raw_request(fd, 3, 1, 2, all_topics, sizeof(all_topics));
+	ck_assert_int_eq(raw_response(fd), 2);
+	close(fd);
+
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	s = front_stop(&f);
+	assert_front_all_authenticated(s, "SCRAM-SHA-256");
+	snprintf(port, sizeof(port), "%d", f.port[0]);
+	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
+	{
+		json_int_t n = json_integer_value(json_object_get(entry, "reauth"));
+
+		if (json_integer_value(json_object_get(entry, "port")) == f.port[0] && n > most)
+			most = n;
+	}
+	ck_assert_msg(most >= IDLE_MS / IDLE_LIFETIME_MS,
+		      "an idle connection was re-authenticated %lld times in %d ms of %d ms "
+		      "sessions", (long long)most, IDLE_MS, IDLE_LIFETIME_MS);
+	json_decref(s);
+	mock_stop(&mock);
+}
+END_TEST
+
+/* ---- f. blocks per listener ---- */
+
+/* upstream_sasl at the top level, in bootstrap and in brokers[]: each
+ * listener's own block wins, "none" switches it off (broker 3 dials the
+ * mock directly, which would hang up on a SaslHandshake). */
+START_TEST(test_per_listener_blocks)
+{
+	static const char *const want[3] = {"SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"};
+	char backends[3][64], cfg[4096], block[3][512];
+	struct mock mock;
+	struct front f;
+	struct kgate kg;
+	struct broker_view pview, cview;
+	struct delivery d;
+	rd_kafka_t *producer, *consumer;
+	json_t *s, *entry;
+	long long seen[3] = {0, 0, 0};
+	size_t i;
+
+	mock_start(&mock, 3);
+	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
+	/* Fronts: broker 1, broker 2, and broker 1 again for bootstrap. */
+	snprintf(backends[0], sizeof(backends[0]), "%s", mock.addr[0]);
+	snprintf(backends[1], sizeof(backends[1]), "%s", mock.addr[1]);
+	snprintf(backends[2], sizeof(backends[2]), "%s", mock.addr[0]);
+	front_start_for(&f, backends, 3, 0, 0, PASSWORD);
+	for (int b = 0; b < 3; b++)
+		snprintf(block[b], sizeof(block[b]),
+			 "{ \"mechanism\": \"%s\", \"username\": \"%s\", "
+			 "\"password_file\": \"%s\" }",
+			 want[b], USER, f.password_path);
+	kgate_plan(&kg, 3);
+	snprintf(cfg, sizeof(cfg),
+		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"%s\"], "
+		 "\"upstream_sasl\": %s },\n"
+		 "  \"brokers\": [\n"
+		 "    { \"id\": 1, \"listen\": \"%s\", \"advertise\": \"%s\", "
+		 "\"upstream\": \"%s\" },\n"
+		 "    { \"id\": 2, \"listen\": \"%s\", \"advertise\": \"%s\", "
+		 "\"upstream\": \"%s\", \"upstream_sasl\": %s },\n"
+		 "    { \"id\": 3, \"listen\": \"%s\", \"advertise\": \"%s\", "
+		 "\"upstream\": \"%s\", \"upstream_sasl\": { \"mechanism\": \"none\" } } ],\n"
+		 "  \"upstream_sasl\": %s,\n  \"workers\": 1 }\n",
+		 kg.bootstrap, f.addr[2], block[2], kg.broker_addr[0], kg.broker_addr[0],
+		 f.addr[0], kg.broker_addr[1], kg.broker_addr[1], f.addr[1], block[1],
+		 kg.broker_addr[2], kg.broker_addr[2], mock.addr[2], block[0]);
+	kgate_start(&kg, cfg);
+
+	view_init(&pview);
+	producer = producer_new(kg.bootstrap, &pview, &d);
+	produce_ids(producer, TOPIC, 0, 3000);
+	wait_deliveries(producer, &d, 3000, 60);
+	ck_assert_msg(d.failed == 0, "%lld failed: %s", (long long)d.failed, d.last_error);
+	view_init(&cview);
+	consumer = consumer_from_start(kg.bootstrap, &cview, TOPIC, PARTITIONS);
+	consume_exactly_once(consumer, 3000, 60);
+	view_refresh(producer, &pview);
+	view_assert_gateway_only(&pview, &kg);
+	consumer_destroy(consumer);
+	rd_kafka_destroy(producer);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+
+	s = front_stop(&f);
+	assert_front_clean(s);
+	ck_assert_int_eq(stat_of(s, "failures", NULL), 0);
+	ck_assert_int_eq(stat_of(s, "authenticated", NULL), stat_of(s, "connections", NULL));
+	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
+	{
+		json_int_t p = json_integer_value(json_object_get(entry, "port"));
+		const char *mech = json_string_value(json_object_get(entry, "mechanism"));
+
+		for (int b = 0; b < 3; b++) {
+			if (p != f.port[b])
+				continue;
+			seen[b]++;
+			ck_assert_msg(mech && strcmp(mech, want[b]) == 0,
+				      "%s's upstream signed in with %s, want %s",
+				      b == 2 ? "bootstrap" : b ? "broker 2" : "broker 1",
+				      mech ? mech : "nothing", want[b]);
+		}
+	}
+	for (int b = 0; b < 3; b++)
+		ck_assert_msg(seen[b] > 0, "no connection through front %d", b);
+	json_decref(s);
+	mock_stop(&mock);
+}
+END_TEST
+
 TCase *tcase_0019_upstream_sasl(void)
 {
 	TCase *tc = tcase_create("0019 upstream sasl");
@@ -765,6 +963,8 @@ TCase *tcase_0019_upstream_sasl(void)
 	tcase_add_loop_test(tc, test_wrong_password, 0, 2);
 	tcase_add_loop_test(tc, test_reauthentication, 0, 2);
 	tcase_add_test(tc, test_own_metadata_connection);
+	tcase_add_test(tc, test_idle_connection);
+	tcase_add_test(tc, test_per_listener_blocks);
 	tcase_set_timeout(tc, 300);
 	return tc;
 }
