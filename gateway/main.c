@@ -218,10 +218,9 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
-	/* A command of its own, with its own options. */
+	/* Commands of their own: a word first, then its own options. */
 	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
 		return users_passwd_main(argc - 1, argv + 1);
-	/* Subcommands: a word first, then its own options. */
 	if (argc > 1 && strcmp(argv[1], "aws-credentials") == 0)
 		return aws_creds_main(argc - 1, argv + 1);
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
@@ -278,7 +277,9 @@ int main(int argc, char **argv)
 		demo_stop(demo);
 		return EXIT_START_FAILED;
 	}
+	aws_creds_ensure(&gen->cfg);
 	rc = run(gen, demo, o.demo ? NULL : o.config_path);
+	aws_creds_stop();
 	cfg_gen_unref(gen);
 	demo_stop(demo);
 	libevent_global_shutdown();
