@@ -62,6 +62,12 @@ int pair_login_begin(struct pair *p)
 {
 	const struct cfg_login *a = cfg_login(&p->gen->cfg, p->lst->broker);
 
+	/* A certificate's name can pick upstream credentials only once the
+	 * handshake has shown it (pair_login_cert). */
+	if (a->mode == CFG_LOGIN_TLS && a->n_identities) {
+		p->await_cert = 1;
+		return 1;
+	}
 	if (a->mode != CFG_LOGIN_SASL)
 		return 0;
 	pthread_once(&mask_once, make_mask_key);
@@ -160,6 +166,29 @@ static int logged_in(struct pair *p)
 	pair_login_free(p);
 	pair_route(p, NULL);
 	return p->state == PAIR_CLOSED ? -1 : 0;
+}
+
+void pair_login_cert(struct pair *p)
+{
+	const struct cfg_login *a = cfg_login(&p->gen->cfg, p->lst->broker);
+	const struct cfg_sasl *mapped;
+	char cn[SCRAM_MAX_USER + 1];
+
+	p->await_cert = 0;
+	if (side_peer_name(&p->client, cn, sizeof(cn)) < 0) {
+		p->gw->stats.client_login_failures++;
+		p->lst->stats->client_login_failures++;
+		pair_end(p, LOG_WARN, "client certificate without a common name to map");
+		return;
+	}
+	mapped = cfg_identity_sasl(a, cn);
+	p->gw->stats.client_logins++;
+	p->lst->stats->client_logins++;
+	pair_log(p, LOG_INFO, "client certificate %s (tls) accepted%s", cn,
+		 mapped ? ", mapped to its own upstream credentials" : "");
+	if (mapped)
+		p->sasl = mapped;
+	pair_route(p, NULL);
 }
 
 static const struct scram_secret *secret_of(const struct pair_login *l, const char *user,
