@@ -10,6 +10,7 @@
 #include "../../config/users.h"
 #include "../../protocol/requests.h"
 #include "../../protocol/sasl.h"
+#include "../../protocol/scram.h"
 #include "tests.h"
 
 static char pw_path[64], users_path[64];
@@ -353,6 +354,58 @@ START_TEST(test_api_versions_answer)
 }
 END_TEST
 
+/* One SCRAM-SHA-512 exchange of a client with cache against kgate's
+ * server; 0 if both sides were satisfied. */
+static int exchange(const struct scram_secret *secret, struct scram_salted *cache)
+{
+	static const uint8_t mask[SCRAM_MASK_KEY_LEN];
+	struct scram_client *c = scram_client_new(SCRAM_SHA_512, "u", "pencil", 6, NULL, NULL, 0);
+	struct scram_server *s = scram_server_new(SCRAM_SHA_512, mask, NULL, NULL, 0);
+	char a[SCRAM_MSG_MAX], b[SCRAM_MSG_MAX];
+	int n, rc = -1;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(s);
+	scram_client_cache(c, cache);
+	n = scram_client_first(c, a, sizeof(a));
+	if (n > 0 && scram_server_read_first(s, (uint8_t *)a, (size_t)n, NULL, 0) == 0 &&
+	    (n = scram_server_first(s, secret, b, sizeof(b), NULL, 0)) > 0 &&
+	    (n = scram_client_final(c, (uint8_t *)b, (size_t)n, a, sizeof(a), NULL, 0)) > 0 &&
+	    (n = scram_server_final(s, (uint8_t *)a, (size_t)n, b, sizeof(b), NULL, 0)) > 0)
+		rc = scram_client_verify(c, (uint8_t *)b, (size_t)n, NULL, 0);
+	scram_client_free(c);
+	scram_server_free(s);
+	return rc;
+}
+
+/* The client keeps SaltedPassword (kgate signs in on every dial): the
+ * cache is filled, then used — a corrupted entry fails the next exchange,
+ * which shows the PBKDF2 was skipped — and a salt that changes is derived
+ * again and replaces the entry. */
+START_TEST(test_scram_salted_cache)
+{
+	static const uint8_t salt1[16] = "salt number one.", salt2[16] = "salt number two.";
+	struct scram_secret s1, s2;
+	struct scram_salted cache = {0};
+
+	ck_assert_int_eq(scram_secret_derive(SCRAM_SHA_512, "pencil", 6, salt1, 16, 4096, &s1,
+					     NULL, 0),
+			 0);
+	ck_assert_int_eq(scram_secret_derive(SCRAM_SHA_512, "pencil", 6, salt2, 16, 4096, &s2,
+					     NULL, 0),
+			 0);
+	ck_assert_int_eq(exchange(&s1, &cache), 0);
+	ck_assert_uint_eq(cache.iterations, 4096);
+	ck_assert_int_eq(memcmp(cache.salt, salt1, 16), 0);
+	ck_assert_int_eq(exchange(&s1, &cache), 0);
+	cache.key[0] ^= 1;
+	ck_assert_int_eq(exchange(&s1, &cache), -1);
+	ck_assert_int_eq(exchange(&s2, &cache), 0);
+	ck_assert_int_eq(memcmp(cache.salt, salt2, 16), 0);
+	ck_assert_int_eq(exchange(&s2, &cache), 0);
+}
+END_TEST
+
 Suite *suite_auth(void)
 {
 	Suite *s = suite_create("auth");
@@ -369,6 +422,7 @@ Suite *suite_auth(void)
 	tcase_add_test(tc, test_handshake_roundtrip);
 	tcase_add_test(tc, test_authenticate_roundtrip);
 	tcase_add_test(tc, test_api_versions_answer);
+	tcase_add_test(tc, test_scram_salted_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
