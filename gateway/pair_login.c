@@ -212,7 +212,20 @@ static int plain(struct pair *p, const uint8_t *tok, size_t len)
 	s = secret_of(l, m.username, SCRAM_SHA_512);
 	if (!s)
 		s = secret_of(l, m.username, SCRAM_SHA_256);
-	ok = s && scram_check_password(s, m.password, m.password_len) == 1;
+	if (s) {
+		ok = scram_check_password(s, m.password, m.password_len) == 1;
+	} else {
+		/* An unknown user costs the same PBKDF2 as a known one, so the
+		 * time to the answer does not tell them apart. */
+		static const struct scram_secret unknown = {
+			.hash = SCRAM_SHA_512,
+			.salt_len = SCRAM_SALT_LEN,
+			.iterations = SCRAM_DEFAULT_ITERATIONS,
+		};
+
+		(void)scram_check_password(&unknown, m.password, m.password_len);
+		ok = 0;
+	}
 	sasl_plain_clear(&m);
 	if (!ok) {
 		snprintf(err, sizeof(err), "%s (PLAIN): %s", l->user,
