@@ -742,13 +742,13 @@ const struct cfg_login *cfg_login(const struct cfg *cfg, const struct cfg_broker
 	return a->set > 0 ? a : &none;
 }
 
-int cfg_uses_iam(const struct cfg *cfg)
+const char *cfg_iam_region(const struct cfg *cfg)
 {
-	int iam = cfg_sasl_iam(cfg_upstream_sasl(cfg, NULL));
+	const struct cfg_sasl *s = cfg_upstream_sasl(cfg, NULL);
 
-	for (size_t i = 0; i < cfg->n_brokers; i++)
-		iam |= cfg_sasl_iam(cfg_upstream_sasl(cfg, &cfg->brokers[i]));
-	return iam;
+	for (size_t i = 0; !cfg_sasl_iam(s) && i < cfg->n_brokers; i++)
+		s = cfg_upstream_sasl(cfg, &cfg->brokers[i]);
+	return cfg_sasl_iam(s) ? s->region : NULL;
 }
 
 /* What one listener's authentication settings add up to. */

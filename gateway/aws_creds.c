@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../config/config.h"
 #include "aws_profile.h"
 #include "aws_providers.h"
 #include "log.h"
@@ -269,6 +270,23 @@ static void *creds_thread(void *arg)
 	free(c);
 	free(why);
 	return NULL;
+}
+
+/* How long kgate waits at start (or reload) for the first credentials:
+ * IMDS and the container endpoint answer in milliseconds, STS in a second
+ * or two; what is not found by then is still looked for, in the thread. */
+#define ENSURE_WAIT_MS 5000
+
+void aws_creds_ensure(const struct cfg *cfg)
+{
+	const char *region = cfg_iam_region(cfg);
+
+	if (!region || aws_creds_start(region) < 0)
+		return;
+	if (aws_creds_wait(ENSURE_WAIT_MS) < 0)
+		log_warn("no AWS credentials yet after %d ms; kgate keeps looking, and IAM sign-ins "
+			 "fail until it finds some",
+			 ENSURE_WAIT_MS);
 }
 
 int aws_creds_start(const char *region)

@@ -46,6 +46,10 @@ int aws_creds_wait(int64_t timeout_ms);
  * (-1): not started, none found yet (with the providers' reasons), or
  * expired.  Never blocks on I/O. */
 int aws_creds_get(struct aws_creds *out, char *why, size_t len);
+/* Starts the thread if cfg signs with IAM and it is not running, and waits
+ * a little for the first credentials, so the first clients find them. */
+struct cfg;
+void aws_creds_ensure(const struct cfg *cfg);
 /* Ends the thread (promptly, even mid-wait) and forgets the credentials. */
 void aws_creds_stop(void);
 void aws_creds_stats(struct aws_creds_stats *out);

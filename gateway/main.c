@@ -208,6 +208,36 @@ out:
 	return rc;
 }
 
+/* --check: who signs in where, one line per listener, when anyone does. */
+static void print_auth(const struct cfg *cfg)
+{
+	for (size_t i = 0; i <= cfg->n_brokers; i++) {
+		const struct cfg_broker *b = i ? &cfg->brokers[i - 1] : NULL;
+		const struct cfg_login *a = cfg_login(cfg, b);
+		const struct cfg_sasl *s = cfg_upstream_sasl(cfg, b);
+		char who[300], mechs[64] = "", name[32];
+
+		if (!s && a->mode == CFG_LOGIN_NONE)
+			continue;
+		cfg_sasl_describe(s, who, sizeof(who));
+		for (int m = CFG_SASL_PLAIN; a->mode == CFG_LOGIN_SASL && m <= CFG_SASL_SCRAM_SHA_512;
+		     m++)
+			if (a->mechanisms & (1u << m))
+				snprintf(mechs + strlen(mechs), sizeof(mechs) - strlen(mechs), "%s%s",
+					 mechs[0] ? ", " : " ", cfg_sasl_mech_names[m]);
+		if (b)
+			snprintf(name, sizeof(name), "broker %d", b->id);
+		else
+			snprintf(name, sizeof(name), "bootstrap");
+		printf("  %s %s: clients sign in: %s%s%s%s; kgate signs in upstream as %s\n", name,
+		       b ? b->listen.text : cfg->bootstrap_listen.text,
+		       cfg_login_mode_names[a->mode], mechs,
+		       a->n_identities ? ", identities mapped" : "",
+		       a->mode == CFG_LOGIN_NONE && a->allow_anonymous ? " (anonymous allowed)" : "",
+		       who);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -218,10 +248,9 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
-	/* A command of its own, with its own options. */
+	/* Commands of their own: a word first, then its own options. */
 	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
 		return users_passwd_main(argc - 1, argv + 1);
-	/* Subcommands: a word first, then its own options. */
 	if (argc > 1 && strcmp(argv[1], "aws-credentials") == 0)
 		return aws_creds_main(argc - 1, argv + 1);
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
@@ -259,6 +288,7 @@ int main(int argc, char **argv)
 		printf("%s: OK: bootstrap %s, %zu broker%s, %u worker%s\n", o.config_path,
 		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s",
 		       workers, workers == 1 ? "" : "s");
+		print_auth(&cfg);
 		cfg_free(&cfg);
 		return 0;
 	}
@@ -278,7 +308,9 @@ int main(int argc, char **argv)
 		demo_stop(demo);
 		return EXIT_START_FAILED;
 	}
+	aws_creds_ensure(&gen->cfg);
 	rc = run(gen, demo, o.demo ? NULL : o.config_path);
+	aws_creds_stop();
 	cfg_gen_unref(gen);
 	demo_stop(demo);
 	libevent_global_shutdown();

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../protocol/kapi.h"
+#include "aws_creds.h"
 #include "gateway.h"
 
 #ifndef KGATE_VERSION
@@ -164,6 +165,29 @@ static void gateway_state(struct evbuffer *out, const struct gateway *gw)
 	evbuffer_add_printf(out, "kgate_build_info{version=\"%s\"} 1\n", KGATE_VERSION);
 }
 
+/* The AWS credentials IAM sign-ins use, when the configuration has any. */
+static void aws_credentials(struct evbuffer *out, const struct gateway *gw)
+{
+	struct aws_creds_stats s;
+
+	if (!cfg_iam_region(gateway_cfg(gw)))
+		return;
+	aws_creds_stats(&s);
+	head(out, "kgate_aws_credentials_refreshes_total", "counter",
+	     "AWS credentials fetched (the first included)");
+	evbuffer_add_printf(out, "kgate_aws_credentials_refreshes_total %" PRIu64 "\n", s.refreshes);
+	head(out, "kgate_aws_credentials_failures_total", "counter",
+	     "credential fetches that found nothing (the log says why, provider by provider)");
+	evbuffer_add_printf(out, "kgate_aws_credentials_failures_total %" PRIu64 "\n", s.failures);
+	head(out, "kgate_aws_credentials_expiry_seconds", "gauge",
+	     "when the current AWS credentials expire (unix seconds; 0: never, or none)");
+	evbuffer_add_printf(out, "kgate_aws_credentials_expiry_seconds %" PRId64 "\n", s.expiry);
+	head(out, "kgate_aws_credentials_available", "gauge",
+	     "1 if kgate has AWS credentials to sign in with now");
+	evbuffer_add_printf(out, "kgate_aws_credentials_available{provider=\"%s\"} %d\n",
+			    s.provider, s.have);
+}
+
 /* Virtual and resident size, from /proc/self/statm (in pages). */
 static void memory(struct evbuffer *out)
 {
@@ -265,6 +289,7 @@ int metrics_render(struct evbuffer *out, const struct gateway *gw, const struct 
 	latency(out, c);
 	workers(out, c);
 	gateway_state(out, gw);
+	aws_credentials(out, gw);
 	process(out);
 	return evbuffer_get_length(out) > before ? 0 : -1;
 }

@@ -422,6 +422,8 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 			side_describe(s, why, sizeof(why));
 			pair_log(p, LOG_DEBUG, "TLS with client: %s", why);
 		}
+		if (p->await_cert)
+			pair_login_cert(p);
 		break;
 	case SIDE_EOF:
 		side_ended(p, s, 1, NULL);

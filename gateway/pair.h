@@ -63,6 +63,8 @@ struct pair {
 	int reauth_due;               /* hold requests until it is done */
 	int stopping;                 /* pair_stop: close once nothing is owed */
 	struct pair_login *login;     /* client_auth sasl: logging in to kgate */
+	int await_cert;               /* client_auth tls with identities: route
+					 * once the certificate is in */
 	int64_t active_ns;            /* last bytes read from either side */
 	int64_t frame_ns;             /* a request begun, waiting for the client */
 	uint64_t frame_done;          /* ks.up.done when frame_ns was last judged */

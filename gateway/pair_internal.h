@@ -44,6 +44,8 @@ int pair_reauth_read(struct pair *p);
 int pair_login_begin(struct pair *p);
 int pair_login_read(struct pair *p);
 void pair_login_free(struct pair *p);
+/* The client's TLS handshake is done: map its certificate and route. */
+void pair_login_cert(struct pair *p);
 /* Closes once the client has been sent what its output holds. */
 void pair_finish(struct pair *p, const char *reason);
 /* Acts on a hold once nothing is in flight (see pair.c); -1 = closed. */

@@ -62,6 +62,12 @@ int pair_login_begin(struct pair *p)
 {
 	const struct cfg_login *a = cfg_login(&p->gen->cfg, p->lst->broker);
 
+	/* A certificate's name can pick upstream credentials only once the
+	 * handshake has shown it (pair_login_cert). */
+	if (a->mode == CFG_LOGIN_TLS && a->n_identities) {
+		p->await_cert = 1;
+		return 1;
+	}
 	if (a->mode != CFG_LOGIN_SASL)
 		return 0;
 	pthread_once(&mask_once, make_mask_key);
@@ -162,6 +168,29 @@ static int logged_in(struct pair *p)
 	return p->state == PAIR_CLOSED ? -1 : 0;
 }
 
+void pair_login_cert(struct pair *p)
+{
+	const struct cfg_login *a = cfg_login(&p->gen->cfg, p->lst->broker);
+	const struct cfg_sasl *mapped;
+	char cn[SCRAM_MAX_USER + 1];
+
+	p->await_cert = 0;
+	if (side_peer_name(&p->client, cn, sizeof(cn)) < 0) {
+		p->gw->stats.client_login_failures++;
+		p->lst->stats->client_login_failures++;
+		pair_end(p, LOG_WARN, "client certificate without a common name to map");
+		return;
+	}
+	mapped = cfg_identity_sasl(a, cn);
+	p->gw->stats.client_logins++;
+	p->lst->stats->client_logins++;
+	pair_log(p, LOG_INFO, "client certificate %s (tls) accepted%s", cn,
+		 mapped ? ", mapped to its own upstream credentials" : "");
+	if (mapped)
+		p->sasl = mapped;
+	pair_route(p, NULL);
+}
+
 static const struct scram_secret *secret_of(const struct pair_login *l, const char *user,
 					    enum scram_hash h)
 {
@@ -183,7 +212,20 @@ static int plain(struct pair *p, const uint8_t *tok, size_t len)
 	s = secret_of(l, m.username, SCRAM_SHA_512);
 	if (!s)
 		s = secret_of(l, m.username, SCRAM_SHA_256);
-	ok = s && scram_check_password(s, m.password, m.password_len) == 1;
+	if (s) {
+		ok = scram_check_password(s, m.password, m.password_len) == 1;
+	} else {
+		/* An unknown user costs the same PBKDF2 as a known one, so the
+		 * time to the answer does not tell them apart. */
+		static const struct scram_secret unknown = {
+			.hash = SCRAM_SHA_512,
+			.salt_len = SCRAM_SALT_LEN,
+			.iterations = SCRAM_DEFAULT_ITERATIONS,
+		};
+
+		(void)scram_check_password(&unknown, m.password, m.password_len);
+		ok = 0;
+	}
 	sasl_plain_clear(&m);
 	if (!ok) {
 		snprintf(err, sizeof(err), "%s (PLAIN): %s", l->user,

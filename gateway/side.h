@@ -160,6 +160,9 @@ int side_splice(struct side *from, struct side *to, uint64_t n);
 void side_flush_all(struct side *s);
 /* TCP_NODELAY and keepalive on the socket. */
 void side_tune_tcp(struct side *s);
+/* The common name of a TLS peer's verified certificate: 0, or -1 if
+ * there is none (plaintext, no certificate, no CN). */
+int side_peer_name(const struct side *s, char *buf, size_t len);
 /* See side_ops. */
 int side_failure(struct side *s, const char *peer, int serving, char *buf, size_t len);
 void side_describe(const struct side *s, char *buf, size_t len);

@@ -339,6 +339,19 @@ static int direct_writable(struct side *s)
 	return evbuffer_get_length(s->tls->out) <= (s->flush_all ? 0 : s->write_low);
 }
 
+int side_peer_name(const struct side *s, char *buf, size_t len)
+{
+	SSL *ssl = s->tls ? s->tls->ssl : s->bev ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+	X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+	X509_NAME *subject = cert ? X509_get_subject_name(cert) : NULL;
+
+	if (!subject || len == 0 ||
+	    X509_NAME_get_text_by_NID(subject, NID_commonName, buf, (int)len) <= 0)
+		return -1;
+	/* A name with a NUL inside would compare as a shorter one. */
+	return strlen(buf) ? 0 : -1;
+}
+
 int side_tls_take_over(struct side *s)
 {
 	struct bufferevent *old = s->bev, *plain;

@@ -14,6 +14,7 @@
 #include "cpus.h"
 #include "gateway.h"
 #include "log.h"
+#include "aws_creds.h"
 #include "mailbox.h"
 #include "server.h"
 
@@ -238,6 +239,7 @@ int workers_reload(struct workers *ws, struct cfg_gen *gen, char *err, size_t er
 	}
 	cfg_gen_unref(old);
 	gw0->reloads_ok++;
+	aws_creds_ensure(&gen->cfg);
 	log_set_format(gen->cfg.log_format == CFG_LOG_JSON);
 	log_info("reloaded the configuration: generation %" PRIu64 ", %zu brokers%s", gen->number,
 		 gen->cfg.n_brokers, retired ? "; clients of removed listeners drain" : "");

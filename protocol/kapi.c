@@ -79,8 +79,8 @@ static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 		.mode = KAPI_PASS,
 		.min_version = 1,
 		.too_old = "SaslHandshake v0 is followed by unframed SASL tokens, which a "
-			   "gateway cannot frame; use a client that sends v1 (kafka-python: "
-			   "set api_version)",
+			   "gateway cannot pass through; use a client that sends v1, or let "
+			   "clients sign in to kgate (client_auth)",
 	},
 	/* Passed through when clients sign in to brokers themselves; kgate
 	 * sends it to sign in with upstream_sasl (its header is flexible from

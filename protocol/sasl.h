@@ -75,7 +75,7 @@ void ksasl_authenticate_answer(struct kwbuf *w, int16_t version, int32_t correla
 struct ksasl_api {
 	int16_t key, min, max;
 };
-/* An ApiVersions answer at version (0-4) listing apis; a version above 4
+/* An ApiVersions answer at version (0-5) listing apis; a version above 5
  * is answered in v0 with UNSUPPORTED_VERSION, as brokers do (KIP-511). */
 void ksasl_api_versions_answer(struct kwbuf *w, int16_t version, int32_t correlation_id,
 			       const struct ksasl_api *apis, size_t n);

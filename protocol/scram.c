@@ -144,20 +144,27 @@ int scram_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 /* ---- secrets ---- */
 
 /* SaltedPassword, ClientKey, StoredKey, ServerKey (RFC 5802 section 3). */
-static int scram_keys(enum scram_hash h, const char *password, size_t pwlen, const uint8_t *salt,
-		      size_t saltlen, uint32_t iterations, uint8_t *salted, uint8_t *client_key,
-		      uint8_t *stored_key, uint8_t *server_key)
+/* The keys that follow from SaltedPassword. */
+static int keys_from_salted(enum scram_hash h, const uint8_t *salted, uint8_t *client_key,
+			    uint8_t *stored_key, uint8_t *server_key)
 {
 	size_t hl = scram_hash_len(h);
 
-	if (!PKCS5_PBKDF2_HMAC(password, (int)pwlen, salt, (int)saltlen, (int)iterations,
-			       scram_md(h), (int)hl, salted))
-		return -1;
 	if (scram_hmac(h, salted, hl, "Client Key", 10, client_key) < 0 ||
 	    scram_digest(h, client_key, hl, stored_key) < 0 ||
 	    scram_hmac(h, salted, hl, "Server Key", 10, server_key) < 0)
 		return -1;
 	return 0;
+}
+
+static int scram_keys(enum scram_hash h, const char *password, size_t pwlen, const uint8_t *salt,
+		      size_t saltlen, uint32_t iterations, uint8_t *salted, uint8_t *client_key,
+		      uint8_t *stored_key, uint8_t *server_key)
+{
+	if (!PKCS5_PBKDF2_HMAC(password, (int)pwlen, salt, (int)saltlen, (int)iterations,
+			       scram_md(h), (int)scram_hash_len(h), salted))
+		return -1;
+	return keys_from_salted(h, salted, client_key, stored_key, server_key);
 }
 
 int scram_secret_derive(enum scram_hash h, const char *password, size_t pwlen, const uint8_t *salt,
@@ -371,6 +378,7 @@ struct scram_client {
 	char user_esc[3 * SCRAM_MAX_USER + 1];
 	char cnonce[SCRAM_MAX_NONCE + 1];
 	char first_bare[SCRAM_MSG_MAX];          /* n=<user>,r=<cnonce> */
+	struct scram_salted *cache;              /* scram_client_cache, or NULL */
 	uint8_t server_signature[SCRAM_MAX_KEY]; /* what server-final must say */
 };
 
@@ -504,12 +512,28 @@ int scram_client_final(struct scram_client *c, const uint8_t *server_first, size
 		return -1;
 	}
 	hl = scram_hash_len(c->hash);
-	if (scram_keys(c->hash, c->password, c->pwlen, salt, (size_t)saltlen, iterations, salted,
-		       client_key, stored_key, server_key) < 0 ||
-	    scram_hmac(c->hash, stored_key, hl, authmsg, am_len, sig) < 0) {
+	if (c->cache && c->cache->iterations == iterations && c->cache->hash == c->hash &&
+	    c->cache->salt_len == (size_t)saltlen &&
+	    memcmp(c->cache->salt, salt, (size_t)saltlen) == 0) {
+		memcpy(salted, c->cache->key, hl);
+		rc = keys_from_salted(c->hash, salted, client_key, stored_key, server_key);
+	} else {
+		rc = scram_keys(c->hash, c->password, c->pwlen, salt, (size_t)saltlen, iterations,
+				salted, client_key, stored_key, server_key);
+		if (rc == 0 && c->cache) {
+			c->cache->hash = c->hash;
+			c->cache->iterations = iterations;
+			c->cache->salt_len = (size_t)saltlen;
+			memcpy(c->cache->salt, salt, (size_t)saltlen);
+			memcpy(c->cache->key, salted, hl);
+		}
+	}
+	if (rc < 0 || scram_hmac(c->hash, stored_key, hl, authmsg, am_len, sig) < 0) {
+		rc = -1;
 		ERR("key derivation failed");
 		goto out;
 	}
+	rc = -1; /* until the message is complete */
 	for (i = 0; i < hl; i++)
 		sig[i] ^= client_key[i]; /* ClientProof = ClientKey XOR ClientSignature */
 	if (scram_b64_encode(sig, hl, proof_b64, sizeof(proof_b64)) < 0 ||
@@ -570,6 +594,11 @@ int scram_client_verify(struct scram_client *c, const uint8_t *server_final, siz
 	}
 	c->state = ST_DONE;
 	return 0;
+}
+
+void scram_client_cache(struct scram_client *c, struct scram_salted *cache)
+{
+	c->cache = cache;
 }
 
 void scram_client_free(struct scram_client *c)

@@ -89,6 +89,21 @@ int scram_client_final(struct scram_client *c, const uint8_t *server_first, size
 int scram_client_verify(struct scram_client *c, const uint8_t *server_final, size_t len, char *err,
 			size_t errlen);
 void scram_client_free(struct scram_client *c);
+/* SaltedPassword for one salt and iteration count: what a client may keep
+ * so it need not derive it again (RFC 5802 section 5.1).  kgate signs in to
+ * brokers on every connection it dials and at every re-authentication, and
+ * PBKDF2 at 4096 iterations costs milliseconds of an event loop each time. */
+struct scram_salted {
+	enum scram_hash hash;
+	uint32_t iterations; /* 0: empty */
+	size_t salt_len;
+	uint8_t salt[SCRAM_MAX_SALT];
+	uint8_t key[SCRAM_MAX_KEY];
+};
+/* scram_client_final uses cache when the server's salt and iterations
+ * match it, and fills it when they do not.  The caller owns it and must
+ * key it by the user and password it was made for. */
+void scram_client_cache(struct scram_client *c, struct scram_salted *cache);
 
 /* ---- server (a client logging in to kgate) ---- */
 

@@ -21,6 +21,7 @@ Suite *suite_sigv4(void);
 Suite *suite_scram(void);
 Suite *suite_users(void);
 Suite *suite_aws_creds(void);
+Suite *suite_auth(void);
 
 /* Path of a file in the source tree (KGATE_SRC or "."). */
 const char *test_src_path(const char *rel, char *buf, size_t len);
