@@ -265,7 +265,8 @@ static void kgate_start_sasl(struct kgate *kg, const struct front *f, const char
 	free(cfg);
 }
 
-/* A metric from kgate's /metrics, summed over its series (-1 if absent). */
+/* A metric from kgate's /metrics, summed over its series; asserts it is
+ * there under the contract's name (CONTRACT.md, "Metrics"). */
 static double metric(const char *name)
 {
 	char *body = NULL, *line;
@@ -284,6 +285,7 @@ static double metric(const char *name)
 		sum = (sum < 0 ? 0 : sum) + strtod(v + 1, NULL);
 	}
 	free(body);
+	ck_assert_msg(sum >= 0, "kgate's /metrics has no %s (the contract's name)", name);
 	return sum;
 }
 
