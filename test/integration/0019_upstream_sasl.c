@@ -238,6 +238,16 @@ static void assert_front_all_authenticated(json_t *s, const char *mech)
 	assert_sign_in_sequence(s, mech);
 }
 
+/* A mock cluster of 3 with TOPIC, partition p led by broker p+1, so that
+ * the clients need every broker (and so every front). */
+static void mock_with_topic(struct mock *m)
+{
+	mock_start(m, 3);
+	ck_assert_int_eq(rd_kafka_mock_topic_create(m->mc, TOPIC, PARTITIONS, 3), 0);
+	for (int p = 0; p < PARTITIONS; p++)
+		ck_assert_int_eq(rd_kafka_mock_partition_set_leader(m->mc, TOPIC, p, p + 1), 0);
+}
+
 /* ---- kgate in front of the fronts ---- */
 
 static int admin_port;
@@ -471,8 +481,7 @@ START_TEST(test_mechanism_round_trip)
 	json_t *s;
 	double auths;
 
-	mock_start(&mock, 3);
-	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
+	mock_with_topic(&mock);
 	front_start(&f, &mock, 0, 0, PASSWORD);
 	kgate_start_sasl(&kg, &f, mech, 0);
 
@@ -537,8 +546,7 @@ START_TEST(test_wrong_password)
 	rd_kafka_resp_err_t err;
 	json_t *s;
 
-	mock_start(&mock, 3);
-	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
+	mock_with_topic(&mock);
 	front_start(&f, &mock, 0, 0, "not-" PASSWORD);
 	kgate_start_sasl(&kg, &f, mech, 0);
 
@@ -593,8 +601,7 @@ START_TEST(test_reauthentication)
 	json_t *s, *entry;
 	size_t i;
 
-	mock_start(&mock, 3);
-	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
+	mock_with_topic(&mock);
 	front_start(&f, &mock, REAUTH_LIFETIME_MS, 0, PASSWORD);
 	kgate_start_sasl(&kg, &f, mech, 0);
 
@@ -708,8 +715,7 @@ START_TEST(test_own_metadata_connection)
 	int signed_in = 0;
 
 	setenv("KGATE_TEST_LOG_LEVEL", "debug", 1);
-	mock_start(&mock, 3);
-	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
+	mock_with_topic(&mock);
 	front_start(&f, &mock, 0, 1, PASSWORD);
 	kgate_start_sasl(&kg, &f, "PLAIN", 1);
 
@@ -836,8 +842,7 @@ START_TEST(test_idle_connection)
 	char port[16];
 	int fd;
 
-	mock_start(&mock, 3);
-	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
+	mock_with_topic(&mock);
 	front_start(&f, &mock, IDLE_LIFETIME_MS, 0, PASSWORD);
 	kgate_start_sasl(&kg, &f, "SCRAM-SHA-256", 0);
 
@@ -887,8 +892,7 @@ START_TEST(test_per_listener_blocks)
 	long long seen[3] = {0, 0, 0};
 	size_t i;
 
-	mock_start(&mock, 3);
-	ck_assert_int_eq(rd_kafka_mock_topic_create(mock.mc, TOPIC, PARTITIONS, 3), 0);
+	mock_with_topic(&mock);
 	/* Fronts: broker 1, broker 2, and broker 1 again for bootstrap. */
 	snprintf(backends[0], sizeof(backends[0]), "%s", mock.addr[0]);
 	snprintf(backends[1], sizeof(backends[1]), "%s", mock.addr[1]);

@@ -419,7 +419,9 @@ class Stats:
         with self.lock:
             if not (self.dirty or force):
                 return
-            text = json.dumps(self.d, indent=1, sort_keys=True)
+            # The C encoder (no indent) runs without giving the GIL up, so
+            # connection threads cannot change an entry halfway through.
+            text = json.dumps(self.d, sort_keys=True)
             self.dirty = False
         if self.path:
             tmp = self.path + ".tmp"
@@ -494,7 +496,9 @@ class Conn:
         f = self.f
         while True:
             if handshake is None:
-                data = read_frame(self.sock, MAX_SASL_FRAME, 8)
+                # Any size kgate may send: a request that is not SASL is
+                # counted as such, not as a frame too big for SASL.
+                data = read_frame(self.sock, f.max_frame, 8)
                 req = Request(data, REQUEST_FLEXIBLE)
             else:
                 req, handshake = handshake, None
@@ -542,7 +546,7 @@ class Conn:
             return self.sasl_v0(mech)
         m = Plain(f.users) if mech == "PLAIN" else Scram(f.users, mech, f.stats)
         while not m.done:
-            data = read_frame(self.sock, MAX_SASL_FRAME, 8)
+            data = read_frame(self.sock, f.max_frame, 8)
             areq = Request(data, REQUEST_FLEXIBLE)
             self.note_sasl(areq, first)
             if areq.api_key != API_SASL_AUTHENTICATE:
