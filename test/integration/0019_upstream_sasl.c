@@ -5,7 +5,9 @@
  * authenticates as the configured user before any client byte, a wrong
  * password is reported, sessions with a lifetime are re-authenticated
  * between requests (KIP-368) and never expire, also when idle, kgate's own
- * Metadata connection signs in too, and each listener's own block wins.  The first test checks the front itself with
+ * Metadata connection signs in too, each listener's own block wins, and a
+ * broker offering an older SaslAuthenticate gets that version.  The first
+ * test checks the front itself, with a scripted client and with
  * librdkafka's own SASL client, without kgate.
  */
 #include <jansson.h>
@@ -38,6 +40,11 @@ struct front {
 	char stats_path[320], log_path[320], password_path[320];
 };
 
+/* The newest SaslAuthenticate the fronts offer, and so the version every
+ * sign-in must use (each test runs in its own process: a test that
+ * changes it changes it for itself). */
+static int auth_version = 2;
+
 static const char *tmp_root(void)
 {
 	const char *t = getenv("KGATE_TEST_TMP");
@@ -57,7 +64,7 @@ static void sleep_ms(int ms)
 static void front_start_for(struct front *f, char backends[][64], int n, int lifetime_ms,
 			    int rewrite, const char *password)
 {
-	char src[512], listen[HARNESS_MAX_BROKERS][96], lifetime[32], user[128];
+	char src[512], listen[HARNESS_MAX_BROKERS][96], lifetime[32], user[128], max_auth[8];
 	char *argv[40];
 	int k = 0;
 	int64_t deadline;
@@ -95,6 +102,9 @@ static void front_start_for(struct front *f, char backends[][64], int n, int lif
 	argv[k++] = f->stats_path;
 	if (rewrite)
 		argv[k++] = "--rewrite-ports";
+	snprintf(max_auth, sizeof(max_auth), "%d", auth_version);
+	argv[k++] = "--max-authenticate-version";
+	argv[k++] = max_auth;
 	argv[k] = NULL;
 	f->pid = harness_spawn(argv, f->log_path);
 	/* Its first stats are written once every listener is bound (no test
@@ -189,14 +199,17 @@ static void assert_front_clean(json_t *s)
 }
 
 /* Each connection's sign-in as the contract words it: ApiVersions v0,
- * SaslHandshake v1, SaslAuthenticate v2 (the highest the front offers)
- * once for PLAIN, twice for SCRAM; nothing else before it. */
+ * SaslHandshake v1, SaslAuthenticate at the highest version the front
+ * offers (auth_version) once for PLAIN, twice for SCRAM; nothing else
+ * before it. */
 static void assert_sign_in_sequence(json_t *s, const char *mech)
 {
-	const char *want[] = {"18v0", "17v1", "36v2", "36v2"};
+	char authenticate[8];
+	const char *want[] = {"18v0", "17v1", authenticate, authenticate};
 	size_t n_want = strcmp(mech, "PLAIN") ? 4 : 3, i, j;
 	json_t *entry, *v;
 
+	snprintf(authenticate, sizeof(authenticate), "36v%d", auth_version);
 	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
 	{
 		json_t *pre = json_object_get(entry, "pre_auth");
@@ -209,8 +222,9 @@ static void assert_sign_in_sequence(json_t *s, const char *mech)
 		}
 		ck_assert_msg(json_array_size(pre) == n_want,
 			      "connection %lld signed in with %s(want ApiVersions v0, "
-			      "SaslHandshake v1, SaslAuthenticate v2)",
-			      (long long)json_integer_value(json_object_get(entry, "id")), seen);
+			      "SaslHandshake v1, SaslAuthenticate v%d)",
+			      (long long)json_integer_value(json_object_get(entry, "id")), seen,
+			      auth_version);
 		for (j = 0; j < n_want; j++)
 			ck_assert_msg(strcmp(json_string_value(json_array_get(pre, j)), want[j]) == 0,
 				      "connection %lld signed in with %s(want %s at step %zu)",
@@ -960,6 +974,70 @@ START_TEST(test_per_listener_blocks)
 }
 END_TEST
 
+/* ---- g. older brokers' SaslAuthenticate ---- */
+
+/* A broker that offers SaslAuthenticate v0 (no session lifetime) or v1
+ * (lifetime, not flexible): kgate signs in with the highest it offers, and
+ * with v1 still re-authenticates an idle connection in time. */
+START_TEST(test_older_authenticate)
+{
+	static const unsigned char all_topics[4] = {0xff, 0xff, 0xff, 0xff};
+	struct mock mock;
+	struct front f;
+	struct kgate kg;
+	struct broker_view pview;
+	struct delivery d;
+	rd_kafka_t *producer;
+	json_t *s, *entry;
+	size_t i;
+	json_int_t most = 0;
+	char want[8];
+	int fd;
+
+	auth_version = _i;
+	mock_with_topic(&mock);
+	front_start(&f, &mock, _i ? IDLE_LIFETIME_MS : 0, 0, PASSWORD);
+	kgate_start_sasl(&kg, &f, "SCRAM-SHA-512", 0);
+
+	fd = raw_connect(kg.broker_port[0]);
+	raw_request(fd, 18, 0, 1, NULL, 0);
+	ck_assert_int_eq(raw_response(fd), 1);
+	view_init(&pview);
+	producer = producer_new(kg.bootstrap, &pview, &d);
+	produce_ids(producer, TOPIC, 0, 1000);
+	wait_deliveries(producer, &d, 1000, 60);
+	ck_assert_msg(d.failed == 0, "%lld failed: %s", (long long)d.failed, d.last_error);
+	sleep_ms(_i ? IDLE_MS : 100);
+	raw_request(fd, 3, 1, 2, all_topics, sizeof(all_topics));
+	ck_assert_int_eq(raw_response(fd), 2);
+	close(fd);
+	rd_kafka_destroy(producer);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+
+	s = front_stop(&f);
+	assert_front_all_authenticated(s, "SCRAM-SHA-512");
+	snprintf(want, sizeof(want), "36v%d", _i);
+	if (_i) {
+		json_array_foreach(json_object_get(s, "connection_log"), i, entry)
+		{
+			json_int_t n = json_integer_value(json_object_get(entry, "reauth"));
+
+			most = n > most ? n : most;
+		}
+		ck_assert_msg(most >= IDLE_MS / IDLE_LIFETIME_MS,
+			      "with SaslAuthenticate v1 an idle connection was re-authenticated "
+			      "%lld times in %d ms of %d ms sessions",
+			      (long long)most, IDLE_MS, IDLE_LIFETIME_MS);
+		ck_assert_int_eq(stat_of(s, "reauth_requests", want),
+				 2 * stat_of(s, "reauthentications", NULL));
+	} else {
+		ck_assert_int_eq(stat_of(s, "reauthentications", NULL), 0);
+	}
+	json_decref(s);
+	mock_stop(&mock);
+}
+END_TEST
+
 TCase *tcase_0019_upstream_sasl(void)
 {
 	TCase *tc = tcase_create("0019 upstream sasl");
@@ -971,6 +1049,7 @@ TCase *tcase_0019_upstream_sasl(void)
 	tcase_add_test(tc, test_own_metadata_connection);
 	tcase_add_test(tc, test_idle_connection);
 	tcase_add_test(tc, test_per_listener_blocks);
+	tcase_add_loop_test(tc, test_older_authenticate, 0, 2);
 	tcase_set_timeout(tc, 300);
 	return tc;
 }

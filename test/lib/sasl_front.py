@@ -191,13 +191,11 @@ def produce_acks(req):
 
 # ---- ApiVersions: the backend's answer, with the SASL APIs added ----
 
-SASL_APIS = {API_SASL_HANDSHAKE: (0, 1), API_SASL_AUTHENTICATE: (0, 2)}
-
-
-def api_versions_with_sasl(resp, version):
+def api_versions_with_sasl(resp, version, max_authenticate=2):
     """resp: the response frame after its correlation id.  Returns it with
-    SaslHandshake and SaslAuthenticate listed, re-encoded at the same
-    version; unchanged if it is an error (UNSUPPORTED_VERSION is v0)."""
+    SaslHandshake (v0-1) and SaslAuthenticate (v0-max_authenticate) listed,
+    re-encoded at the same version; unchanged if it is an error
+    (UNSUPPORTED_VERSION is v0)."""
     flexible = version >= 3
     r = Reader(resp)
     err = r.i16()
@@ -213,7 +211,8 @@ def api_versions_with_sasl(resp, version):
             r.tags()
         keys[k] = (lo, hi)
     tail = r.rest()  # ThrottleTimeMs (v1+) and the tagged fields (v3+)
-    keys.update(SASL_APIS)
+    keys[API_SASL_HANDSHAKE] = (0, 1)
+    keys[API_SASL_AUTHENTICATE] = (0, max_authenticate)
     out = bytearray(struct.pack(">h", err))
     out += uvarint(len(keys) + 1) if flexible else struct.pack(">i", len(keys))
     for k in sorted(keys):
@@ -522,7 +521,8 @@ class Conn:
         corr = struct.unpack(">i", resp[:4])[0]
         if corr != req.corr:
             raise Decode("ApiVersions correlation %d, sent %d" % (corr, req.corr))
-        self.send_client(frame(resp[:4] + api_versions_with_sasl(resp[4:], req.version)))
+        self.send_client(frame(resp[:4] + api_versions_with_sasl(resp[4:], req.version,
+                                                                  self.f.max_authenticate)))
 
     def sasl(self, req, first):
         f = self.f
@@ -557,7 +557,10 @@ class Conn:
                                    (areq.api_key, areq.version))
                 raise Closed("request %d v%d during SASL exchange" %
                              (areq.api_key, areq.version))
-            if areq.version > 2:
+            if areq.version > f.max_authenticate:
+                # Above what ApiVersions offered: Kafka would not parse it.
+                self.violation("SaslAuthenticate v%d, offered v0-%d" %
+                               (areq.version, f.max_authenticate))
                 raise Closed("SaslAuthenticate v%d" % areq.version)
             token = areq.body.bytes_(compact=areq.version >= 2) or b""
             try:
@@ -692,7 +695,8 @@ class Conn:
                                  (corr, head and head[0]))
                 _, api, version = head
                 if api == API_API_VERSIONS:
-                    resp = resp[:4] + api_versions_with_sasl(resp[4:], version)
+                    resp = resp[:4] + api_versions_with_sasl(resp[4:], version,
+                                                             f.max_authenticate)
                 elif f.rewrite and api in (API_METADATA, API_FIND_COORDINATOR,
                                            API_DESCRIBE_CLUSTER):
                     resp = f.rewrite_ports(resp)
@@ -729,6 +733,7 @@ class Front:
             self.users[name] = u
         self.lifetime_ms = args.session_lifetime_ms
         self.max_frame = args.max_frame
+        self.max_authenticate = args.max_authenticate_version
         self.rewrite = args.rewrite_ports
         self.stats = Stats(args.stats)
         self.quiet = args.quiet
@@ -797,6 +802,8 @@ def main():
     p.add_argument("--session-lifetime-ms", type=int, default=0)
     p.add_argument("--stats", metavar="FILE")
     p.add_argument("--max-frame", type=int, default=100 * 1024 * 1024)
+    p.add_argument("--max-authenticate-version", type=int, default=2, choices=(0, 1, 2),
+                   help="the newest SaslAuthenticate ApiVersions offers (and accepts)")
     p.add_argument("--rewrite-ports", action="store_true")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args()
