@@ -21,13 +21,22 @@ KGATE_MSK_IP=10.77.1.10
 # A second replica of the standalone gateway (scenario 10).
 KGATE_MSK_IP2=10.77.1.11
 NLB_NAME=nlb.kgate.test
-# The brokers' listeners, as on MSK: plaintext, TLS, SASL/SCRAM over TLS.
+# The brokers' listeners, as on MSK: plaintext, TLS, SASL/SCRAM over TLS;
+# and one more SASL/SCRAM listener whose sessions last 5 s, so that
+# re-authentication (KIP-368) happens within a scenario's length.
 BROKER_PORT=9092
 TLS_PORT=9094
 SASL_PORT=9096
+REAUTH_PORT=9098
+REAUTH_MS=5000
 CONTROLLER_PORT=9093
 SCRAM_USER=alice
 SCRAM_PASSWORD=alice-secret
+# The cluster's SCRAM (and PLAIN) users: alice, bob and carol, each with
+# the password NAME-secret.  Topics and groups named only-bob* are bob's
+# alone (ACLs); everything else is open to every user.
+SCRAM_USERS=(alice bob carol)
+BOB_PREFIX=only-bob
 CERTS=${KGATE_CERTS:-$E2E_ROOT/build/certs}
 GATEWAY_PORTS=(8443 8444 8445)
 KAFKA=$E2E_ROOT/scripts/kafka.sh
@@ -164,11 +173,11 @@ kafka_config() {
   cat <<EOF
 node.id=$i
 process.roles=broker,controller
-listeners=PLAINTEXT://$(broker_ip $i):$BROKER_PORT,SSL://$(broker_ip $i):$TLS_PORT,SASL_SSL://$(broker_ip $i):$SASL_PORT,CONTROLLER://$(broker_ip $i):$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$(broker_name $i):$BROKER_PORT,SSL://$(broker_name $i):$TLS_PORT,SASL_SSL://$(broker_name $i):$SASL_PORT
+listeners=PLAINTEXT://$(broker_ip $i):$BROKER_PORT,SSL://$(broker_ip $i):$TLS_PORT,SASL_SSL://$(broker_ip $i):$SASL_PORT,REAUTH://$(broker_ip $i):$REAUTH_PORT,CONTROLLER://$(broker_ip $i):$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$(broker_name $i):$BROKER_PORT,SSL://$(broker_name $i):$TLS_PORT,SASL_SSL://$(broker_name $i):$SASL_PORT,REAUTH://$(broker_name $i):$REAUTH_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,REAUTH:SASL_SSL,CONTROLLER:PLAINTEXT
 ssl.keystore.type=PEM
 ssl.keystore.location=$E2E_DIR/broker-$i.keystore.pem
 ssl.truststore.type=PEM
@@ -180,7 +189,19 @@ listener.name.ssl.ssl.client.auth=required
 # librdkafka 2.6.1).
 sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SCRAM_USER="$SCRAM_PASSWORD";
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$(plain_users);
+# REAUTH: SCRAM only, and a session lasts at most REAUTH_MS: the broker
+# tells each client so (SaslAuthenticate v1+ session_lifetime_ms) and
+# closes a connection that is used past it without re-authenticating.
+listener.name.reauth.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.reauth.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.reauth.connections.max.reauth.ms=$REAUTH_MS
+# ACLs show which principal the broker sees.  Resources without ACLs stay
+# open to everyone; plaintext (inter-broker, controllers, the tests' own
+# tools in msk) is ANONYMOUS, a super user.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=true
+super.users=User:ANONYMOUS
 controller.quorum.voters=$voters
 log.dirs=$E2E_DIR/kafka-data-$i
 num.partitions=6
@@ -197,8 +218,19 @@ broker.heartbeat.interval.ms=500
 EOF
 }
 
+# The PLAIN login module's users (a JAAS option per user).
+plain_users() {
+  local u
+  for u in "${SCRAM_USERS[@]}"; do
+    printf ' user_%s="%s-secret"' "$u" "$u"
+  done
+}
+
 kafka_format() {
-  local id i
+  local id i u scram=()
+  for u in "${SCRAM_USERS[@]}"; do
+    scram+=(--add-scram "SCRAM-SHA-512=[name=$u,password=$u-secret]")
+  done
   id=$("$KAFKA" run kafka.tools.StorageTool random-uuid)
   for i in 1 2 3; do
     rm -rf "$E2E_DIR/kafka-data-$i"
@@ -207,7 +239,7 @@ kafka_format() {
     cat "$CERTS/broker-$i.key" "$CERTS/broker-$i.pem" >"$E2E_DIR/broker-$i.keystore.pem"
     "$KAFKA" run kafka.tools.StorageTool format -t "$id" \
       -c "$E2E_DIR/kafka-$i.properties" \
-      --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+      "${scram[@]}" \
       >>"$E2E_DIR/kafka-format.log" 2>&1 ||
       die "formatting broker $i failed (see $E2E_DIR/kafka-format.log)"
   done
@@ -261,6 +293,20 @@ kafka_up() {
     kafka_start "$i"
   done
   wait_for "3 Kafka brokers" kafka_all_up
+  kafka_acls
+}
+
+# bob's own topics and groups (prefix only-bob): every operation for
+# User:bob, and — since they now have ACLs — nothing for anyone else but
+# the super user.
+kafka_acls() {
+  local what
+  for what in --topic --group; do
+    kafka_tool org.apache.kafka.tools.AclCommand --bootstrap-server "$(broker_name 1):$BROKER_PORT" \
+      --add --allow-principal User:bob --operation All "$what" "$BOB_PREFIX" \
+      --resource-pattern-type prefixed >>"$E2E_DIR/acls.log" 2>&1 ||
+      die "adding bob's ACLs failed (see $E2E_DIR/acls.log)"
+  done
 }
 
 kafka_down() {
