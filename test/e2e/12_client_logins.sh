@@ -32,6 +32,24 @@ s12_acl_direct() {
   esac
 }
 
+# s12_config USERS_FILE: the standalone gateway with TLS on both sides,
+# client logins from USERS_FILE mapped to upstream identities, and its own
+# Metadata as carol.
+s12_config() {
+  gateway_config "$KGATE_MSK_IP" "$NLB_NAME" "$(broker_list $SASL_PORT)" ":$SASL_PORT" \
+    "\"tls\": { $(tls_listen_json), $(tls_upstream_json) },
+  \"upstream_sasl\": $(upstream_sasl_obj carol),
+  \"client_auth\": {
+    \"mode\": \"sasl\",
+    \"mechanisms\": [\"SCRAM-SHA-512\", \"SCRAM-SHA-256\", \"PLAIN\"],
+    \"credentials_file\": \"$1\",
+    \"failed_login_delay_ms\": 200,
+    \"identities\": {
+      \"app-a\": $(upstream_sasl_obj alice),
+      \"app-b\": $(upstream_sasl_obj bob) } },
+  \"admin\": { \"listen\": \"$S12_ADMIN\" }"
+}
+
 scenario_12_client_logins() {
   local expect=$NLB_NAME:8443,$NLB_NAME:8444,$NLB_NAME:8445 users=$E2E_DIR/s12-users.json
   local failures_before pw_a=app-a-secret pw_b=app-b-secret t
@@ -62,18 +80,7 @@ for name, mechs in users.items():
 PY
   log "kgate passwd: $users (mode 600) holds app-a and app-b, SCRAM-SHA-256 and -512 keys, no password"
 
-  gateway_config "$KGATE_MSK_IP" "$NLB_NAME" "$(broker_list $SASL_PORT)" ":$SASL_PORT" \
-    "\"tls\": { $(tls_listen_json), $(tls_upstream_json) },
-  \"upstream_sasl\": $(upstream_sasl_obj carol),
-  \"client_auth\": {
-    \"mode\": \"sasl\",
-    \"mechanisms\": [\"SCRAM-SHA-512\", \"SCRAM-SHA-256\", \"PLAIN\"],
-    \"credentials_file\": \"$users\",
-    \"failed_login_delay_ms\": 200,
-    \"identities\": {
-      \"app-a\": $(upstream_sasl_obj alice),
-      \"app-b\": $(upstream_sasl_obj bob) } },
-  \"admin\": { \"listen\": \"$S12_ADMIN\" }" >"$E2E_DIR/client-logins.json"
+  s12_config "$users" >"$E2E_DIR/client-logins.json"
   KGATE_E2E_LOG_LEVEL=debug kgate_up kgate-logins "$NS_MSK" "$E2E_DIR/client-logins.json"
   nlb_up gateway
 
