@@ -140,7 +140,7 @@ PY
   grep -q "client login refused" "$E2E_DIR/kgate-logins.log" || die "kgate's log shows no refused login"
   [ "$(broker_auth_failures)" = "$failures_before" ] ||
     die "a broker saw a failed login: $(grep -h 'Failed authentication with' "$E2E_DIR"/broker-[123].log | tail -1)"
-  log "refused by kgate: $(grep -o 'client login refused.*' "$E2E_DIR/kgate-logins.log" | sort | uniq -c |
+  log "refused by kgate: $(grep -o 'client login refused: .*' "$E2E_DIR/kgate-logins.log" | sort | uniq -c |
     tr -s ' ' | tr '\n' ';' | head -c 600)"
 
   kgate_metrics "$NS_MSK" "$S12_ADMIN" s12-metrics 'kgate_client_logins_total > 0' \
