@@ -151,6 +151,10 @@ static void authed(void *ctx, struct bufferevent *bev, const char *why, int16_t 
 		return;
 	}
 	d->gw->stats.upstream_auths++;
+	if (log_enabled(LOG_DEBUG)) {
+		cfg_sasl_describe(cfg_upstream_sasl(&d->gen->cfg, NULL), msg, sizeof(msg));
+		log_debug("authenticated to %s as %s, for kgate's own Metadata", d->target, msg);
+	}
 	start_session(d, bev);
 }
 

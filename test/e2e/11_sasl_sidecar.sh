@@ -29,11 +29,11 @@ scenario_11_sasl_sidecar() {
     die "capture s11: a SASL exchange (or the user name) crossed loopback"
   fi
   log "capture s11: no SASL between the clients and kgate"
-  kgate_metrics "$NS_CLI" "$SIDECAR_ADMIN" s11-metrics 'kgate_upstream_auth_total > 0' \
+  kgate_metrics "$NS_CLI" "$SIDECAR_ADMIN" s11-metrics 'kgate_upstream_auths_total > 0' \
     'kgate_upstream_auth_failures_total == 0' 'kgate_client_logins_total == 0' \
     'kgate_protocol_errors_total == 0' 'kgate_tls_failures_total == 0'
   # Every connection kgate dialled logged in (its own Metadata ones too).
-  auths=$(metric s11-metrics kgate_upstream_auth_total)
+  auths=$(metric s11-metrics kgate_upstream_auths_total)
   connects=$(metric s11-metrics kgate_upstream_connects_total)
   [ "$auths" -ge "$connects" ] || die "$connects upstream connections but only $auths logins"
   kgate_down kgate-sasl-sidecar

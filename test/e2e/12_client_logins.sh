@@ -144,7 +144,7 @@ PY
     tr -s ' ' | tr '\n' ';' | head -c 600)"
 
   kgate_metrics "$NS_MSK" "$S12_ADMIN" s12-metrics 'kgate_client_logins_total > 0' \
-    'kgate_client_login_failures_total >= 4' 'kgate_upstream_auth_total > 0' \
+    'kgate_client_login_failures_total >= 4' 'kgate_upstream_auths_total > 0' \
     'kgate_upstream_auth_failures_total == 0' 'kgate_protocol_errors_total == 0'
   nlb_down
   kgate_down kgate-logins

@@ -6,7 +6,7 @@
 # librdkafka producer (paced: ~2 minutes) and a librdkafka consumer group
 # (2 members) run through it all along; every id arrives exactly once, no
 # client ever reconnects or sees an error, kgate closes no connection for
-# an upstream reason, and kgate_upstream_reauth_total shows each upstream
+# an upstream reason, and kgate_upstream_reauths_total shows each upstream
 # connection re-authenticated about every 5 s.
 REAUTH_MESSAGES=${E2E_REAUTH_MESSAGES:-120000}
 REAUTH_RATE=1000
@@ -49,7 +49,7 @@ scenario_13_reauth() {
   done
   # ... and kgate accepted exactly as many connections as the clients hold
   # (one per line of their statistics): nobody came back.
-  kgate_metrics "$NS_CLI" "$SIDECAR_ADMIN" s13-metrics 'kgate_upstream_reauth_total > 0' \
+  kgate_metrics "$NS_CLI" "$SIDECAR_ADMIN" s13-metrics 'kgate_upstream_reauths_total > 0' \
     'kgate_upstream_auth_failures_total == 0' 'kgate_protocol_errors_total == 0' 'kgate_timeouts_total == 0'
   accepted=$(metric s13-metrics kgate_connections_accepted_total)
   held=$(cat "$E2E_DIR/s13-produce.log" "$E2E_DIR/s13-consume.log" | grep -c ', connects [0-9]*$')
@@ -60,8 +60,8 @@ scenario_13_reauth() {
   if grep -E '^[^ ]+ (info|warn|error) .*closed: ' "$E2E_DIR/kgate-reauth.log" >"$E2E_DIR/s13-closed.log"; then
     die "kgate closed connections: $(head -1 "$E2E_DIR/s13-closed.log")"
   fi
-  auths=$(metric s13-metrics kgate_upstream_auth_total)
-  reauths=$(metric s13-metrics kgate_upstream_reauth_total)
+  auths=$(metric s13-metrics kgate_upstream_auths_total)
+  reauths=$(metric s13-metrics kgate_upstream_reauths_total)
   kgate_down kgate-reauth
   nlb_down
   # Every long-lived connection (a producer's and each member's, to each
