@@ -23,7 +23,8 @@
 #   make lint            the tree's shape: no include cycles, layers kept,
 #                        small files (scripts/check_layers.py); the systemd
 #                        unit verified and its exposure bounded; kgate
-#                        passwd's file checked against hashlib
+#                        passwd's file checked against hashlib; the ECS
+#                        and IAM examples (scripts/check_examples.py)
 #   make demo            kgate --demo plus a real producer and consumer through it
 #   make bench           micro-benchmarks (print numbers, assert nothing)
 #   make bench-peers     kgate beside HAProxy (TCP, splice, TLS) and a direct
@@ -149,6 +150,7 @@ lint: $(KGATE)
 	scripts/check_layers.py
 	scripts/check_unit.sh $(KGATE)
 	scripts/check_passwd.sh $(KGATE)
+	/usr/bin/python3 scripts/check_examples.py $(KGATE)
 
 # The committed rewrite vectors against their generator (scripts/gen_vectors):
 # --verify re-runs the self-checks on every vector in the file (a wrong
@@ -285,8 +287,9 @@ image:
 	  --build-arg KGATE_REVISION=$(GIT_REVISION) --build-arg KGATE_SOURCE=$(GIT_SOURCE) \
 	  -t $(IMAGE) .
 
-test-image: deps-image $(CLIENT)
-	KGATE_SRC=$(CURDIR) CLIENT_BIN=$(CURDIR)/$(CLIENT) IMAGE_DIR=$(CURDIR)/$(BUILD)/image \
+test-image: deps-image $(KGATE) $(CLIENT)
+	KGATE_SRC=$(CURDIR) KGATE_BIN=$(CURDIR)/$(KGATE) CLIENT_BIN=$(CURDIR)/$(CLIENT) \
+	  IMAGE_DIR=$(CURDIR)/$(BUILD)/image \
 	  test/image/run.sh
 # Fuzzing (test/fuzz): a libFuzzer target per test/fuzz/fuzz_*.c, built with
 # clang-14 and ASan+UBSan over what kgate is built from (CORE_SRC); and the

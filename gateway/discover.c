@@ -22,6 +22,7 @@ struct discover {
 	int16_t metadata_version;
 	int probe;               /* a periodic check: quiet unless something changes */
 	char target[320];
+	char tls_name[256]; /* the bootstrap upstream's name for TLS (and IAM), or "" */
 };
 
 static void discover_free(struct discover *d)
@@ -151,6 +152,10 @@ static void authed(void *ctx, struct bufferevent *bev, const char *why, int16_t 
 		return;
 	}
 	d->gw->stats.upstream_auths++;
+	if (log_enabled(LOG_DEBUG)) {
+		cfg_sasl_describe(cfg_upstream_sasl(&d->gen->cfg, NULL), msg, sizeof(msg));
+		log_debug("authenticated to %s as %s, for kgate's own Metadata", d->target, msg);
+	}
 	start_session(d, bev);
 }
 
@@ -176,7 +181,7 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 		start_session(d, bev);
 		return;
 	}
-	d->auth = upauth_connect(bev, d->target, sasl, cfg->limits.connect_timeout_ms,
+	d->auth = upauth_connect(bev, d->target, d->tls_name[0] ? d->tls_name : NULL, sasl, cfg->limits.connect_timeout_ms,
 				 cfg->limits.max_frame_bytes, authed, d);
 	if (!d->auth)
 		retry(d, "out of memory");
@@ -190,6 +195,7 @@ static void dial_next(struct discover *d)
 	/* kgate's own requests go where the bootstrap listener's would. */
 	route_bootstrap(gw, d->attempt, &d->first, &t);
 	cfg_addr_format(d->target, sizeof(d->target), t.host, t.port);
+	snprintf(d->tls_name, sizeof(d->tls_name), "%s", t.tls_name ? t.tls_name : "");
 	gw->stats.metadata_fetches++;
 	LOG(d->probe ? LOG_DEBUG : LOG_INFO, "asking %s for the cluster's brokers", d->target);
 	d->dialer = dial_start(&gw->dial, t.host, t.port, t.tls, t.tls_name, dialed, d);

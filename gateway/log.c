@@ -43,16 +43,39 @@ void log_set_worker(unsigned worker)
 	log_worker = worker;
 }
 
-/* Writes s into buf as the inside of a JSON string; cut short to fit. */
+/* The length of the well-formed UTF-8 sequence of 2 to 4 bytes at p, or 0
+ * (overlong forms and surrogates included in what is refused). */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 && *p <= 0xdf ? 2 : 0;
+
+	if (*p >= 0xf5)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0))) ||
+	    (n == 4 && ((*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))))
+		return 0;
+	return n;
+}
+
+/* Writes s into buf as the inside of a JSON string; cut short to fit.
+ * Well-formed UTF-8 (kgate's own "…") stays as it is; any other byte
+ * outside printable ASCII is escaped. */
 static void json_escape(char *buf, size_t len, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+	size_t o = 0, n;
 
 	for (const unsigned char *p = (const unsigned char *)s; *p && o + 7 < len; p++) {
 		if (*p == '"' || *p == '\\') {
 			buf[o++] = '\\';
 			buf[o++] = (char)*p;
+		} else if (*p >= 0x80 && (n = utf8_len(p)) > 0) {
+			memcpy(buf + o, p, n);
+			o += n;
+			p += n - 1;
 		} else if (*p < 0x20 || *p >= 0x7f) {
 			o += (size_t)snprintf(buf + o, len - o, "\\u00%c%c", hex[*p >> 4],
 					      hex[*p & 15]);

@@ -50,6 +50,7 @@ void pair_release(struct gw_node *n)
 {
 	struct pair *p = pair_of(n, node);
 
+	free(p->sign_name);
 	listener_unref(p->lst);
 	cfg_gen_unref(p->gen);
 	free(p);

@@ -60,6 +60,7 @@ struct pair {
 	struct upauth *reauth;        /* signing in again, between two requests */
 	struct event *reauth_timer;   /* when the session is due to be renewed */
 	int16_t auth_version;         /* SaslAuthenticate's, for re-authentication */
+	char *sign_name;              /* AWS_MSK_IAM: the broker name signed, or NULL */
 	int reauth_due;               /* hold requests until it is done */
 	int stopping;                 /* pair_stop: close once nothing is owed */
 	struct pair_login *login;     /* client_auth sasl: logging in to kgate */

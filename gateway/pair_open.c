@@ -128,7 +128,7 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 		return;
 	}
 	/* Not a byte of the client's before kgate has signed in. */
-	p->auth = upauth_connect(bev, p->upstream_addr, p->sasl, l->connect_timeout_ms,
+	p->auth = upauth_connect(bev, p->upstream_addr, p->sign_name, p->sasl, l->connect_timeout_ms,
 				 l->max_frame_bytes, authed, p);
 	if (!p->auth)
 		pair_end(p, LOG_ERROR, "out of memory");
@@ -166,6 +166,15 @@ void pair_route(struct pair *p, const char *failure)
 		pair_log(p, LOG_INFO, "%s", why);
 	p->state = PAIR_CONNECTING;
 	cfg_addr_format(p->upstream_addr, sizeof(p->upstream_addr), t.host, t.port);
+	/* AWS_MSK_IAM signs the broker's own name, which TLS verifies: not an
+	 * NLB's or endpoint's that kgate dials instead. */
+	free(p->sign_name);
+	p->sign_name = NULL;
+	if (p->sasl && p->sasl->mechanism == CFG_SASL_AWS_MSK_IAM && t.tls_name &&
+	    !(p->sign_name = strdup(t.tls_name))) {
+		pair_end(p, LOG_ERROR, "out of memory");
+		return;
+	}
 	pair_log(p, LOG_DEBUG, "dialling %s", p->upstream_addr);
 	p->dialer = dial_start(&p->gw->dial, t.host, t.port, t.tls, t.tls_name, dialed, p);
 	if (!p->dialer)

@@ -92,7 +92,7 @@ int pair_reauth_start(struct pair *p)
 	if (!p->reauth)
 		return reauth_failed(p, "out of memory");
 	kw_init(&w);
-	if (upauth_begin(p->reauth, p->sasl, p->upstream_addr, p->auth_version, &w) !=
+	if (upauth_begin(p->reauth, p->sasl, p->upstream_addr, p->sign_name, p->auth_version, &w) !=
 	    UPAUTH_SEND) {
 		kw_free(&w);
 		return reauth_failed(p, p->reauth->why);

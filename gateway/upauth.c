@@ -53,12 +53,15 @@ static void host_of(const char *peer, char *host, size_t len)
 }
 
 int upauth_begin(struct upauth *a, const struct cfg_sasl *sasl, const char *peer,
-		 int16_t auth_version, struct kwbuf *out)
+		 const char *name, int16_t auth_version, struct kwbuf *out)
 {
 	memset(a, 0, sizeof(*a));
 	a->sasl = sasl;
 	a->cid = 0x4b670000; /* "Kg": easy to tell in a capture */
-	host_of(peer, a->host, sizeof(a->host));
+	if (name)
+		snprintf(a->host, sizeof(a->host), "%s", name);
+	else
+		host_of(peer, a->host, sizeof(a->host));
 	a->auth_version = auth_version;
 	if (auth_version >= 0)
 		return send_handshake(a, out);
@@ -281,7 +284,7 @@ static void conn_timeout(evutil_socket_t fd, short what, void *arg)
 	conn_end(arg, "no answer in time during SASL");
 }
 
-struct upauth_conn *upauth_connect(struct bufferevent *bev, const char *peer,
+struct upauth_conn *upauth_connect(struct bufferevent *bev, const char *peer, const char *name,
 				   const struct cfg_sasl *sasl, int64_t timeout_ms,
 				   int64_t max_frame, upauth_done_fn done, void *ctx)
 {
@@ -299,7 +302,7 @@ struct upauth_conn *upauth_connect(struct bufferevent *bev, const char *peer,
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	kw_init(&c->out);
 	c->timer = evtimer_new(bufferevent_get_base(bev), conn_timeout, c);
-	if (!c->timer || upauth_begin(&c->a, sasl, peer, -1, &c->out) != UPAUTH_SEND) {
+	if (!c->timer || upauth_begin(&c->a, sasl, peer, name, -1, &c->out) != UPAUTH_SEND) {
 		conn_free(c, 0);
 		return NULL;
 	}

@@ -35,12 +35,14 @@ struct upauth {
 	char why[512];         /* UPAUTH_FAIL: why, the broker's words included */
 };
 
-/* Starts an exchange with peer ("host:port"): a fresh connection asks ApiVersions first; a
+/* Starts an exchange with peer ("host:port"; name, if not NULL, is the
+ * broker's own name, which AWS_MSK_IAM signs: the one its certificate
+ * carries, when kgate reaches it through an NLB under another): a fresh connection asks ApiVersions first; a
  * re-authentication (auth_version >= 0, from the first one) goes straight
  * to SaslHandshake.  The first request is put in out.  UPAUTH_SEND, or
  * UPAUTH_FAIL (out of memory, no credentials yet). */
 KG_MUSTCHECK int upauth_begin(struct upauth *a, const struct cfg_sasl *sasl, const char *peer,
-			      int16_t auth_version, struct kwbuf *out);
+			      const char *name, int16_t auth_version, struct kwbuf *out);
 /* The answer to the last request: the next request in out (UPAUTH_SEND),
  * signed in (UPAUTH_DONE; a->lifetime_ms says for how long), or failed. */
 KG_MUSTCHECK int upauth_answer(struct upauth *a, const uint8_t *frame, size_t len,
@@ -59,11 +61,12 @@ void upauth_free(struct upauth *a);
 typedef void (*upauth_done_fn)(void *ctx, struct bufferevent *bev, const char *why,
 			       int16_t auth_version, int64_t lifetime_ms);
 struct upauth_conn;
-/* Runs the exchange on bev (connected to peer, "host:port"), each answer
+/* Runs the exchange on bev (connected to peer, "host:port"; name as for
+ * upauth_begin), each answer
  * within timeout_ms and at most max_frame bytes.  Never calls done before
  * returning; NULL if out of memory (bev is then freed). */
 KG_MUSTCHECK struct upauth_conn *upauth_connect(struct bufferevent *bev, const char *peer,
-						const struct cfg_sasl *sasl,
+						const char *name, const struct cfg_sasl *sasl,
 						int64_t timeout_ms, int64_t max_frame,
 						upauth_done_fn done, void *ctx);
 /* Abandons it (bev freed); done is not called. */

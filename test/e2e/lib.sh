@@ -21,13 +21,22 @@ KGATE_MSK_IP=10.77.1.10
 # A second replica of the standalone gateway (scenario 10).
 KGATE_MSK_IP2=10.77.1.11
 NLB_NAME=nlb.kgate.test
-# The brokers' listeners, as on MSK: plaintext, TLS, SASL/SCRAM over TLS.
+# The brokers' listeners, as on MSK: plaintext, TLS, SASL/SCRAM over TLS;
+# and one more SASL/SCRAM listener whose sessions last 5 s, so that
+# re-authentication (KIP-368) happens within a scenario's length.
 BROKER_PORT=9092
 TLS_PORT=9094
 SASL_PORT=9096
+REAUTH_PORT=9098
+REAUTH_MS=5000
 CONTROLLER_PORT=9093
 SCRAM_USER=alice
 SCRAM_PASSWORD=alice-secret
+# The cluster's SCRAM (and PLAIN) users: alice, bob and carol, each with
+# the password NAME-secret.  Topics and groups named only-bob* are bob's
+# alone (ACLs); everything else is open to every user.
+SCRAM_USERS=(alice bob carol)
+BOB_PREFIX=only-bob
 CERTS=${KGATE_CERTS:-$E2E_ROOT/build/certs}
 GATEWAY_PORTS=(8443 8444 8445)
 KAFKA=$E2E_ROOT/scripts/kafka.sh
@@ -164,11 +173,11 @@ kafka_config() {
   cat <<EOF
 node.id=$i
 process.roles=broker,controller
-listeners=PLAINTEXT://$(broker_ip $i):$BROKER_PORT,SSL://$(broker_ip $i):$TLS_PORT,SASL_SSL://$(broker_ip $i):$SASL_PORT,CONTROLLER://$(broker_ip $i):$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$(broker_name $i):$BROKER_PORT,SSL://$(broker_name $i):$TLS_PORT,SASL_SSL://$(broker_name $i):$SASL_PORT
+listeners=PLAINTEXT://$(broker_ip $i):$BROKER_PORT,SSL://$(broker_ip $i):$TLS_PORT,SASL_SSL://$(broker_ip $i):$SASL_PORT,REAUTH://$(broker_ip $i):$REAUTH_PORT,CONTROLLER://$(broker_ip $i):$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$(broker_name $i):$BROKER_PORT,SSL://$(broker_name $i):$TLS_PORT,SASL_SSL://$(broker_name $i):$SASL_PORT,REAUTH://$(broker_name $i):$REAUTH_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,REAUTH:SASL_SSL,CONTROLLER:PLAINTEXT
 ssl.keystore.type=PEM
 ssl.keystore.location=$E2E_DIR/broker-$i.keystore.pem
 ssl.truststore.type=PEM
@@ -180,7 +189,19 @@ listener.name.ssl.ssl.client.auth=required
 # librdkafka 2.6.1).
 sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SCRAM_USER="$SCRAM_PASSWORD";
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$(plain_users);
+# REAUTH: SCRAM only, and a session lasts at most REAUTH_MS: the broker
+# tells each client so (SaslAuthenticate v1+ session_lifetime_ms) and
+# closes a connection that is used past it without re-authenticating.
+listener.name.reauth.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.reauth.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.reauth.connections.max.reauth.ms=$REAUTH_MS
+# ACLs show which principal the broker sees.  Resources without ACLs stay
+# open to everyone; plaintext (inter-broker, controllers, the tests' own
+# tools in msk) is ANONYMOUS, a super user.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=true
+super.users=User:ANONYMOUS
 controller.quorum.voters=$voters
 log.dirs=$E2E_DIR/kafka-data-$i
 num.partitions=6
@@ -197,8 +218,19 @@ broker.heartbeat.interval.ms=500
 EOF
 }
 
+# The PLAIN login module's users (a JAAS option per user).
+plain_users() {
+  local u
+  for u in "${SCRAM_USERS[@]}"; do
+    printf ' user_%s="%s-secret"' "$u" "$u"
+  done
+}
+
 kafka_format() {
-  local id i
+  local id i u scram=()
+  for u in "${SCRAM_USERS[@]}"; do
+    scram+=(--add-scram "SCRAM-SHA-512=[name=$u,password=$u-secret]")
+  done
   id=$("$KAFKA" run kafka.tools.StorageTool random-uuid)
   for i in 1 2 3; do
     rm -rf "$E2E_DIR/kafka-data-$i"
@@ -207,7 +239,7 @@ kafka_format() {
     cat "$CERTS/broker-$i.key" "$CERTS/broker-$i.pem" >"$E2E_DIR/broker-$i.keystore.pem"
     "$KAFKA" run kafka.tools.StorageTool format -t "$id" \
       -c "$E2E_DIR/kafka-$i.properties" \
-      --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+      "${scram[@]}" \
       >>"$E2E_DIR/kafka-format.log" 2>&1 ||
       die "formatting broker $i failed (see $E2E_DIR/kafka-format.log)"
   done
@@ -261,6 +293,20 @@ kafka_up() {
     kafka_start "$i"
   done
   wait_for "3 Kafka brokers" kafka_all_up
+  kafka_acls
+}
+
+# bob's own topics and groups (prefix only-bob): every operation for
+# User:bob, and — since they now have ACLs — nothing for anyone else but
+# the super user.
+kafka_acls() {
+  local what
+  for what in --topic --group; do
+    kafka_tool org.apache.kafka.tools.AclCommand --bootstrap-server "$(broker_name 1):$BROKER_PORT" \
+      --add --allow-principal User:bob --operation All "$what" "$BOB_PREFIX" \
+      --resource-pattern-type prefixed >>"$E2E_DIR/acls.log" 2>&1 ||
+      die "adding bob's ACLs failed (see $E2E_DIR/acls.log)"
+  done
 }
 
 kafka_down() {
@@ -408,6 +454,118 @@ JAVA_SASL=(--command-property security.protocol=SASL_SSL --command-property ssl.
   --command-property "ssl.truststore.location=$CERTS/ca.pem"
   --command-property sasl.mechanism=SCRAM-SHA-512
   --command-property "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$SCRAM_USER\" password=\"$SCRAM_PASSWORD\";")
+
+# ---- SASL: kgate's own logins (issue 12) ----
+
+# password_file USER: a file holding USER's cluster password on one line,
+# readable by its owner only, as a mounted secret would be; prints its path.
+password_file() {
+  local f=$E2E_DIR/$1.password
+  (umask 077 && printf '%s-secret\n' "$1" >"$f")
+  echo "$f"
+}
+
+# upstream_sasl_obj USER [MECHANISM]: an "upstream_sasl" object for one of
+# the cluster's users (SCRAM-SHA-512 unless given).
+upstream_sasl_obj() {
+  printf '{ "mechanism": "%s", "username": "%s", "password_file": "%s" }' \
+    "${2:-SCRAM-SHA-512}" "$1" "$(password_file "$1")"
+}
+
+# with_bootstrap_tls_name FILE NAME: the bootstrap port reaches any broker
+# through the NLB, so its certificate is checked against NAME (one their
+# wildcard certificates cover), not the NLB's name.
+with_bootstrap_tls_name() {
+  "$PYTHON" - "$1" "$2" <<'PY'
+import json, sys
+path, name = sys.argv[1], sys.argv[2]
+cfg = json.load(open(path))
+cfg["bootstrap"]["upstream_tls"] = dict(cfg["tls"]["upstream"], server_name=name)
+json.dump(cfg, open(path, "w"), indent=1)
+PY
+}
+
+# sasl_sidecar_config USER [EXTRA]: the sidecar (plaintext on loopback, one
+# worker, its admin endpoint on SIDECAR_ADMIN) dialling the NLB's per-broker
+# ports over TLS and logging in to the brokers as USER with SCRAM-SHA-512
+# on every connection.  The NLB must lead to a SASL_SSL listener
+# (nlb_up brokers PORT).
+SIDECAR_ADMIN=127.0.0.1:9644
+sasl_sidecar_config() {
+  local user=$1 extra=${2:-} f
+  f=$(mktemp "$E2E_DIR/sasl-sidecar.XXXXXX")
+  gateway_config 127.0.0.1 127.0.0.1 "\"$NLB_NAME:9094\"" nlb \
+    "\"tls\": { $(tls_upstream_json) },
+  \"upstream_sasl\": $(upstream_sasl_obj "$user"),
+  \"admin\": { \"listen\": \"$SIDECAR_ADMIN\" },
+  \"workers\": 1${extra:+, $extra}" >"$f"
+  with_bootstrap_tls_name "$f" bootstrap.msk.internal
+  cat "$f"
+  rm -f "$f"
+}
+
+# security_login USER PASSWORD: the clients log in to kgate over TLS as
+# USER — the Java client with SCRAM-SHA-512, librdkafka and kcat with
+# PLAIN (Debian's librdkafka 2.0.2 and SCRAM: see kafka_config).
+security_login() {
+  local user=$1 pw=$2
+  RDK_SEC=(--set security.protocol=sasl_ssl --set "ssl.ca.location=$CERTS/ca.pem"
+    --set sasl.mechanisms=PLAIN --set "sasl.username=$user" --set "sasl.password=$pw")
+  KCAT_SEC=(-X security.protocol=sasl_ssl -X "ssl.ca.location=$CERTS/ca.pem"
+    -X sasl.mechanisms=PLAIN -X "sasl.username=$user" -X "sasl.password=$pw")
+  JAVA_SEC=(--command-property security.protocol=SASL_SSL --command-property ssl.truststore.type=PEM
+    --command-property "ssl.truststore.location=$CERTS/ca.pem"
+    --command-property sasl.mechanism=SCRAM-SHA-512
+    --command-property "sasl.jaas.config=$(java_jaas SCRAM-SHA-512 "$user" "$pw")")
+}
+
+# java_jaas MECHANISM USER PASSWORD: the Java client's sasl.jaas.config.
+java_jaas() {
+  local module=org.apache.kafka.common.security.scram.ScramLoginModule
+  [ "$1" = PLAIN ] && module=org.apache.kafka.common.security.plain.PlainLoginModule
+  printf '%s required username="%s" password="%s";' "$module" "$2" "$3"
+}
+
+# java_login_properties FILE MECHANISM USER PASSWORD: a --command-config
+# file for the Java tools, logging in over TLS.
+java_login_properties() {
+  printf '%s\n' security.protocol=SASL_SSL ssl.truststore.type=PEM \
+    "ssl.truststore.location=$CERTS/ca.pem" "sasl.mechanism=$2" \
+    "sasl.jaas.config=$(java_jaas "$2" "$3" "$4")" >"$1"
+}
+
+# sasl_probe NS HOST:PORT MECHANISM USER PASSWORD_FILE: one login by
+# clients/sasl_probe.py over TLS; prints its one-line verdict (with the
+# session lifetime the server gave); fails as the probe does.
+sasl_probe() {
+  in_ns "$1" "$PYTHON" "$E2E_ROOT/test/e2e/clients/sasl_probe.py" "$2" "$CERTS/ca.pem" "$3" "$4" "$5"
+}
+
+# kgate_metrics NS HOST:PORT NAME EXPECTATION...: kgate's /metrics from its
+# admin endpoint (asked inside NS), kept as NAME.txt and checked by an
+# independent parser (test/integration/check_metrics.py).
+kgate_metrics() {
+  local ns=$1 addr=$2 name=$3 out
+  shift 3
+  in_ns "$ns" timeout 5 bash -c "exec 3<>/dev/tcp/${addr%:*}/${addr##*:} &&
+    printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3" | sed '1,/^\r$/d' >"$E2E_DIR/$name.txt"
+  out=$("$PYTHON" "$E2E_ROOT/test/integration/check_metrics.py" "$E2E_DIR/$name.txt" "$@" 2>&1) ||
+    die "kgate's /metrics ($name): $out"
+  log "kgate's /metrics ($name): $out"
+}
+
+# metric NAME METRIC: a sample's value in a kept /metrics text (NAME.txt),
+# summed over its label sets, as an integer; 0 if absent.
+metric() {
+  awk -v m="$2" '$1 == m || index($1, m "{") == 1 { s += $NF } END { printf "%d\n", s }' \
+    "$E2E_DIR/$1.txt"
+}
+
+# kgate_stats LOG PATTERN: the counters of kgate's exit line whose names
+# match PATTERN (a grep -E fragment), for the scenario's own log line.
+kgate_stats() {
+  grep -h ' stats: ' "$1" | tail -1 | grep -oE "\b($2)=[0-9]+" | tr '\n' ' '
+}
 
 # ---- captures ----
 

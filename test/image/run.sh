@@ -11,24 +11,30 @@
 #      HEALTHCHECK, the process's uid and capabilities seen from the host,
 #      and `podman stop` (SIGTERM) draining a connected consumer, exit 0;
 #   3. the default command without a configuration (a clear error, exit 2)
-#      and `--check` of every configuration docker/ ships, inside the image,
-#      and the default number of workers under a container CPU limit;
+#      and `--check` of every configuration docker/ ships, inside the image
+#      (the Kubernetes ConfigMaps' and the ECS task definition's too), the
+#      ECS task's kgate container as ECS runs it (its entrypoint writing
+#      KGATE_CONFIG to a file, its health check, its stop), and the default
+#      number of workers under a container CPU limit;
 #   4. docker/compose.yaml with podman-compose, messages through it, and
 #      compose.kafka.yaml parsed;
 #   5. docker/kubernetes/sidecar.yaml with `podman kube play`, a stand-in
 #      cluster in place of the PrivateLink endpoint (sidecar_play.py), the
-#      test client in the application's container; both Kubernetes examples
-#      against Kubernetes' schemas (kubernetes-validate, from PyPI).
+#      test client in the application's container; the Kubernetes examples
+#      against Kubernetes' schemas (kubernetes-validate, from PyPI), and the
+#      ECS task definition against ECS's API model with the IAM policies
+#      beside it (scripts/check_examples.py --botocore, botocore from PyPI).
 #
 # Needs root (rootful podman) and what scripts/install-deps.sh --image
 # installs; uses 127.0.0.1:9094, 8443-8445 and 9644, which must be free.
 #
-#   test/image/run.sh         KGATE_SRC, CLIENT_BIN and IMAGE_DIR from make
+#   test/image/run.sh         KGATE_SRC, KGATE_BIN, CLIENT_BIN and IMAGE_DIR from make
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=${KGATE_SRC:-$(cd "$here/../.." && pwd)}
 CLIENT_BIN=${CLIENT_BIN:-$root/build/kgate-client}
+KGATE_BIN=${KGATE_BIN:-$root/build/kgate}
 IMAGE_DIR=${IMAGE_DIR:-$root/build/image}
 VERSION=$(cat "$root/VERSION")
 IMAGE=localhost/kgate:$VERSION
@@ -38,6 +44,9 @@ DEMO=kgate-image-demo
 COMPOSE_PROJECT=kgate-image
 KV_VERSION=1.37.0 # kubernetes-validate, pinned
 KV_VENV=${KGATE_CACHE:-$HOME/.cache/kgate}/kubernetes-validate-$KV_VERSION
+BOTO_VERSION=1.44.5 # botocore (ECS's API model), pinned
+BOTO_VENV=${KGATE_CACHE:-$HOME/.cache/kgate}/botocore-$BOTO_VERSION
+ECS=kgate-image-ecs
 # podman's defaults are refused here (crun, rlimits): see containers.conf.
 export CONTAINERS_CONF=$here/containers.conf
 
@@ -68,7 +77,7 @@ port_free() { ! timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 ready() { [ "$(http_status http://127.0.0.1:9644/readyz)" = 200 ]; }
 
 cleanup() {
-  pm rm -f -t 0 "$DEMO" >/dev/null 2>&1 || true
+  pm rm -f -t 0 "$DEMO" "$ECS" >/dev/null 2>&1 || true
   (cd "$root/docker" && podman-compose -p "$COMPOSE_PROJECT" -f compose.yaml down -t 0) \
     >/dev/null 2>&1 || true
   [ -f "$IMAGE_DIR/sidecar-play.yaml" ] &&
@@ -84,6 +93,7 @@ for tool in podman runc mmdebstrap podman-compose kcat curl catatonit; do
 done
 /usr/bin/python3 -c 'import yaml' 2>/dev/null || die "python3-yaml is missing"
 [ -x "$CLIENT_BIN" ] || die "build the test client first ($CLIENT_BIN)"
+[ -x "$KGATE_BIN" ] || die "build kgate first ($KGATE_BIN)"
 for p in "${PORTS[@]}"; do
   port_free "$p" || die "127.0.0.1:$p is in use: the image tier publishes the demo's ports there"
 done
@@ -199,10 +209,37 @@ for f in sorted((root / "docker/kubernetes").glob("*.yaml")):
         if d and d["kind"] == "ConfigMap" and "kgate.json" in d["data"]:
             (out / f"{f.stem}.kgate.json").write_text(d["data"]["kgate.json"])
 EOF
+# docker/ecs/*.json: the kgate container's KGATE_CONFIG, entryPoint, command
+# and health check.
+/usr/bin/python3 "$root/scripts/check_examples.py" --extract "$IMAGE_DIR" >/dev/null ||
+  die "scripts/check_examples.py --extract"
 for cfg in "$IMAGE_DIR"/*.kgate.json "$root"/docker/compose/*.json; do
   res=$(pm run --rm -v "$cfg:/etc/kgate/kgate.json:ro,Z" "$IMAGE" --check --config /etc/kgate/kgate.json 2>&1) ||
     die "${cfg#"$root"/}: $res"
   ok "${cfg#"$root"/}: $res"
+done
+# The ECS task's kgate container as ECS starts it: its entryPoint writes
+# KGATE_CONFIG to the file its command names (--check first, then for real),
+# its health check passes in the image (without AWS credentials kgate still
+# listens: sign-ins fail until it finds some), and the stop drains, exit 0.
+# (Its nofile ulimit is above what this machine allows containers.)
+for ep in "$IMAGE_DIR"/*.entrypoint.json; do
+  stem=$(basename "$ep" .entrypoint.json)
+  mapfile -t args <"$IMAGE_DIR/$stem.args"
+  mapfile -t hc <"$IMAGE_DIR/$stem.healthcheck"
+  ecs_run() { KGATE_CONFIG=$(cat "$IMAGE_DIR/$stem.kgate.json") pm run -e KGATE_CONFIG \
+    -e AWS_EC2_METADATA_DISABLED=true --user 65532:65532 --entrypoint "$(cat "$ep")" "$@"; }
+  res=$(ecs_run --rm "$IMAGE" --check "${args[@]}" 2>&1) || die "docker/ecs/$stem.json's entrypoint: $res"
+  ok "docker/ecs/$stem.json's entrypoint, --check: $(head -1 <<<"$res")"
+  ecs_run -d --name "$ECS" "$IMAGE" "${args[@]}" >/dev/null
+  wait_for 30 "docker/ecs/$stem.json's health check (${hc[*]})" pm exec "$ECS" "${hc[@]}"
+  pm stop -t 45 "$ECS" >/dev/null
+  code=$(podman inspect --format '{{.State.ExitCode}}' "$ECS")
+  podman logs "$ECS" >"$IMAGE_DIR/$stem.log" 2>&1
+  [ "$code" = 0 ] && grep -q 'drained' "$IMAGE_DIR/$stem.log" ||
+    die "docker/ecs/$stem.json's kgate: exit $code (log: $IMAGE_DIR/$stem.log)"
+  pm rm "$ECS" >/dev/null
+  ok "docker/ecs/$stem.json's kgate as ECS runs it: healthy (${hc[*]}), drained and exited 0 on stop"
 done
 # workers default to the CPUs kgate may use: a container's CPU limit caps
 # them (the standalone example sets no "workers").
@@ -269,5 +306,16 @@ for k in 1.29.0 "$KV_VERSION"; do
     die "docker/kubernetes/ against Kubernetes $k"
 done
 ok "docker/kubernetes/*.yaml valid (strict) against Kubernetes 1.29.0 and $KV_VERSION"
+# The venv sees Debian's python3-yaml, for the cross-check with sidecar-iam.yaml.
+if ! "$BOTO_VENV/bin/python" -c 'import botocore, yaml' 2>/dev/null; then
+  rm -rf "$BOTO_VENV"
+  /usr/bin/python3 -m venv --system-site-packages "$BOTO_VENV"
+  "$BOTO_VENV/bin/pip" install -q "botocore==$BOTO_VERSION" >"$IMAGE_DIR/pip-botocore.log" 2>&1 ||
+    { cat "$IMAGE_DIR/pip-botocore.log" >&2; die "botocore from PyPI"; }
+fi
+"$BOTO_VENV/bin/python" "$root/scripts/check_examples.py" --botocore "$KGATE_BIN" \
+  >"$IMAGE_DIR/check_examples.log" 2>&1 ||
+  { cat "$IMAGE_DIR/check_examples.log" >&2; die "scripts/check_examples.py --botocore"; }
+ok "docker/ecs/*.json valid against ECS's API model (botocore $BOTO_VERSION), docker/iam/*.json and the examples consistent"
 
 log "image tier: $checks checks passed in $((SECONDS - t0)) s (image $((size / 1000000)) MB, built in $build_s s)"

@@ -6,8 +6,11 @@ broker address the client learned is one of the expected ones.
 
     kpy.py BOOTSTRAP TOPIC COUNT EXPECTED[,EXPECTED...]
 
-KPY_CA (a CA file) switches TLS on.  (Not SASL: kafka-python 2.0.2 always
-starts it with SaslHandshake v0, whose unframed tokens no gateway can frame.)
+KPY_CA (a CA file) switches TLS on.  KPY_SASL=MECHANISM:USER:PASSWORD
+logs in (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512): kafka-python 2.0.2 always
+starts with SaslHandshake v0 and then sends its tokens unframed (a 4-byte
+length, no request header), so only a gateway that terminates the login
+itself can serve it — kgate's client_auth does; passing it through cannot.
 """
 import sys
 import time
@@ -26,10 +29,17 @@ def brokers_of(cluster):
 
 
 def security():
-    """Client settings from the environment: TLS with KPY_CA."""
+    """Client settings from the environment: TLS with KPY_CA, a login with
+    KPY_SASL."""
+    settings = {}
     if os.environ.get("KPY_CA"):
-        return {"security_protocol": "SSL", "ssl_cafile": os.environ["KPY_CA"]}
-    return {}
+        settings = {"security_protocol": "SSL", "ssl_cafile": os.environ["KPY_CA"]}
+    if os.environ.get("KPY_SASL"):
+        mechanism, user, password = os.environ["KPY_SASL"].split(":", 2)
+        settings.update(security_protocol="SASL_SSL" if settings else "SASL_PLAINTEXT",
+                        sasl_mechanism=mechanism, sasl_plain_username=user,
+                        sasl_plain_password=password)
+    return settings
 
 
 def main():
@@ -68,9 +78,13 @@ def main():
     missing = [i for i in range(count) if i not in got]
     dups = [i for i, n in got.items() if n > 1]
     stray = sorted(seen_brokers - expected)
-    print("kafka-python %s: produced %d, consumed %d distinct, %d missing, %d duplicated, "
-          "%d out of order; brokers %s" % (kafka.__version__, count, len(got), len(missing),
-                                           len(dups), out_of_order, sorted(seen_brokers)))
+    login = security()
+    login = " as %s (%s)" % (login["sasl_plain_username"], login["sasl_mechanism"]) \
+        if "sasl_mechanism" in login else ""
+    print("kafka-python %s%s: produced %d, consumed %d distinct, %d missing, %d duplicated, "
+          "%d out of order; brokers %s" % (kafka.__version__, login, count, len(got),
+                                           len(missing), len(dups), out_of_order,
+                                           sorted(seen_brokers)))
     if missing or dups or out_of_order or stray:
         if stray:
             print("kpy: broker addresses not the gateway's: %s" % stray, file=sys.stderr)
