@@ -518,9 +518,9 @@ START_TEST(test_mechanism_round_trip)
 	 * counts each sign-in as it gets the answer the front counted. */
 	sleep_ms(300);
 	s = front_stats(&f);
-	auths = metric("kgate_upstream_auth_total");
+	auths = metric("kgate_upstream_auths_total");
 	ck_assert_msg(auths >= (double)stat_of(s, "authenticated", NULL),
-		      "kgate_upstream_auth_total %.0f, the fronts saw %lld sign-ins", auths,
+		      "kgate_upstream_auths_total %.0f, the fronts saw %lld sign-ins", auths,
 		      stat_of(s, "authenticated", NULL));
 	ck_assert_msg(metric("kgate_upstream_auth_failures_total") == 0,
 		      "kgate_upstream_auth_failures_total %.0f",
@@ -578,9 +578,9 @@ START_TEST(test_wrong_password)
 		      "kgate's log lacks \"cannot authenticate to <front>: %s\"", msg);
 	ck_assert_msg(metric("kgate_upstream_auth_failures_total") >= 1,
 		      "kgate_upstream_auth_failures_total did not move");
-	ck_assert_msg(metric("kgate_upstream_auth_total") == 0,
-		      "kgate_upstream_auth_total %.0f with a wrong password",
-		      metric("kgate_upstream_auth_total"));
+	ck_assert_msg(metric("kgate_upstream_auths_total") == 0,
+		      "kgate_upstream_auths_total %.0f with a wrong password",
+		      metric("kgate_upstream_auths_total"));
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	s = front_stop(&f);
 	assert_front_clean(s);
@@ -658,10 +658,10 @@ START_TEST(test_reauthentication)
 
 	sleep_ms(300);
 	s = front_stats(&f);
-	kgate_reauth = metric("kgate_upstream_reauth_total");
+	kgate_reauth = metric("kgate_upstream_reauths_total");
 	fprintf(stderr,
 		"0019 re-auth %s: %lld messages, %lld re-authentications at the fronts, "
-		"kgate_upstream_reauth_total %.0f, %lld connections\n",
+		"kgate_upstream_reauths_total %.0f, %lld connections\n",
 		mech, (long long)sent, stat_of(s, "reauthentications", NULL), kgate_reauth,
 		stat_of(s, "connections", NULL));
 	/* A connection that lived the whole run re-authenticated about
@@ -685,7 +685,7 @@ START_TEST(test_reauthentication)
 	ck_assert_int_eq(stat_of(s, "reauth_requests", "36v2"),
 			 stat_of(s, "reauthentications", NULL) * (strcmp(mech, "PLAIN") ? 2 : 1));
 	ck_assert_int_eq(json_object_size(json_object_get(s, "reauth_requests")), 2);
-	ck_assert_msg(kgate_reauth >= 5, "kgate_upstream_reauth_total %.0f", kgate_reauth);
+	ck_assert_msg(kgate_reauth >= 5, "kgate_upstream_reauths_total %.0f", kgate_reauth);
 	/* Each counts the same exchanges; a few may be in flight. */
 	ck_assert_msg(kgate_reauth <= (double)stat_of(s, "reauthentications", NULL) +
 						 (double)stat_of(s, "connections", NULL) &&
