@@ -238,7 +238,7 @@ test-tsan: $(KGATE) $(CERTS)/.done
 	  KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/tsan/test-tmp $(BUILD)/tsan/test_integration
 	$(MAKE) BUILD=$(BUILD)/tsan TSAN=1 $(BUILD)/tsan/kgate
 	set -e; for c in "0017 workers" "0011 admin endpoint" "0014 reload" \
-	                 "0001 produce and consume"; do \
+	                 "0001 produce and consume" "0019 upstream sasl"; do \
 	  $(TSAN_KGATE_ENV) $(TEST_ENV) KGATE_BIN=$(CURDIR)/$(BUILD)/tsan/kgate KGATE_TEST_SANITIZED=1 \
 	    CLIENT_BIN=$(CURDIR)/$(BUILD)/tsan/kgate-client CK_RUN_CASE="$$c" \
 	    KGATE_TEST_TMP=$(CURDIR)/$(BUILD)/tsan/test-tmp $(BUILD)/tsan/test_integration \
