@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../config/addr.h"
+#include "../protocol/requests.h"
 #include "../protocol/rewrite.h"
 #include "../protocol/sasl.h"
 #include "log.h"
@@ -382,32 +383,33 @@ struct api_list {
 	int failed;
 };
 
-static void keep_api(void *ctx, int16_t key, int16_t min, int16_t max)
+static int keep_api(void *ctx, int16_t key, int16_t min, int16_t max)
 {
 	struct api_list *l = ctx;
 	int capped = krw_api_versions_cap(key, min, max);
 
 	if (capped < 0 || l->failed)
-		return;
+		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		struct ksasl_api *v = realloc(l->v, cap * sizeof(*v));
 
 		if (!v) {
 			l->failed = 1;
-			return;
+			return 1;
 		}
 		l->v = v;
 		l->cap = cap;
 	}
 	l->v[l->n++] = (struct ksasl_api){key, min, (int16_t)capped};
+	return 0;
 }
 
 void gateway_learn_apis(struct gateway *gw, const uint8_t *frame, size_t len)
 {
 	struct api_list l = {0};
 
-	if (ksasl_api_versions_each(frame, len, keep_api, &l) < 0 || l.failed || !l.n) {
+	if (kresp_api_versions_each(frame, len, keep_api, &l) < 0 || l.failed || !l.n) {
 		free(l.v);
 		return;
 	}

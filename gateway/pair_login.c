@@ -22,10 +22,10 @@
 #include <string.h>
 
 #include "../config/users.h"
-#include "../protocol/frame.h"
 #include "../protocol/sasl.h"
 #include "../protocol/scram.h"
 #include "discover.h"
+#include "evframe.h"
 #include "listener.h"
 #include "pair_internal.h"
 
@@ -377,28 +377,24 @@ int pair_login_read(struct pair *p)
 	struct evbuffer *in = p->client.in;
 
 	while (p->login && !p->login->failed && p->state == PAIR_NEW) {
-		uint8_t size_be[KFRAME_SIZE_LEN], *frame;
-		int32_t size;
+		uint8_t *frame;
+		size_t size;
 		int rc;
 
-		if (evbuffer_get_length(in) < sizeof(size_be))
+		rc = evframe_peek(in, 0, LOGIN_FRAME_MAX, &frame, &size);
+		if (rc == EVFRAME_MORE)
 			return 0;
-		evbuffer_copyout(in, size_be, sizeof(size_be));
-		size = kbuf_get_i32(size_be);
-		if (size < 0 || size > LOGIN_FRAME_MAX)
+		if (rc == EVFRAME_BAD)
 			return refuse(p, "a frame too large for a login");
-		if (evbuffer_get_length(in) < (size_t)size + sizeof(size_be))
-			return 0;
-		frame = evbuffer_pullup(in, (ssize_t)size + KFRAME_SIZE_LEN);
-		if (!frame) {
+		if (rc == EVFRAME_NOMEM) {
 			pair_end(p, LOG_ERROR, "out of memory");
 			return -1;
 		}
-		rc = one(p, frame + KFRAME_SIZE_LEN, (size_t)size);
+		rc = one(p, frame, size);
 		if (rc == 0)
 			return 0; /* the frame stays until the cluster's APIs are in */
 		if (p->state != PAIR_CLOSED)
-			evbuffer_drain(in, (size_t)size + KFRAME_SIZE_LEN);
+			evframe_drain(in, size);
 		if (rc < 0)
 			return -1;
 	}

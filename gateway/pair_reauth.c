@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "../protocol/frame.h"
+#include "evframe.h"
 #include "listener.h"
 #include "pair_internal.h"
 #include "upauth.h"
@@ -127,25 +128,19 @@ int pair_reauth_read(struct pair *p)
 	struct evbuffer *in = p->upstream.in;
 
 	while (p->reauth) {
-		uint8_t size_be[KFRAME_SIZE_LEN], *frame;
+		uint8_t *frame;
 		struct kwbuf w;
-		int32_t size;
+		size_t size;
 		int rc;
 
-		if (evbuffer_get_length(in) < sizeof(size_be))
+		rc = evframe_peek(in, KFRAME_RESP_MIN, pair_limits(p)->max_frame_bytes, &frame, &size);
+		if (rc == EVFRAME_MORE)
 			return 0;
-		evbuffer_copyout(in, size_be, sizeof(size_be));
-		size = kbuf_get_i32(size_be);
-		if (size < KFRAME_RESP_MIN || size > pair_limits(p)->max_frame_bytes)
-			return reauth_failed(p, "bad response size");
-		if (evbuffer_get_length(in) < (size_t)size + sizeof(size_be))
-			return 0;
-		frame = evbuffer_pullup(in, (ssize_t)size + KFRAME_SIZE_LEN);
-		if (!frame)
-			return reauth_failed(p, "out of memory");
+		if (rc != EVFRAME_OK)
+			return reauth_failed(p, rc == EVFRAME_BAD ? "bad response size" : "out of memory");
 		kw_init(&w);
-		rc = upauth_answer(p->reauth, frame + KFRAME_SIZE_LEN, (size_t)size, &w);
-		evbuffer_drain(in, (size_t)size + KFRAME_SIZE_LEN);
+		rc = upauth_answer(p->reauth, frame, size, &w);
+		evframe_drain(in, size);
 		if (rc == UPAUTH_FAIL) {
 			kw_free(&w);
 			return reauth_failed(p, p->reauth->why);

@@ -10,6 +10,7 @@
 
 #include "../protocol/frame.h"
 #include "../protocol/requests.h"
+#include "evframe.h"
 #include "side.h"
 
 #define CLIENT_ID "kgate"
@@ -109,31 +110,25 @@ static void read_answers(struct session *s)
 	struct evbuffer *in = s->side.in;
 
 	while (!s->failed && !s->doomed) {
-		uint8_t size_be[KFRAME_SIZE_LEN], *frame;
 		struct session_req req;
-		int32_t size;
+		uint8_t *frame;
+		size_t size;
 		int alive;
 
-		if (evbuffer_get_length(in) < sizeof(size_be))
+		switch (evframe_peek(in, KFRAME_RESP_MIN, s->max_frame, &frame, &size)) {
+		case EVFRAME_MORE:
 			return;
-		evbuffer_copyout(in, size_be, sizeof(size_be));
-		size = kbuf_get_i32(size_be);
-		if (size < KFRAME_RESP_MIN || size > s->max_frame) {
+		case EVFRAME_BAD:
 			session_failed(s, "bad response size");
 			return;
-		}
-		if (evbuffer_get_length(in) < (size_t)size + sizeof(size_be))
+		case EVFRAME_NOMEM:
+			session_failed(s, "out of memory");
 			return;
+		}
 		if (s->n_pending == 0) {
 			session_failed(s, "an answer to no request");
 			return;
 		}
-		frame = evbuffer_pullup(in, (ssize_t)size + KFRAME_SIZE_LEN);
-		if (!frame) {
-			session_failed(s, "out of memory");
-			return;
-		}
-		frame += KFRAME_SIZE_LEN;
 		if (kbuf_get_i32(frame) != s->pending[0].correlation_id) {
 			session_failed(s, "an answer with another correlation id");
 			return;
@@ -143,8 +138,8 @@ static void read_answers(struct session *s)
 		arm(s);
 		/* The frame stays in the buffer while the owner reads it. */
 		enter(s);
-		req.answer(s->ctx, frame, (size_t)size);
-		evbuffer_drain(in, (size_t)size + KFRAME_SIZE_LEN);
+		req.answer(s->ctx, frame, size);
+		evframe_drain(in, size);
 		alive = leave(s);
 		if (!alive)
 			return;

@@ -13,6 +13,7 @@
 #include "../protocol/kapi.h"
 #include "../protocol/requests.h"
 #include "../protocol/sasl.h"
+#include "evframe.h"
 #include "sasl_mech.h"
 
 #define CLIENT_ID "kgate"
@@ -232,27 +233,18 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	for (;;) {
-		uint8_t size_be[KFRAME_SIZE_LEN], *frame;
-		int32_t size;
+		uint8_t *frame;
+		size_t size;
 		int rc;
 
-		if (evbuffer_get_length(in) < sizeof(size_be))
-			return;
-		evbuffer_copyout(in, size_be, sizeof(size_be));
-		size = kbuf_get_i32(size_be);
-		if (size < KFRAME_RESP_MIN || size > c->max_frame) {
-			conn_end(c, "bad response size");
+		rc = evframe_peek(in, KFRAME_RESP_MIN, c->max_frame, &frame, &size);
+		if (rc != EVFRAME_OK) {
+			if (rc != EVFRAME_MORE)
+				conn_end(c, rc == EVFRAME_BAD ? "bad response size" : "out of memory");
 			return;
 		}
-		if (evbuffer_get_length(in) < (size_t)size + sizeof(size_be))
-			return;
-		frame = evbuffer_pullup(in, (ssize_t)size + KFRAME_SIZE_LEN);
-		if (!frame) {
-			conn_end(c, "out of memory");
-			return;
-		}
-		rc = upauth_answer(&c->a, frame + KFRAME_SIZE_LEN, (size_t)size, &c->out);
-		evbuffer_drain(in, (size_t)size + KFRAME_SIZE_LEN);
+		rc = upauth_answer(&c->a, frame, size, &c->out);
+		evframe_drain(in, size);
 		if (rc == UPAUTH_FAIL) {
 			conn_end(c, c->a.why);
 			return;

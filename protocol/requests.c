@@ -54,7 +54,7 @@ void kreq_metadata(struct kwbuf *w, int16_t v, int32_t correlation_id, const cha
 	kreq_end(w, off);
 }
 
-int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t key, int16_t *min, int16_t *max)
+int kresp_api_versions_each(const uint8_t *in, size_t len, kresp_api_fn fn, void *ctx)
 {
 	struct kreader r;
 	int32_t correlation_id, n;
@@ -70,14 +70,41 @@ int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t key, int16_t
 		KR_TRY(kr_i16(&r, &k));
 		KR_TRY(kr_i16(&r, &lo));
 		KR_TRY(kr_i16(&r, &hi));
-		if (k == key) {
-			*min = lo;
-			*max = hi;
+		if (fn(ctx, k, lo, hi))
 			return 0;
-		}
 	}
+	return 0;
 err:
 	return -1;
+}
+
+/* What kresp_api_versions_range looks for, and whether it was found. */
+struct api_range {
+	int16_t key, min, max;
+	int found;
+};
+
+static int find_range(void *ctx, int16_t key, int16_t min, int16_t max)
+{
+	struct api_range *a = ctx;
+
+	if (key != a->key)
+		return 0;
+	a->min = min;
+	a->max = max;
+	a->found = 1;
+	return 1;
+}
+
+int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t key, int16_t *min, int16_t *max)
+{
+	struct api_range a = {.key = key};
+
+	if (kresp_api_versions_each(in, len, find_range, &a) < 0 || !a.found)
+		return -1;
+	*min = a.min;
+	*max = a.max;
+	return 0;
 }
 
 /* The Metadata walk is the rewriter's: one bounded decoder of the layout.

@@ -26,6 +26,12 @@ void kreq_metadata_body(struct kwbuf *w, int16_t version);
 void kreq_api_versions(struct kwbuf *w, int32_t correlation_id, const char *client_id);
 void kreq_metadata(struct kwbuf *w, int16_t version, int32_t correlation_id, const char *client_id);
 
+/* Calls fn for each ApiKeys[] entry of an ApiVersions v0 response, until
+ * fn returns non-zero; -1 if malformed or failed (fn may have been called
+ * for the entries before a fault). */
+typedef int (*kresp_api_fn)(void *ctx, int16_t key, int16_t min, int16_t max);
+KG_MUSTCHECK int kresp_api_versions_each(const uint8_t *in, size_t len, kresp_api_fn fn,
+					 void *ctx);
 /* Reads an ApiVersions v0 response and finds key's version range; -1 if
  * malformed, failed, or key is not supported. */
 KG_MUSTCHECK int kresp_api_versions_range(const uint8_t *in, size_t len, int16_t key, int16_t *min,

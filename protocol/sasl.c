@@ -86,29 +86,6 @@ err:
 	return -1;
 }
 
-int ksasl_api_versions_each(const uint8_t *in, size_t len, ksasl_api_fn fn, void *ctx)
-{
-	struct kreader r;
-	int32_t cid, n;
-	int16_t error, k, lo, hi;
-
-	kr_init(&r, in, len);
-	KR_TRY(kr_i32(&r, &cid));
-	KR_TRY(kr_i16(&r, &error));
-	if (error != 0)
-		goto err;
-	KR_TRY(kr_array(&r, 0, 6, &n));
-	for (int32_t i = 0; i < n; i++) {
-		KR_TRY(kr_i16(&r, &k));
-		KR_TRY(kr_i16(&r, &lo));
-		KR_TRY(kr_i16(&r, &hi));
-		fn(ctx, k, lo, hi);
-	}
-	return 0;
-err:
-	return -1;
-}
-
 int ksasl_request_header(const uint8_t *in, size_t len, struct ksasl_req *h)
 {
 	struct kreader r;

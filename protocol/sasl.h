@@ -44,12 +44,6 @@ KG_MUSTCHECK int ksasl_handshake_response(const uint8_t *in, size_t len, int16_t
 KG_MUSTCHECK int ksasl_authenticate_response(const uint8_t *in, size_t len, int16_t version,
 					     int16_t *error, struct kstr *message,
 					     struct kstr *bytes, int64_t *lifetime_ms);
-/* Calls fn for every ApiKeys[] entry of an ApiVersions v0 answer; -1 if
- * malformed or failed. */
-typedef void (*ksasl_api_fn)(void *ctx, int16_t key, int16_t min, int16_t max);
-KG_MUSTCHECK int ksasl_api_versions_each(const uint8_t *in, size_t len, ksasl_api_fn fn,
-					 void *ctx);
-
 /* ---- a client to kgate ---- */
 
 /* A request's header, read from a whole frame (after its size). */
