@@ -5,17 +5,20 @@ protocol (ApiVersions, SaslHandshake, SaslAuthenticate, Metadata schemas)
 and RFC 4616 (PLAIN), RFC 5802 / RFC 7677 (SCRAM), not from kgate.
 
 Each command does one exchange on one connection and prints what it saw as
-one JSON object on stdout; the test decides what is right.  Exit status 0
-unless the command could not run at all (then 2, reason on stderr).
+one JSON object on stdout; the test decides what is right.  A connection
+that fails outright prints {"failed": "why"}.  Frames the server sends
+where the client expects only a close are reported as [correlation id,
+size] ("frames", "frames_after"), so that a test can tell a clean close
+from an answer nobody asked for.
 
   api-versions --port P --version V
       ApiVersions vV (v3+: flexible header, client software name/version).
   login --port P --mechanism M --user U --password PW
         [--handshake-version 0|1] [--auth-version 0|1|2] [--api-versions]
-        [--metadata] [--second-handshake]
+        [--metadata] [--second-handshake] [--handshake-twice]
       SaslHandshake then SaslAuthenticate (v1) or unframed tokens (v0);
       then, if asked and signed in, Metadata v1 for every topic, or a second
-      SaslHandshake.  Reports each step, the time from sending the last
+      SaslHandshake (--handshake-twice: the second one before any token).  Reports each step, the time from sending the last
       token to its answer (or to the close), and whether the server's SCRAM
       signature verified.
   before-login --port P
@@ -366,6 +369,13 @@ def exchange(c, a, out):
         closed, frames = c.wait_closed(a.wait_close)
         out["closed"], out["frames_after"] = closed, frames
         return False
+    if a.handshake_twice:
+        t0 = time.monotonic()
+        corr = c.request(API_SASL_HANDSHAKE, hv, w_string(a.mechanism), False)
+        closed, frames = c.wait_closed(a.wait_close)
+        out["again"] = {"closed": closed, "frames": frames, "corr": corr,
+                        "elapsed_ms": (time.monotonic() - t0) * 1000.0}
+        return False
     if a.mechanism == "PLAIN":
         tokens = [("\0%s\0%s" % (a.user, a.password)).encode()]
         scram = None
@@ -450,6 +460,7 @@ def main():
     lg.add_argument("--api-versions", action="store_true")
     lg.add_argument("--metadata", action="store_true")
     lg.add_argument("--second-handshake", action="store_true")
+    lg.add_argument("--handshake-twice", action="store_true")
     lg.add_argument("--wait-close", type=float, default=10.0)
     bl = sub.add_parser("before-login")
     bl.add_argument("--port", type=int, required=True)
