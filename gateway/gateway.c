@@ -383,25 +383,37 @@ struct api_list {
 	int failed;
 };
 
-static int keep_api(void *ctx, int16_t key, int16_t min, int16_t max)
+static void put_api(struct api_list *l, int16_t key, int16_t min, int16_t max)
 {
-	struct api_list *l = ctx;
-	int capped = krw_api_versions_cap(key, min, max);
-
-	if (capped < 0 || l->failed)
-		return 0;
+	if (l->failed)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].key == key) {
+			l->v[i].min = min;
+			l->v[i].max = max;
+			return;
+		}
+	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		struct ksasl_api *v = realloc(l->v, cap * sizeof(*v));
 
 		if (!v) {
 			l->failed = 1;
-			return 1;
+			return;
 		}
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct ksasl_api){key, min, (int16_t)capped};
+	l->v[l->n++] = (struct ksasl_api){key, min, max};
+}
+
+static int keep_api(void *ctx, int16_t key, int16_t min, int16_t max)
+{
+	int capped = krw_api_versions_cap(key, min, max);
+
+	if (capped >= 0)
+		put_api(ctx, key, min, (int16_t)capped);
 	return 0;
 }
 
@@ -409,7 +421,19 @@ void gateway_learn_apis(struct gateway *gw, const uint8_t *frame, size_t len)
 {
 	struct api_list l = {0};
 
-	if (kresp_api_versions_each(frame, len, keep_api, &l) < 0 || l.failed || !l.n) {
+	if (kresp_api_versions_each(frame, len, keep_api, &l) < 0 || !l.n) {
+		free(l.v);
+		return;
+	}
+	/* Before login kgate itself answers SaslHandshake and SaslAuthenticate
+	 * (pair_login.c), so the versions offered are its own, whatever the
+	 * cluster lists: a cluster without SASL on this listener (or librdkafka's
+	 * mock) lists neither, and librdkafka then refuses to sign in ("SASL
+	 * Handshake not supported by broker"); a newer one may list versions
+	 * kgate would refuse. */
+	put_api(&l, KAPI_SASL_HANDSHAKE, 0, 1);
+	put_api(&l, KAPI_SASL_AUTHENTICATE, 0, KSASL_AUTH_MAX_VERSION);
+	if (l.failed) {
 		free(l.v);
 		return;
 	}

@@ -203,7 +203,13 @@ static int frame_request(struct kstream *ks, struct evbuffer *in, size_t avail)
 		return KS_IDLE;
 	evbuffer_copyout(in, hdr, sizeof(hdr));
 	kframe_req_parse(hdr + KFRAME_SIZE_LEN, &req);
-	if (kapi_request_check(req.api_key, req.api_version, &why) < 0) {
+	if (ks->own_sasl &&
+	    (req.api_key == KAPI_SASL_HANDSHAKE || req.api_key == KAPI_SASL_AUTHENTICATE))
+		why = "the connection's SASL session is kgate's here (upstream_sasl or "
+		      "client_auth): a client's own would sign kgate in again at the broker";
+	else if (kapi_request_check(req.api_key, req.api_version, &why) == 0)
+		why = NULL;
+	if (why) {
 		ks->env->stats->requests_refused++;
 		return fail(ks, "refused %s v%d request: %s",
 			    kapi_name(req.api_key, scratch, sizeof(scratch)), req.api_version, why);

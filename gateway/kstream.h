@@ -95,6 +95,8 @@ struct kstream {
 	union kapi_walk walk;    /* KS_WALK: the API's walker */
 	int unblocked;           /* a response freed a slot of a full FIFO */
 	int hold;                /* forward no new request (a graceful stop) */
+	int own_sasl;            /* SASL requests are refused: kgate signs in
+				  * upstream, or the client signed in to kgate */
 };
 
 /* 1 when nothing is half-way in either direction and no response is owed:

@@ -40,6 +40,7 @@ struct pair_login {
 	int16_t version; /* SaslAuthenticate's, for the answer */
 	int32_t cid;     /* ... and its correlation id */
 	int failed;      /* refused: waiting out the delay */
+	int owed;        /* a SaslAuthenticate waits for its answer */
 	struct scram_server *scram;
 	struct event *delay;
 	char why[300];
@@ -114,6 +115,7 @@ static int answer_token(struct pair *p, int16_t error, const char *msg, const vo
 		kw_put(&w, tok, len);
 	} else {
 		ksasl_authenticate_answer(&w, l->version, l->cid, error, msg, tok, len, 0);
+		l->owed = 0;
 	}
 	return send_frame(p, &w);
 }
@@ -124,9 +126,13 @@ static void delay_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* After a v0 handshake a broker just closes: no framed answer fits. */
-	if (!p->login->raw && answer_token(p, KERR_SASL_AUTHENTICATION_FAILED, LOGIN_FAILED_MSG,
-					   NULL, 0) < 0)
+	/* After a v0 handshake a broker just closes: no framed answer fits.
+	 * Nor does one when the refused frame was not a SaslAuthenticate (an
+	 * unknown mechanism, whose handshake has its answer; another request;
+	 * a second handshake): the client waits for no SaslAuthenticate answer,
+	 * and this one would carry a correlation id it never sent. */
+	if (!p->login->raw && p->login->owed &&
+	    answer_token(p, KERR_SASL_AUTHENTICATION_FAILED, LOGIN_FAILED_MSG, NULL, 0) < 0)
 		return;
 	pair_finish(p, "client login refused");
 }
@@ -364,6 +370,7 @@ static int one(struct pair *p, const uint8_t *f, size_t len)
 			return refuse(p, "malformed SaslAuthenticate");
 		l->version = h.version;
 		l->cid = h.correlation_id;
+		l->owed = 1;
 		return token(p, bytes.ptr, (size_t)bytes.len) < 0 ? -1 : 1;
 	default:
 		snprintf(why, sizeof(why), "%s v%d before logging in (client_auth is \"sasl\" here)",

@@ -164,6 +164,10 @@ void pair_route(struct pair *p, const char *failure)
 	}
 	if (why[0])
 		pair_log(p, LOG_INFO, "%s", why);
+	/* Set once the client's identity is settled (a login maps it).  With
+	 * neither, a client's SASL is the broker's business: it passes. */
+	p->ks.own_sasl =
+		p->sasl != NULL || cfg_login(&p->gen->cfg, p->lst->broker)->mode == CFG_LOGIN_SASL;
 	p->state = PAIR_CONNECTING;
 	cfg_addr_format(p->upstream_addr, sizeof(p->upstream_addr), t.host, t.port);
 	/* AWS_MSK_IAM signs the broker's own name, which TLS verifies: not an

