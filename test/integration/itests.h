@@ -23,5 +23,6 @@ TCase *tcase_0016_large_frames(void);
 TCase *tcase_0017_workers(void);
 TCase *tcase_0018_aws_credentials(void);
 TCase *tcase_0019_upstream_sasl(void);
+TCase *tcase_0021_upstream_iam(void);
 
 #endif

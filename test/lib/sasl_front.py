@@ -510,10 +510,12 @@ class MskIam:
         except UnicodeDecodeError:
             raise AuthFailed("Invalid OAUTHBEARER client first message: not UTF-8")
         if not text.startswith("n,") or not text.endswith("\x01\x01"):
-            raise AuthFailed("Invalid OAUTHBEARER client first message")
+            raise AuthFailed("Invalid OAUTHBEARER client first message (starts %r)" %
+                             text[:12])
         gs2, _, rest = text.partition("\x01")
-        if gs2 not in ("n,,",) and not gs2.startswith("n,a="):
-            raise AuthFailed("Invalid OAUTHBEARER client first message: gs2 header")
+        if gs2 != "n,," and not (gs2.startswith("n,a=") and gs2.endswith(",")):
+            raise AuthFailed("Invalid OAUTHBEARER client first message: gs2 header "
+                             "(starts %r)" % text[:12])
         kvs = {}
         for item in rest[:-2].split("\x01"):
             k, eq, v = item.partition("=")
