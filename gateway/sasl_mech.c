@@ -39,7 +39,10 @@ static int iam_first(const struct cfg_sasl *s, const char *host, uint8_t **tok, 
 		*len = strlen(signed_part);
 		return 0;
 	}
-	n = asprintf(&msg, "n,,\x01auth=Bearer %s\x01\x01", signed_part);
+	/* RFC 7628: "n,," 0x01 "auth=Bearer " token 0x01 0x01.  The literal
+	 * is split after \x01: a C hex escape takes every hex digit that
+	 * follows, so "\x01auth" would be 0x1a "uth". */
+	n = asprintf(&msg, "n,,\x01" "auth=Bearer %s\x01\x01", signed_part);
 	free(signed_part);
 	if (n < 0) {
 		snprintf(why, whylen, "out of memory");

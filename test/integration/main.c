@@ -31,6 +31,7 @@ int main(void)
 	suite_add_tcase(s, tcase_0018_aws_credentials());
 	suite_add_tcase(s, tcase_0019_upstream_sasl());
 	suite_add_tcase(s, tcase_0020_client_logins());
+	suite_add_tcase(s, tcase_0021_upstream_iam());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);

@@ -33,6 +33,25 @@ import urllib.parse
 ISSUER = {"sts": 1000, "container": 2000, "imds": 3000}
 
 
+def keys_for(n):
+    """The credentials issued as number n (1001.., 2001.., 3001..): key id,
+    secret and session token.  sasl_front.py --iam-trust-fake-aws trusts
+    exactly these, so the two agree on secrets without talking."""
+    issuer = {v // 1000: k for k, v in ISSUER.items()}.get(n // 1000)
+    if issuer is None:
+        return None
+    return "ASIA%012d" % n, "SECRET%s%d" % (issuer, n), "TOKEN%s%d" % (issuer, n)
+
+
+def key_number(access_key):
+    """n of a key id keys_for made, or None."""
+    if len(access_key) != 16 or not access_key.startswith("ASIA") or \
+            not access_key[4:].isdigit():
+        return None
+    n = int(access_key[4:])
+    return n if keys_for(n) and keys_for(n)[0] == access_key else None
+
+
 class State:
     def __init__(self, args):
         self.args = args
@@ -47,9 +66,8 @@ class State:
             self.issued[issuer] += 1
             n = ISSUER[issuer] + self.issued[issuer]
         exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + self.args.expires))
-        return {"AccessKeyId": "ASIA%012d" % n,
-                "SecretAccessKey": "SECRET%s%d" % (issuer, n),
-                "Token": "TOKEN%s%d" % (issuer, n),
+        key, secret, token = keys_for(n)
+        return {"AccessKeyId": key, "SecretAccessKey": secret, "Token": token,
                 "Expiration": exp}
 
     def count(self, what):

@@ -34,6 +34,7 @@ stdlib only.
 
 import argparse
 import base64
+import calendar
 import hashlib
 import hmac
 import json
@@ -46,6 +47,8 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
+import uuid
 
 API_PRODUCE, API_METADATA, API_FIND_COORDINATOR = 0, 3, 10
 API_SASL_HANDSHAKE, API_API_VERSIONS, API_SASL_AUTHENTICATE = 17, 18, 36
@@ -56,7 +59,7 @@ ERR_ILLEGAL_SASL_STATE = 34
 ERR_SASL_AUTHENTICATION_FAILED = 58
 SCRAM_ITERATIONS = 4096
 SCRAM_HASHES = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "AWS_MSK_IAM")
 MAX_SASL_FRAME = 64 * 1024  # an authentication message is small
 
 
@@ -225,7 +228,9 @@ def api_versions_with_sasl(resp, version, max_authenticate=2):
 # ---- SASL mechanisms (server side) ----
 
 class AuthFailed(Exception):
-    """Bad credentials: the message goes back in SaslAuthenticate's ErrorMessage."""
+    """Bad credentials: the message goes back in SaslAuthenticate's ErrorMessage.
+    counted: the failure was already counted (an RFC 7628 challenge)."""
+    counted = False
 
 
 class Plain:
@@ -359,6 +364,281 @@ class Scram:
         return ("v=" + base64.b64encode(server_sig).decode()).encode()
 
 
+# ---- MSK IAM (server side): SigV4 presigned kafka-cluster:Connect ----
+#
+# Written from AWS's SigV4 documentation and botocore, not from kgate:
+# the broker recomputes the signature of the request the client presigned
+# and compares.  The canonical request is
+#     GET \n / \n <query, each name and value AWS-URI-encoded, sorted,
+#     X-Amz-Signature left out> \n host:<host> \n \n host \n <payload hash>
+# and the payload hash is the SHA-256 of the empty payload (e3b0c442...),
+# not "UNSIGNED-PAYLOAD": botocore's SigV4QueryAuth (which
+# aws-msk-iam-sasl-signer-python presigns with) inherits SigV4Auth.payload(),
+# which hashes the body (none here) whenever payload signing is on, and it
+# is on by default; only S3SigV4QueryAuth overrides payload() to return
+# UNSIGNED-PAYLOAD (S3 alone allows it).  The Java SDK's AWS4Signer presign
+# (aws-msk-iam-auth, the AWS_MSK_IAM mechanism) likewise hashes the empty
+# content; its S3 subclass is the one that does not.
+
+IAM_SERVICE = "kafka-cluster"
+IAM_ACTION = "kafka-cluster:Connect"
+IAM_ALGORITHM = "AWS4-HMAC-SHA256"
+IAM_PAYLOAD_VERSION = "2020_10_22"
+IAM_MAX_EXPIRES = 900  # what both AWS client libraries sign for
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+AMZ_DATE = "%Y%m%dT%H%M%SZ"
+
+
+def aws_uri_encode(s):
+    """AWS's URI encoding: unreserved characters kept, every other UTF-8
+    byte %XX in upper-case hex ('/' included)."""
+    return urllib.parse.quote(s, safe="-_.~")
+
+
+def sigv4_signature(secret, amz_date, region, service, canonical_request):
+    def h(key, msg):
+        return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+    scope = "%s/%s/%s/aws4_request" % (amz_date[:8], region, service)
+    to_sign = "\n".join((IAM_ALGORITHM, amz_date, scope,
+                         hashlib.sha256(canonical_request.encode()).hexdigest()))
+    k = h(("AWS4" + secret).encode(), amz_date[:8])
+    k = h(h(h(k, region), service), "aws4_request")
+    return hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def sigv4_canonical_get(host, params):
+    """The canonical request of GET https://host/?params (a list of
+    (name, value) pairs, unencoded), signing only the host header."""
+    query = "&".join("%s=%s" % kv for kv in
+                     sorted((aws_uri_encode(k), aws_uri_encode(v)) for k, v in params))
+    return "\n".join(("GET", "/", query, "host:" + host, "", "host", EMPTY_SHA256))
+
+
+class IamKeys:
+    """The credentials the front trusts: access key id -> (secret, session
+    token or None, principal).  With fake_aws, every key fake_aws.py hands
+    out (its numbered ASIA... ids), all as one role, as MSK sees rotated
+    credentials of one role."""
+
+    def __init__(self, specs, trust_fake_aws):
+        self.keys = {}
+        for spec in specs:
+            parts = spec.split(":", 2)
+            if len(parts) < 2:
+                sys.exit("sasl_front: --iam-key wants KEY_ID:SECRET[:SESSION_TOKEN]")
+            self.keys[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None,
+                                   parts[0])
+        self.fake_aws = trust_fake_aws
+
+    def get(self, key_id):
+        if key_id in self.keys:
+            return self.keys[key_id]
+        if self.fake_aws:
+            import fake_aws  # test/lib, next to this file
+            n = fake_aws.key_number(key_id)
+            if n is not None:
+                _, secret, token = fake_aws.keys_for(n)
+                return secret, token, "assumed-role/fake-aws-role"
+        return None
+
+
+class IamDenied(AuthFailed):
+    """A refused IAM sign-in: the client is told only "Access denied" (as
+    MSK does, with a request id); why goes into the front's own notes."""
+
+    def __init__(self, why):
+        AuthFailed.__init__(self, "[%s]: Access denied" % uuid.uuid4())
+        self.why = why
+
+
+class OAuthChallenge(Exception):
+    """RFC 7628 section 3.2.2: a refused token is answered with a JSON
+    error as a server challenge (no error code yet); the client must send
+    a lone 0x01, which then fails."""
+
+    def __init__(self, challenge, why):
+        Exception.__init__(self, why)
+        self.challenge, self.why = challenge, why
+
+
+class MskIam:
+    """OAUTHBEARER with MSK's token, or AWS_MSK_IAM's JSON: one message,
+    verified against the keys the front trusts."""
+
+    def __init__(self, front, mechanism, listen_port):
+        self.f, self.mech = front, mechanism
+        self.host = front.iam_hosts.get(listen_port, front.iam_default_host)
+        self.state, self.done, self.principal = "first", False, None
+        self.user = self.key_id = None
+
+    def step(self, token):
+        if self.state == "challenged":
+            # RFC 7628: after the error challenge only 0x01 is valid.
+            self.state = "over"
+            e = AuthFailed("Authentication failed: %s" % self.challenge_why
+                           if token == b"\x01" else
+                           "Authentication failed: expected %01 after the error challenge")
+            e.counted = True
+            raise e
+        if self.state != "first":
+            raise AuthFailed("Invalid SASL state: authentication already complete")
+        self.state = "over"
+        try:
+            if self.mech == "OAUTHBEARER":
+                self.oauthbearer(token)
+            else:
+                self.aws_msk_iam(token)
+        except IamDenied as e:
+            if self.mech == "OAUTHBEARER" and self.f.oauth_error_flow == "rfc7628":
+                self.state, self.challenge_why = "challenged", "invalid_token (%s)" % e.why
+                raise OAuthChallenge(b'{"status":"invalid_token"}', e.why)
+            raise
+        self.done = True
+        if self.mech == "AWS_MSK_IAM":
+            return json.dumps({"version": IAM_PAYLOAD_VERSION,
+                               "request-id": str(uuid.uuid4())}).encode()
+        return b""
+
+    # -- the two encodings --
+
+    def oauthbearer(self, token):
+        # Kafka's OAuthBearerClientInitialResponse: gs2 header, then
+        # key=value pairs each ended by 0x01, then a final 0x01.
+        try:
+            text = token.decode("utf-8")
+        except UnicodeDecodeError:
+            raise AuthFailed("Invalid OAUTHBEARER client first message: not UTF-8")
+        if not text.startswith("n,") or not text.endswith("\x01\x01"):
+            raise AuthFailed("Invalid OAUTHBEARER client first message (starts %r)" %
+                             text[:12])
+        gs2, _, rest = text.partition("\x01")
+        if gs2 != "n,," and not (gs2.startswith("n,a=") and gs2.endswith(",")):
+            raise AuthFailed("Invalid OAUTHBEARER client first message: gs2 header "
+                             "(starts %r)" % text[:12])
+        kvs = {}
+        for item in rest[:-2].split("\x01"):
+            k, eq, v = item.partition("=")
+            if not eq:
+                raise AuthFailed("Invalid OAUTHBEARER client first message: %r" % item[:20])
+            kvs[k] = v
+        auth = kvs.get("auth", "")
+        if not auth.startswith("Bearer ") or not auth[7:]:
+            raise AuthFailed("Invalid OAUTHBEARER client first message: no Bearer token")
+        b64 = auth[7:]
+        if "=" in b64 or any(c in b64 for c in "+/"):
+            raise IamDenied("the token is not base64url without padding")
+        try:
+            url = base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise IamDenied("the token does not decode (base64url)")
+        want_host = "kafka.%s.amazonaws.com" % self.f.iam_region
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "https" or parts.netloc != want_host or parts.path != "/" or \
+                parts.fragment:
+            raise IamDenied("the token is for %s://%s%s, not https://%s/" %
+                            (parts.scheme, parts.netloc, parts.path, want_host))
+        params, user_agent = [], None
+        for pair in parts.query.split("&"):
+            k, eq, v = pair.partition("=")
+            if not eq:
+                raise IamDenied("query parameter %r without a value" % k[:20])
+            if k == "User-Agent":
+                # Appended after signing, form-encoded: not signed.
+                user_agent = urllib.parse.unquote_plus(v)
+                continue
+            params.append((urllib.parse.unquote(k), urllib.parse.unquote(v)))
+        if not user_agent:
+            raise IamDenied("no User-Agent in the token")
+        self.verify(dict(params), params, want_host)
+
+    def aws_msk_iam(self, token):
+        try:
+            p = json.loads(token.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise AuthFailed("Invalid AWS_MSK_IAM message: not JSON")
+        if not isinstance(p, dict) or not all(isinstance(v, str) for v in p.values()):
+            raise AuthFailed("Invalid AWS_MSK_IAM message: not an object of strings")
+        if p.get("version") != IAM_PAYLOAD_VERSION:
+            raise IamDenied("version %r" % p.get("version"))
+        for k in ("host", "user-agent", "action", "x-amz-algorithm", "x-amz-credential",
+                  "x-amz-date", "x-amz-signedheaders", "x-amz-expires", "x-amz-signature"):
+            if not p.get(k):
+                raise IamDenied("no %s" % k)
+        if p["host"] != self.host:
+            raise IamDenied("signed for host %r, this broker is %r" % (p["host"], self.host))
+        names = {"action": "Action", "x-amz-algorithm": "X-Amz-Algorithm",
+                 "x-amz-credential": "X-Amz-Credential", "x-amz-date": "X-Amz-Date",
+                 "x-amz-expires": "X-Amz-Expires", "x-amz-signedheaders": "X-Amz-SignedHeaders",
+                 "x-amz-security-token": "X-Amz-Security-Token",
+                 "x-amz-signature": "X-Amz-Signature"}
+        params = [(names[k], v) for k, v in p.items() if k in names]
+        # The signature is checked against this broker's own name (the
+        # request a client presigns is GET kafka://HOST/?Action=...).
+        self.verify(dict(params), params, self.host)
+
+    # -- the signature --
+
+    def verify(self, q, params, host):
+        f = self.f
+        if len(q) != len(params):
+            raise IamDenied("a repeated query parameter")
+        if q.get("Action") != IAM_ACTION:
+            raise IamDenied("action %r, not %s" % (q.get("Action"), IAM_ACTION))
+        if q.get("X-Amz-Algorithm") != IAM_ALGORITHM:
+            raise IamDenied("algorithm %r" % q.get("X-Amz-Algorithm"))
+        if q.get("X-Amz-SignedHeaders") != "host":
+            raise IamDenied("signed headers %r, not host" % q.get("X-Amz-SignedHeaders"))
+        allowed = {"Action", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
+                   "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Security-Token",
+                   "X-Amz-Signature"}
+        if set(q) - allowed:
+            raise IamDenied("unexpected parameters %s" % sorted(set(q) - allowed))
+        cred = (q.get("X-Amz-Credential") or "").split("/")
+        if len(cred) != 5 or cred[4] != "aws4_request":
+            raise IamDenied("credential %r" % q.get("X-Amz-Credential"))
+        key_id, day, region, service, _ = cred
+        self.key_id = key_id
+        amz_date = q.get("X-Amz-Date") or ""
+        try:
+            signed_at = calendar.timegm(time.strptime(amz_date, AMZ_DATE))
+        except ValueError:
+            raise IamDenied("X-Amz-Date %r" % amz_date)
+        if day != amz_date[:8]:
+            raise IamDenied("credential scope date %s, X-Amz-Date %s" % (day, amz_date))
+        if region != f.iam_region:
+            raise IamDenied("credential scope region %s, this cluster is in %s" %
+                            (region, f.iam_region))
+        if service != IAM_SERVICE:
+            raise IamDenied("credential scope service %s, not %s" % (service, IAM_SERVICE))
+        try:
+            expires = int(q.get("X-Amz-Expires") or "")
+        except ValueError:
+            raise IamDenied("X-Amz-Expires %r" % q.get("X-Amz-Expires"))
+        if not 1 <= expires <= IAM_MAX_EXPIRES:
+            raise IamDenied("X-Amz-Expires %d outside 1..%d" % (expires, IAM_MAX_EXPIRES))
+        now = f.clock()
+        if now > signed_at + expires:
+            raise IamDenied("expired: signed at %s for %d s" % (amz_date, expires))
+        if abs(now - signed_at) > f.iam_skew_s:
+            raise IamDenied("signed at %s, %+.0f s from now (more than %d s apart)" %
+                            (amz_date, signed_at - now, f.iam_skew_s))
+        known = f.iam_keys.get(key_id)
+        if known is None:
+            raise IamDenied("unknown access key id %s" % key_id)
+        secret, session_token, principal = known
+        if q.get("X-Amz-Security-Token") != session_token:
+            raise IamDenied("session token %s for %s" %
+                            ("missing" if session_token and "X-Amz-Security-Token" not in q
+                             else "wrong", key_id))
+        signed = [(k, v) for k, v in params if k != "X-Amz-Signature"]
+        want = sigv4_signature(secret, amz_date, region, service,
+                               sigv4_canonical_get(host, signed))
+        if not hmac.compare_digest(want, q.get("X-Amz-Signature") or ""):
+            raise IamDenied("signature mismatch for %s" % key_id)
+        self.user, self.principal = key_id, principal
+
+
 # ---- stats ----
 
 class Stats:
@@ -374,7 +654,7 @@ class Stats:
             "unauthenticated_requests": 0, "principals": {}, "requests": {},
             "max_in_flight": 0, "ports_rewritten": 0, "reauth_requests": {},
             "scram_nonce_not_rfc": 0, "protocol_errors": 0,
-            "connection_log": [],
+            "connection_log": [], "access_keys": {}, "reauth_access_keys": {},
         }
 
     def bump(self, key, n=1, sub=None, note=None):
@@ -405,7 +685,7 @@ class Stats:
             entry = {"id": self.d["connections"], "port": port, "principal": None,
                      "mechanism": None, "first_request": None, "pre_auth": [],
                      "apis": [], "requests": 0,
-                     "reauth": 0, "end": None}
+                     "reauth": 0, "end": None, "access_keys": []}
             if len(self.d["connection_log"]) < 5000:
                 self.d["connection_log"].append(entry)
             self.dirty = True
@@ -544,7 +824,7 @@ class Conn:
                 self.violation("re-authentication with SaslHandshake v0")
                 raise Closed("re-authentication with SaslHandshake v0")
             return self.sasl_v0(mech)
-        m = Plain(f.users) if mech == "PLAIN" else Scram(f.users, mech, f.stats)
+        m = self.mechanism(mech)
         while not m.done:
             data = read_frame(self.sock, f.max_frame, 8)
             areq = Request(data, REQUEST_FLEXIBLE)
@@ -565,9 +845,18 @@ class Conn:
             token = areq.body.bytes_(compact=areq.version >= 2) or b""
             try:
                 out = m.step(token)
+            except OAuthChallenge as e:
+                # No error code yet: the client answers 0x01 and fails then.
+                self.auth_response(areq, 0, None, e.challenge, 0)
+                self.failure("%s as %s: %s" % (mech, getattr(m, "key_id", None) or "?",
+                                               e.why))
+                continue
             except AuthFailed as e:
                 self.auth_response(areq, ERR_SASL_AUTHENTICATION_FAILED, str(e), b"", 0)
-                self.failure("%s as %s: %s" % (mech, getattr(m, "user", "?"), e))
+                if not e.counted:
+                    self.failure("%s as %s: %s" % (mech, getattr(m, "user", None) or
+                                                   getattr(m, "key_id", None) or "?",
+                                                   getattr(e, "why", None) or e))
                 raise Closed("authentication failed")
             if m.done and not first and m.principal != self.principal:
                 self.auth_response(areq, ERR_SASL_AUTHENTICATION_FAILED,
@@ -578,22 +867,37 @@ class Conn:
                 raise Closed("principal changed")
             lifetime = f.lifetime_ms if m.done else 0
             self.auth_response(areq, 0, None, out, lifetime)
-        self.authenticated(mech, m.principal, first, areq.version)
+        self.authenticated(mech, m.principal, first, areq.version,
+                           getattr(m, "key_id", None))
         return True
+
+    def mechanism(self, mech):
+        f = self.f
+        if mech == "PLAIN":
+            return Plain(f.users)
+        if mech in SCRAM_HASHES:
+            return Scram(f.users, mech, f.stats)
+        return MskIam(f, mech, self.port)
 
     def sasl_v0(self, mech):
         """SaslHandshake v0: the tokens follow as bare length-prefixed frames."""
-        m = Plain(self.f.users) if mech == "PLAIN" else Scram(self.f.users, mech, self.f.stats)
+        m = self.mechanism(mech)
         while not m.done:
             token = read_frame(self.sock, MAX_SASL_FRAME, 0)
             try:
                 out = m.step(token)
+            except OAuthChallenge as e:
+                self.failure("%s (v0): %s" % (mech, e.why))
+                self.send_client(frame(e.challenge))
+                continue
             except AuthFailed as e:
+                if e.counted:
+                    raise Closed("authentication failed")
                 self.failure("%s (v0) as %s: %s" % (mech, getattr(m, "user", "?"), e))
                 raise Closed("authentication failed")
             # PLAIN's answer is an empty token, sent as such.
             self.send_client(frame(out))
-        self.authenticated(mech, m.principal, True, 0)
+        self.authenticated(mech, m.principal, True, 0, getattr(m, "key_id", None))
         return True
 
     def note_sasl(self, req, first):
@@ -617,8 +921,13 @@ class Conn:
             out += uvarint(0)
         self.send_client(frame(out))
 
-    def authenticated(self, mech, principal, first, auth_version):
+    def authenticated(self, mech, principal, first, auth_version, key_id=None):
         st = self.f.stats
+        if key_id is not None:
+            # Which IAM credentials signed in (and in again): the key ids.
+            if len(self.log["access_keys"]) < 64:
+                self.log["access_keys"].append(key_id)
+            st.bump("access_keys" if first else "reauth_access_keys", sub=key_id)
         # Kafka ends the session after the lifetime whatever the client
         # was told (v0 cannot be told).
         lifetime = self.f.lifetime_ms
@@ -714,6 +1023,80 @@ class Conn:
             self.close("backend socket: %s" % e)
 
 
+# ---- TLS (SASL_SSL listeners) ----
+
+def tls_relay(ctx, raw, inner, say):
+    """Terminates TLS on raw and relays the plaintext to inner (one end of
+    a socketpair; the connection's threads use the other).  One thread owns
+    the TLS state (a memory BIO), so its reads and writes never race."""
+    import ssl
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_side=True)
+
+    def flush():
+        data = outgoing.read()
+        if data:
+            raw.sendall(data)
+
+    def pump_in():
+        """Decrypted bytes to inner; False once the peer has closed TLS."""
+        while True:
+            try:
+                data = tls.read(1 << 16)
+            except ssl.SSLWantReadError:
+                return True
+            except ssl.SSLZeroReturnError:
+                return False
+            if not data:
+                return False
+            inner.sendall(data)
+
+    try:
+        raw.settimeout(10)
+        while True:  # the handshake
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                flush()
+                data = raw.recv(1 << 16)
+                if not data:
+                    raise OSError("closed during the TLS handshake")
+                incoming.write(data)
+        flush()
+        raw.settimeout(None)
+        sel = selectors.DefaultSelector()
+        sel.register(raw, selectors.EVENT_READ, "raw")
+        sel.register(inner, selectors.EVENT_READ, "inner")
+        open_ = True
+        while open_:
+            for key, _ in sel.select():
+                if key.data == "raw":
+                    data = raw.recv(1 << 16)
+                    if not data:
+                        open_ = False
+                        break
+                    incoming.write(data)
+                    open_ = pump_in()
+                    flush()  # a TLS 1.3 key update or the like
+                else:
+                    data = inner.recv(1 << 16)
+                    if not data:
+                        open_ = False
+                        break
+                    tls.write(data)
+                    flush()
+    except (OSError, ssl.SSLError) as e:
+        say("TLS: %s" % e)
+    finally:
+        for sock in (raw, inner):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
 # ---- the front ----
 
 class Front:
@@ -731,6 +1114,21 @@ class Front:
                 stored, server = scram_credentials(password, algo, salt)
                 u[m] = {"salt": salt, "stored_key": stored, "server_key": server}
             self.users[name] = u
+        self.iam_keys = IamKeys(args.iam_key, args.iam_trust_fake_aws)
+        self.iam_region = args.iam_region
+        self.iam_default_host = args.iam_host_default
+        self.iam_hosts = {}
+        for spec in args.iam_host:
+            port, _, name = spec.partition("=")
+            self.iam_hosts[int(port)] = name
+        self.iam_skew_s = args.iam_clock_skew_s
+        self.oauth_error_flow = args.oauth_error_flow
+        self.clock = time.time  # the self-test sets its own
+        self.tls = None
+        if args.tls:
+            import ssl
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(args.tls[0], args.tls[1])
         self.lifetime_ms = args.session_lifetime_ms
         self.max_frame = args.max_frame
         self.max_authenticate = args.max_authenticate_version
@@ -785,6 +1183,10 @@ class Front:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 port, backend = key.data
                 conn = Conn(self, sock, port, backend)
+                if self.tls:
+                    plain, conn.sock = socket.socketpair()
+                    threading.Thread(target=tls_relay, args=(self.tls, sock, plain, conn.say),
+                                     daemon=True).start()
                 threading.Thread(target=conn.run, daemon=True).start()
             self.stats.write()
         for s, _, _ in self.listeners:
@@ -805,6 +1207,23 @@ def main():
     p.add_argument("--max-authenticate-version", type=int, default=2, choices=(0, 1, 2),
                    help="the newest SaslAuthenticate ApiVersions offers (and accepts)")
     p.add_argument("--rewrite-ports", action="store_true")
+    p.add_argument("--iam-key", action="append", default=[],
+                   metavar="KEY_ID:SECRET[:SESSION_TOKEN]",
+                   help="IAM credentials the front trusts (OAUTHBEARER, AWS_MSK_IAM)")
+    p.add_argument("--iam-trust-fake-aws", action="store_true",
+                   help="trust every key fake_aws.py hands out, as one role")
+    p.add_argument("--iam-region", default="us-east-1")
+    p.add_argument("--iam-host", action="append", default=[], metavar="PORT=NAME",
+                   help="AWS_MSK_IAM: the broker name a listener checks the signature "
+                        "against (default --iam-host-default)")
+    p.add_argument("--iam-host-default", default="127.0.0.1")
+    p.add_argument("--iam-clock-skew-s", type=int, default=300,
+                   help="how far X-Amz-Date may be from now")
+    p.add_argument("--oauth-error-flow", choices=("rfc7628", "direct"), default="rfc7628",
+                   help="a refused OAUTHBEARER token: RFC 7628's JSON challenge first "
+                        "(as Kafka), or SASL_AUTHENTICATION_FAILED at once")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                   help="every listener speaks TLS (SASL_SSL) with this certificate")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args()
     front = Front(args)
