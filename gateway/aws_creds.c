@@ -343,7 +343,8 @@ int aws_creds_get(struct aws_creds *out, char *why, size_t len)
 
 	pthread_mutex_lock(&g.lock);
 	if (g.have && (g.cur.expires == 0 || (int64_t)time(NULL) < g.cur.expires)) {
-		*out = g.cur;
+		if (out)
+			*out = g.cur;
 		rc = 0;
 	} else if (!g.running) {
 		snprintf(why, len, "AWS credentials not started");

@@ -42,8 +42,8 @@ int aws_creds_start(const char *region);
 /* Waits up to timeout_ms for the first attempt to finish: 0 if there are
  * credentials then, -1 if not (yet). */
 int aws_creds_wait(int64_t timeout_ms);
-/* Copies the current credentials into out (0), or says why there are none
- * (-1): not started, none found yet (with the providers' reasons), or
+/* Copies the current credentials into out (0; out NULL: only whether there
+ * are any), or says why there are none (-1): not started, none found yet (with the providers' reasons), or
  * expired.  Never blocks on I/O. */
 int aws_creds_get(struct aws_creds *out, char *why, size_t len);
 /* Starts the thread if cfg signs with IAM and it is not running, and waits

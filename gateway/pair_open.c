@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "aws_creds.h"
 #include "dial.h"
 #include "discover.h"
 #include "listener.h"
@@ -177,6 +178,14 @@ void pair_route(struct pair *p, const char *failure)
 	if (p->sasl && p->sasl->mechanism == CFG_SASL_AWS_MSK_IAM && t.tls_name &&
 	    !(p->sign_name = strdup(t.tls_name))) {
 		pair_end(p, LOG_ERROR, "out of memory");
+		return;
+	}
+	/* Nothing to sign with: say so now rather than after a dial and half
+	 * an exchange. */
+	if (cfg_sasl_iam(p->sasl) && aws_creds_get(NULL, why, sizeof(why)) < 0) {
+		p->gw->stats.upstream_auth_failures++;
+		pair_log(p, LOG_WARN, "cannot authenticate to %s: %s", p->upstream_addr, why);
+		pair_end(p, LOG_INFO, "upstream authentication failed; the client will retry");
 		return;
 	}
 	pair_log(p, LOG_DEBUG, "dialling %s", p->upstream_addr);
