@@ -6,6 +6,7 @@
 
 #include "../protocol/kapi.h"
 #include "../protocol/requests.h"
+#include "aws_creds.h"
 #include "gateway.h"
 #include "log.h"
 #include "route.h"
@@ -191,7 +192,15 @@ static void dial_next(struct discover *d)
 {
 	struct gateway *gw = d->gw;
 	struct route_target t;
+	char why[600];
 
+	/* Nothing to sign in with: no upstream would do better. */
+	if (cfg_sasl_iam(cfg_upstream_sasl(&d->gen->cfg, NULL)) &&
+	    aws_creds_get(NULL, why, sizeof(why)) < 0) {
+		gw->stats.upstream_auth_failures++;
+		done(d, why);
+		return;
+	}
 	/* kgate's own requests go where the bootstrap listener's would. */
 	route_bootstrap(gw, d->attempt, &d->first, &t);
 	cfg_addr_format(d->target, sizeof(d->target), t.host, t.port);
