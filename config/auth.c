@@ -29,20 +29,21 @@ static char *read_password(const char *path, char *why, size_t len)
 		snprintf(why, len, "cannot read \"%s\": %s", path, strerror(errno));
 		return NULL;
 	}
+	char *pw = NULL;
+
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	if (strlen(buf) > PASSWORD_MAX) {
+	if (strlen(buf) > PASSWORD_MAX)
 		snprintf(why, len, "\"%s\": the password is longer than %d bytes", path,
 			 PASSWORD_MAX);
-		return NULL;
-	}
-	if (!buf[0]) {
+	else if (!buf[0])
 		snprintf(why, len, "\"%s\": the first line (the password) is empty", path);
-		return NULL;
-	}
-	return strdup(buf);
+	else if (!(pw = strdup(buf)))
+		snprintf(why, len, "out of memory");
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return pw;
 }
 
 void cfg_sasl_check(struct cfg_sasl *s, const char *path, struct cfg_errors *errs)

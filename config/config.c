@@ -742,13 +742,24 @@ const struct cfg_login *cfg_login(const struct cfg *cfg, const struct cfg_broker
 	return a->set > 0 ? a : &none;
 }
 
+/* The IAM block among a listener's upstream_sasl and its identities. */
+static const struct cfg_sasl *iam_of(const struct cfg *cfg, const struct cfg_broker *b)
+{
+	const struct cfg_sasl *s = cfg_upstream_sasl(cfg, b);
+	const struct cfg_login *a = cfg_login(cfg, b);
+
+	for (size_t i = 0; !cfg_sasl_iam(s) && i < a->n_identities; i++)
+		s = &a->identities[i].sasl;
+	return cfg_sasl_iam(s) ? s : NULL;
+}
+
 const char *cfg_iam_region(const struct cfg *cfg)
 {
-	const struct cfg_sasl *s = cfg_upstream_sasl(cfg, NULL);
+	const struct cfg_sasl *s = iam_of(cfg, NULL);
 
-	for (size_t i = 0; !cfg_sasl_iam(s) && i < cfg->n_brokers; i++)
-		s = cfg_upstream_sasl(cfg, &cfg->brokers[i]);
-	return cfg_sasl_iam(s) ? s->region : NULL;
+	for (size_t i = 0; !s && i < cfg->n_brokers; i++)
+		s = iam_of(cfg, &cfg->brokers[i]);
+	return s ? s->region : NULL;
 }
 
 /* What one listener's authentication settings add up to. */

@@ -102,8 +102,9 @@ const struct cfg_tls_client *cfg_upstream_tls(const struct cfg *cfg, const struc
 const struct cfg_sasl *cfg_upstream_sasl(const struct cfg *cfg, const struct cfg_broker *b);
 /* What a listener asks of its clients (never NULL: mode none by default). */
 const struct cfg_login *cfg_login(const struct cfg *cfg, const struct cfg_broker *b);
-/* The region of the first upstream that signs with AWS IAM, or NULL when
- * none does (then the credential chain need not run). */
+/* The region of the first upstream_sasl block (a listener's, or an
+ * identity's) that signs with AWS IAM, or NULL when none does (then the
+ * credential chain need not run). */
 const char *cfg_iam_region(const struct cfg *cfg);
 /* 1 if kgate may dial host, learned from the cluster (upstream_allow). */
 int cfg_upstream_allowed(const struct cfg *cfg, const char *host);

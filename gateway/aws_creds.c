@@ -187,11 +187,13 @@ static void check_expired(void)
 static int64_t fetch_once(struct aws_creds *c, char *why, size_t len, int *streak)
 {
 	int64_t now, retry;
-	char t[32], key[32];
+	char t[32], key[32], region[sizeof(g.region)];
 	int rc;
 
+	/* A reload may change it meanwhile (aws_creds_ensure). */
+	snprintf(region, sizeof(region), "%s", g.region);
 	pthread_mutex_unlock(&g.lock);
-	rc = aws_creds_resolve(g.region, c, why, len);
+	rc = aws_creds_resolve(region, c, why, len);
 	now = (int64_t)time(NULL);
 	if (rc == 0 && c->expires != 0 && c->expires <= now) {
 		snprintf(why, len, "the credentials from %s expired already (at %s)", c->provider,
@@ -281,8 +283,20 @@ void aws_creds_ensure(const struct cfg *cfg)
 {
 	const char *region = cfg_iam_region(cfg);
 
-	if (!region || aws_creds_start(region) < 0)
+	if (!region)
 		return;
+	if (aws_creds_start(region) < 0) {
+		/* Running already: a reload may have moved the region, which
+		 * picks STS's endpoint for web identity from the next fetch. */
+		pthread_mutex_lock(&g.lock);
+		if (g.running && strcmp(g.region, region) != 0) {
+			log_info("AWS region for STS now %s (was %s), from the next refresh",
+				 region, g.region);
+			snprintf(g.region, sizeof(g.region), "%s", region);
+		}
+		pthread_mutex_unlock(&g.lock);
+		return;
+	}
 	if (aws_creds_wait(ENSURE_WAIT_MS) < 0)
 		log_warn("no AWS credentials yet after %d ms; kgate keeps looking, and IAM sign-ins "
 			 "fail until it finds some",

@@ -180,8 +180,13 @@ int pair_process_requests(struct pair *p, int final)
 {
 	int rc;
 
-	if (p->login)
+	if (p->login) {
+		/* Waiting for the cluster's APIs: what waits grows only so far. */
+		if (p->state != PAIR_NEW &&
+		    evbuffer_get_length(p->client.in) >= (size_t)pair_limits(p)->buffer_bytes)
+			side_pause(&p->client);
 		return final ? 0 : pair_login_read(p);
+	}
 	if (p->state != PAIR_OPEN && !final) {
 		/* No upstream yet: let what waits grow only so far. */
 		if (evbuffer_get_length(p->client.in) >= (size_t)pair_limits(p)->buffer_bytes)
@@ -342,6 +347,16 @@ void pair_sweep(struct gateway *gw)
 		char why[128];
 
 		next = n->next;
+		if (p->login && (now - p->login_ns) / 1000000 > l->frame_timeout_ms) {
+			/* A login is a few small frames: one that takes longer than
+			 * a request may is not coming. */
+			snprintf(why, sizeof(why),
+				 "did not log in within %" PRId64 " ms (limits.frame_timeout_ms)",
+				 l->frame_timeout_ms);
+			gw->stats.timeouts++;
+			pair_end(p, LOG_INFO, why);
+			continue;
+		}
 		if (p->state != PAIR_OPEN)
 			continue;
 		if (p->frame_ns && (now - p->frame_ns) / 1000000 > l->frame_timeout_ms) {
@@ -409,6 +424,12 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 			if (side_output_len(s) == 0)
 				pair_end(p, LOG_DEBUG, "flushed after peer closed");
 			return;
+		}
+		/* A client logging in is answered by kgate: its own output
+		 * drained, it may be read again. */
+		if (p->login && is_client(p, s)) {
+			pair_login_read(p);
+			break;
 		}
 		/* Output drained below the low watermark: its peer may read. */
 		pair_resume(p, peer_of(p, s));

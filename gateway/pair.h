@@ -64,6 +64,7 @@ struct pair {
 	int reauth_due;               /* hold requests until it is done */
 	int stopping;                 /* pair_stop: close once nothing is owed */
 	struct pair_login *login;     /* client_auth sasl: logging in to kgate */
+	int64_t login_ns;             /* ... since (limits.frame_timeout_ms bounds it) */
 	int await_cert;               /* client_auth tls with identities: route
 					 * once the certificate is in */
 	int64_t active_ns;            /* last bytes read from either side */

@@ -40,6 +40,9 @@ struct pair_login {
 	int16_t version; /* SaslAuthenticate's, for the answer */
 	int32_t cid;     /* ... and its correlation id */
 	int failed;      /* refused: waiting out the delay */
+	int64_t token_ns; /* when the last token arrived: a refusal is answered
+			   * failed_login_delay_ms after it, however long the
+			   * check took, so the time tells nothing */
 	int owed;        /* a SaslAuthenticate waits for its answer */
 	struct scram_server *scram;
 	struct event *delay;
@@ -76,6 +79,7 @@ int pair_login_begin(struct pair *p)
 	if (!p->login)
 		return -1;
 	p->login->cfg = a;
+	p->login_ns = kg_now_ns();
 	return 1;
 }
 
@@ -142,8 +146,15 @@ static int refuse(struct pair *p, const char *why)
 {
 	struct pair_login *l = p->login;
 	int64_t ms = l->cfg->failed_login_delay_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv;
 
+	if (l->token_ns) {
+		ms -= (kg_now_ns() - l->token_ns) / 1000000;
+		if (ms < 0)
+			ms = 0;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 	l->failed = 1;
 	p->gw->stats.client_login_failures++;
 	p->lst->stats->client_login_failures++;
@@ -274,6 +285,7 @@ static int scram(struct pair *p, const uint8_t *tok, size_t len)
 
 static int token(struct pair *p, const uint8_t *tok, size_t len)
 {
+	p->login->token_ns = kg_now_ns();
 	if (!p->login->mech)
 		return refuse(p, "SaslAuthenticate before SaslHandshake");
 	return p->login->mech == CFG_SASL_PLAIN ? plain(p, tok, len) : scram(p, tok, len);
@@ -388,9 +400,21 @@ int pair_login_read(struct pair *p)
 		size_t size;
 		int rc;
 
-		rc = evframe_peek(in, 0, LOGIN_FRAME_MAX, &frame, &size);
-		if (rc == EVFRAME_MORE)
+		/* A client that sends and never reads must not grow kgate's
+		 * answers without bound: read it again once they drain
+		 * (SIDE_FLUSHED). */
+		if (side_output_len(&p->client) >= (size_t)pair_limits(p)->buffer_bytes) {
+			side_pause(&p->client);
 			return 0;
+		}
+		rc = evframe_peek(in, 0, LOGIN_FRAME_MAX, &frame, &size);
+		if (rc == EVFRAME_MORE) {
+			if (p->client.paused && side_resume(&p->client) < 0) {
+				pair_end(p, LOG_ERROR, "cannot watch sockets (out of memory)");
+				return -1;
+			}
+			return 0;
+		}
 		if (rc == EVFRAME_BAD)
 			return refuse(p, "a frame too large for a login");
 		if (rc == EVFRAME_NOMEM) {

@@ -15,6 +15,7 @@
  */
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <inttypes.h>
 #include <stdlib.h>
 
@@ -27,12 +28,20 @@
 /* Renew at this share of the lifetime: Java clients pick 85-95%. */
 #define REAUTH_SHARE 0.85
 
+static int reauth_failed(struct pair *p, const char *why);
+
+/* The timer says either that the session is due, or, while an exchange
+ * runs, that the broker has not answered it in time. */
 static void reauth_due_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pair *p = arg;
 
 	(void)fd;
 	(void)what;
+	if (p->reauth) {
+		reauth_failed(p, "no answer in time (limits.connect_timeout_ms)");
+		return;
+	}
 	if (p->state != PAIR_OPEN || p->reauth_due)
 		return;
 	p->reauth_due = 1;
@@ -76,13 +85,23 @@ static int reauth_failed(struct pair *p, const char *why)
 	return -1;
 }
 
-/* Puts what the exchange wrote on the upstream's output. */
+/* Puts what the exchange wrote on the upstream's output, and gives the
+ * broker limits.connect_timeout_ms to answer it. */
 static int reauth_send(struct pair *p, struct kwbuf *w)
 {
+	int64_t ms = pair_limits(p)->connect_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 	int rc = w->failed ? -1 : evbuffer_add(side_output(&p->upstream), w->buf, w->len);
 
+	/* It held a password or a token. */
+	if (w->buf)
+		OPENSSL_cleanse(w->buf, w->len);
 	kw_free(w);
-	return rc < 0 ? reauth_failed(p, "out of memory") : 0;
+	if (rc < 0)
+		return reauth_failed(p, "out of memory");
+	if (!p->reauth_timer || evtimer_add(p->reauth_timer, &tv) < 0)
+		return reauth_failed(p, "cannot arm a timer (out of memory)");
+	return 0;
 }
 
 int pair_reauth_start(struct pair *p)
@@ -114,6 +133,7 @@ static int reauth_done(struct pair *p)
 	p->ks.hold = p->stopping;
 	p->gw->stats.upstream_reauths++;
 	pair_log(p, LOG_DEBUG, "re-authenticated to %s", p->upstream_addr);
+	evtimer_del(p->reauth_timer); /* the answer's deadline */
 	pair_reauth_arm(p, lifetime);
 	if (p->stopping)
 		return pair_settle(p);

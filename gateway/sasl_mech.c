@@ -43,7 +43,8 @@ static int iam_first(const struct cfg_sasl *s, const char *host, uint8_t **tok, 
 	 * is split after \x01: a C hex escape takes every hex digit that
 	 * follows, so "\x01auth" would be 0x1a "uth". */
 	n = asprintf(&msg, "n,,\x01" "auth=Bearer %s\x01\x01", signed_part);
-	free(signed_part);
+	/* The presigned URL carries the session token. */
+	OPENSSL_clear_free(signed_part, strlen(signed_part));
 	if (n < 0) {
 		snprintf(why, whylen, "out of memory");
 		return -1;

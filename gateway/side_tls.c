@@ -344,12 +344,23 @@ int side_peer_name(const struct side *s, char *buf, size_t len)
 	SSL *ssl = s->tls ? s->tls->ssl : s->bev ? bufferevent_openssl_get_ssl(s->bev) : NULL;
 	X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
 	X509_NAME *subject = cert ? X509_get_subject_name(cert) : NULL;
+	unsigned char *utf8 = NULL;
+	int i, n;
 
-	if (!subject || len == 0 ||
-	    X509_NAME_get_text_by_NID(subject, NID_commonName, buf, (int)len) <= 0)
+	/* Exactly one common name, whole: a name cut to fit, or with a NUL
+	 * inside, could compare equal to another identity's. */
+	if (!subject || (i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1)) < 0 ||
+	    X509_NAME_get_index_by_NID(subject, NID_commonName, i) >= 0)
 		return -1;
-	/* A name with a NUL inside would compare as a shorter one. */
-	return strlen(buf) ? 0 : -1;
+	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)));
+	if (n <= 0 || (size_t)n >= len || memchr(utf8, 0, (size_t)n)) {
+		OPENSSL_free(utf8);
+		return -1;
+	}
+	memcpy(buf, utf8, (size_t)n);
+	buf[n] = '\0';
+	OPENSSL_free(utf8);
+	return 0;
 }
 
 int side_tls_take_over(struct side *s)

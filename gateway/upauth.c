@@ -220,6 +220,8 @@ static int conn_send(struct upauth_conn *c)
 	struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
 	int rc = bufferevent_write(c->bev, c->out.buf, c->out.len);
 
+	/* It held a password or a token. */
+	OPENSSL_cleanse(c->out.buf, c->out.len);
 	kw_reset(&c->out);
 	if (rc < 0)
 		return -1;

@@ -198,6 +198,23 @@ static void kgate_start_login(struct kgate *kg, const struct mock *m, const char
 	free(cfg);
 }
 
+/* kgate as kgate_start_login, with limits (a JSON object's members). */
+static void kgate_start_login_limits(struct kgate *kg, const struct mock *m, const char *creds,
+				     const char *limits)
+{
+	char extra[2048], admin[256], *cfg;
+
+	admin_json(admin, sizeof(admin));
+	snprintf(extra, sizeof(extra),
+		 "\"client_auth\": { \"mode\": \"sasl\", \"credentials_file\": \"%s\" },\n"
+		 "  \"limits\": { %s },\n  %s",
+		 creds, limits, admin);
+	kgate_plan(kg, m->n_brokers);
+	cfg = kgate_config_for_mock(kg, m, 0, extra);
+	kgate_start(kg, cfg);
+	free(cfg);
+}
+
 /* ---- the raw client (test/lib/kafka_login.py) ---- */
 
 /* Runs kafka_login.py with args (NULL-terminated) and returns its JSON. */
@@ -1257,6 +1274,71 @@ START_TEST(test_check)
 }
 END_TEST
 
+/* ApiVersions v0 from client "c" (15 bytes with its size). */
+static const uint8_t api_versions_v0[] = {0, 0, 0, 11, 0, 18, 0, 0, 0, 0, 0, 7, 0, 1, 'c'};
+
+/* A client that never logs in, or sends half a frame and stops, is closed
+ * after limits.frame_timeout_ms (without the deadline it held its
+ * connection for ever: the timeouts only watched connections with an
+ * upstream).  One that pipelines ApiVersions and reads slowly stops being
+ * read once limits.buffer_bytes of answers wait for it (the review that
+ * found it grew kgate by 740 MB with 28 MB of requests) and is read again
+ * as it drains them: every answer arrives, in order — a pause without its
+ * resume would hang here. */
+START_TEST(test_login_bounds)
+{
+	enum { N = 4000 }; /* 60 KB of requests (fits the sockets' buffers), answers
+			    * of about 1.5 MB: many times limits.buffer_bytes */
+	static uint8_t burst[N * sizeof(api_versions_v0)];
+	char dir[256], creds[512];
+	struct mock mock;
+	struct kgate kg;
+	int silent, half, greedy;
+	uint8_t size_be[4], *body;
+	size_t got = 0;
+	int32_t size;
+
+	make_dir(dir, sizeof(dir), "bounds");
+	credentials_write(dir, creds, sizeof(creds));
+	mock_start(&mock, 3);
+	kgate_start_login_limits(&kg, &mock, creds,
+				 "\"frame_timeout_ms\": 500, \"idle_timeout_ms\": 600000, "
+				 "\"buffer_bytes\": 65536");
+	silent = raw_connect(kg.bootstrap_port);
+	half = raw_connect(kg.bootstrap_port);
+	ck_assert_int_eq(raw_send(half, api_versions_v0, 7), 0);
+	ck_assert_msg(raw_wait_closed(silent, 30000), "a client that never logs in held on");
+	ck_assert_msg(raw_wait_closed(half, 30000), "half a login frame held its connection");
+	close(silent);
+	close(half);
+	ck_assert(kgate_wait_log(&kg, "did not log in within 500 ms", 2, 20000));
+
+	for (size_t i = 0; i < N; i++)
+		memcpy(burst + i * sizeof(api_versions_v0), api_versions_v0,
+		       sizeof(api_versions_v0));
+	greedy = raw_connect(kg.bootstrap_port);
+	ck_assert_int_eq(raw_send(greedy, burst, sizeof(burst)), 0);
+	/* Every answer comes, in order, however slowly it is read. */
+	body = malloc(65536);
+	ck_assert_ptr_nonnull(body);
+	while (got < N) {
+		ck_assert_msg(raw_recv(greedy, size_be, 4) == 0, "answer %zu of %d missing", got, N);
+		size = (int32_t)((uint32_t)size_be[0] << 24 | (uint32_t)size_be[1] << 16 |
+				 (uint32_t)size_be[2] << 8 | size_be[3]);
+		ck_assert_int_gt(size, 6);
+		ck_assert_int_lt(size, 65536);
+		ck_assert_int_eq(raw_recv(greedy, body, (size_t)size), 0);
+		ck_assert_int_eq(body[3], 7); /* correlation id 7 */
+		ck_assert_int_eq(body[4] << 8 | body[5], 0);
+		got++;
+	}
+	free(body);
+	close(greedy);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	mock_stop(&mock);
+}
+END_TEST
+
 TCase *tcase_0020_client_logins(void)
 {
 	TCase *tc = tcase_create("0020 client logins");
@@ -1269,6 +1351,7 @@ TCase *tcase_0020_client_logins(void)
 	tcase_add_test(tc, test_identity_mapping);
 	tcase_add_test(tc, test_tls_identity);
 	tcase_add_test(tc, test_check);
+	tcase_add_test(tc, test_login_bounds);
 	tcase_set_timeout(tc, 300);
 	return tc;
 }
