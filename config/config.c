@@ -32,9 +32,9 @@ enum cfg_kind {
 	K_STRING,    /* non-empty string */
 	K_BOOL,      /* true or false, into an int32_t */
 	K_ENUM,      /* one of the names in `names`, into an int32_t (its index) */
-	K_TLS,       /* an object parsed with `sub` into the struct at offset
-			(whose first member is its `set`), or false: TLS, SASL
-			and client_auth blocks */
+	K_BLOCK,     /* an object parsed with `sub` into the struct at offset
+			(whose first member is its `set`: TLS, upstream_sasl and
+			client_auth blocks), or false where allow_false */
 	K_MECHS,     /* array of login mechanism names, into a uint32_t mask */
 	K_IDENTITIES /* object: identity name -> upstream_sasl block */
 };
@@ -50,7 +50,7 @@ struct cfg_key {
 	const struct cfg_table *sub;
 	int64_t min, max, def;
 	const char *const *names; /* K_ENUM */
-	int allow_false;          /* K_TLS: false switches TLS off here */
+	int allow_false;          /* K_BLOCK: false switches it off here */
 };
 
 struct cfg_table {
@@ -64,8 +64,8 @@ static const char *const client_auth_names[] = {"none", "optional", "require", N
 
 /* Each row names only what it uses: .required 0 means optional, .min/.max/
  * .def bound K_INT32/K_INT64 (and give K_BOOL/K_ENUM their default),
- * .names lists a K_ENUM's values, .sub is a K_OBJECT's or K_TLS's keys,
- * .allow_false lets a K_TLS be false. */
+ * .names lists a K_ENUM's values, .sub is a K_OBJECT's or K_BLOCK's keys,
+ * .allow_false lets a K_BLOCK be false. */
 #define TLS_SERVER(f) offsetof(struct cfg_tls_server, f)
 static const struct cfg_key tls_server_keys[] = {
 	{.name = "cert", .kind = K_FILE, .required = 1, .offset = TLS_SERVER(cert)},
@@ -121,14 +121,14 @@ static const struct cfg_key bootstrap_keys[] = {
 	 .offset = offsetof(struct cfg, bootstrap_listen)},
 	{.name = "upstream", .kind = K_ADDR_LIST, .required = 1,
 	 .offset = offsetof(struct cfg, bootstrap_upstream)},
-	{.name = "tls", .kind = K_TLS, .offset = offsetof(struct cfg, bootstrap_tls),
+	{.name = "tls", .kind = K_BLOCK, .offset = offsetof(struct cfg, bootstrap_tls),
 	 .sub = &tls_server_table, .allow_false = 1},
-	{.name = "upstream_tls", .kind = K_TLS,
+	{.name = "upstream_tls", .kind = K_BLOCK,
 	 .offset = offsetof(struct cfg, bootstrap_upstream_tls), .sub = &tls_client_table,
 	 .allow_false = 1},
-	{.name = "upstream_sasl", .kind = K_TLS,
+	{.name = "upstream_sasl", .kind = K_BLOCK,
 	 .offset = offsetof(struct cfg, bootstrap_upstream_sasl), .sub = &sasl_table},
-	{.name = "client_auth", .kind = K_TLS,
+	{.name = "client_auth", .kind = K_BLOCK,
 	 .offset = offsetof(struct cfg, bootstrap_client_auth), .sub = &client_auth_table},
 };
 static const struct cfg_table bootstrap_table = TABLE(bootstrap_keys);
@@ -140,13 +140,13 @@ static const struct cfg_key broker_keys[] = {
 	{.name = "listen", .kind = K_LISTEN, .required = 1, .offset = BROKER(listen)},
 	{.name = "advertise", .kind = K_ADDR, .required = 1, .offset = BROKER(advertise)},
 	{.name = "upstream", .kind = K_ADDR, .offset = BROKER(upstream)},
-	{.name = "tls", .kind = K_TLS, .offset = BROKER(tls), .sub = &tls_server_table,
+	{.name = "tls", .kind = K_BLOCK, .offset = BROKER(tls), .sub = &tls_server_table,
 	 .allow_false = 1},
-	{.name = "upstream_tls", .kind = K_TLS, .offset = BROKER(upstream_tls),
+	{.name = "upstream_tls", .kind = K_BLOCK, .offset = BROKER(upstream_tls),
 	 .sub = &tls_client_table, .allow_false = 1},
-	{.name = "upstream_sasl", .kind = K_TLS, .offset = BROKER(upstream_sasl),
+	{.name = "upstream_sasl", .kind = K_BLOCK, .offset = BROKER(upstream_sasl),
 	 .sub = &sasl_table},
-	{.name = "client_auth", .kind = K_TLS, .offset = BROKER(client_auth),
+	{.name = "client_auth", .kind = K_BLOCK, .offset = BROKER(client_auth),
 	 .sub = &client_auth_table},
 };
 static const struct cfg_table broker_table = TABLE(broker_keys);
@@ -196,9 +196,9 @@ static const struct cfg_key log_keys[] = {
 static const struct cfg_table log_table = TABLE(log_keys);
 
 static const struct cfg_key tls_keys[] = {
-	{.name = "listen", .kind = K_TLS, .offset = offsetof(struct cfg, tls_listen),
+	{.name = "listen", .kind = K_BLOCK, .offset = offsetof(struct cfg, tls_listen),
 	 .sub = &tls_server_table},
-	{.name = "upstream", .kind = K_TLS, .offset = offsetof(struct cfg, tls_upstream),
+	{.name = "upstream", .kind = K_BLOCK, .offset = offsetof(struct cfg, tls_upstream),
 	 .sub = &tls_client_table},
 };
 static const struct cfg_table tls_table = TABLE(tls_keys);
@@ -213,9 +213,9 @@ static const struct cfg_key root_keys[] = {
 	{.name = "upstream_allow", .kind = K_ALLOW, .offset = offsetof(struct cfg, upstream_allow)},
 	{.name = "admin", .kind = K_OBJECT, .sub = &admin_table},
 	{.name = "log", .kind = K_OBJECT, .sub = &log_table},
-	{.name = "upstream_sasl", .kind = K_TLS, .offset = offsetof(struct cfg, upstream_sasl),
+	{.name = "upstream_sasl", .kind = K_BLOCK, .offset = offsetof(struct cfg, upstream_sasl),
 	 .sub = &sasl_table},
-	{.name = "client_auth", .kind = K_TLS, .offset = offsetof(struct cfg, client_auth),
+	{.name = "client_auth", .kind = K_BLOCK, .offset = offsetof(struct cfg, client_auth),
 	 .sub = &client_auth_table},
 	/* 0: one per CPU kgate may run on (gateway/workers.h). */
 	{.name = "workers", .kind = K_INT64, .offset = offsetof(struct cfg, workers), .min = 0,
@@ -272,7 +272,7 @@ static const char *kind_expected(const struct cfg_key *k)
 		return "expected true or false";
 	case K_ENUM:
 		return "expected one of the listed names";
-	case K_TLS:
+	case K_BLOCK:
 		return k->allow_false ? "expected an object (or false for plaintext here)"
 				      : "expected an object";
 	case K_MECHS:
@@ -507,8 +507,8 @@ static void parse_value(json_t *v, const char *path, const struct cfg_key *k, vo
 		*(int32_t *)target = i;
 		break;
 	}
-	case K_TLS:
-		/* Every TLS struct starts with its `set` member. */
+	case K_BLOCK:
+		/* Every block struct starts with its `set` member. */
 		if (json_is_false(v) && k->allow_false) {
 			*(int *)target = CFG_TLS_OFF;
 		} else if (json_is_object(v)) {
