@@ -11,50 +11,39 @@
  * librdkafka's own SASL client, without kgate.
  */
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/clients.h"
+#include "../lib/front.h"
 #include "itests.h"
 
 #define TOPIC "sasl"
 #define PARTITIONS 3
 #define USER "alice"
 #define PASSWORD "wonderland-0019"
-#define FRONT_STOP_MS 10000
 
 static const char *const mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
-
-/* The SASL fronts: one loopback port per mock broker, one process. */
-struct front {
-	pid_t pid;
-	int n;
-	int port[HARNESS_MAX_BROKERS];
-	char addr[HARNESS_MAX_BROKERS][64];
-	char dir[256];
-	char stats_path[320], log_path[320], password_path[320];
-};
 
 /* The newest SaslAuthenticate the fronts offer, and so the version every
  * sign-in must use (each test runs in its own process: a test that
  * changes it changes it for itself). */
 static int auth_version = 2;
 
-static const char *tmp_root(void)
-{
-	const char *t = getenv("KGATE_TEST_TMP");
-
-	return t ? t : "/tmp";
-}
-
 static void sleep_ms(int ms)
 {
 	usleep((useconds_t)ms * 1000);
+}
+
+/* The file the fronts' password is written to (what kgate is given). */
+static const char *password_path(const struct front *f)
+{
+	static char path[320];
+
+	snprintf(path, sizeof(path), "%s/password", f->dir);
+	return path;
 }
 
 /* Starts fronts before n backends ("host:port"): USER with PASSWORD,
@@ -64,60 +53,31 @@ static void sleep_ms(int ms)
 static void front_start_for(struct front *f, char backends[][64], int n, int lifetime_ms,
 			    int rewrite, const char *password)
 {
-	char src[512], listen[HARNESS_MAX_BROKERS][96], lifetime[32], user[128], max_auth[8];
-	char *argv[40];
+	char lifetime[32], user[128], max_auth[8];
+	const char *args[16];
 	int k = 0;
-	int64_t deadline;
 	FILE *pw;
 
-	memset(f, 0, sizeof(*f));
-	mkdir(tmp_root(), 0755);
-	snprintf(f->dir, sizeof(f->dir), "%s/front-XXXXXX", tmp_root());
-	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	snprintf(f->stats_path, sizeof(f->stats_path), "%s/stats.json", f->dir);
-	snprintf(f->log_path, sizeof(f->log_path), "%s/front.log", f->dir);
-	snprintf(f->password_path, sizeof(f->password_path), "%s/password", f->dir);
-	pw = fopen(f->password_path, "w");
+	front_init(f, "front", n);
+	pw = fopen(password_path(f), "w");
 	ck_assert_ptr_nonnull(pw);
 	fprintf(pw, "%s\n", password);
 	fclose(pw);
-
-	f->n = n;
-	argv[k++] = "/usr/bin/python3";
-	argv[k++] = (char *)harness_src_path("test/lib/sasl_front.py", src, sizeof(src));
-	for (int i = 0; i < f->n; i++) {
-		f->port[i] = harness_free_port();
-		snprintf(f->addr[i], sizeof(f->addr[0]), "127.0.0.1:%d", f->port[i]);
-		snprintf(listen[i], sizeof(listen[0]), "%d=%s", f->port[i], backends[i]);
-		argv[k++] = "--listen";
-		argv[k++] = listen[i];
-	}
 	snprintf(user, sizeof(user), "%s:%s", USER, PASSWORD);
 	snprintf(lifetime, sizeof(lifetime), "%d", lifetime_ms);
-	argv[k++] = "--user";
-	argv[k++] = user;
-	argv[k++] = "--session-lifetime-ms";
-	argv[k++] = lifetime;
-	argv[k++] = "--stats";
-	argv[k++] = f->stats_path;
-	if (rewrite)
-		argv[k++] = "--rewrite-ports";
 	snprintf(max_auth, sizeof(max_auth), "%d", auth_version);
-	argv[k++] = "--max-authenticate-version";
-	argv[k++] = max_auth;
-	argv[k] = NULL;
-	f->pid = harness_spawn(argv, f->log_path);
-	/* Its first stats are written once every listener is bound (no test
-	 * connection, which it would count). */
-	deadline = harness_now_ms() + 20000;
-	while (access(f->stats_path, R_OK) != 0) {
-		int status;
-
-		ck_assert_msg(waitpid(f->pid, &status, WNOHANG) == 0,
-			      "sasl_front.py exited at start (see %s)", f->log_path);
-		ck_assert_msg(harness_now_ms() < deadline, "sasl_front.py did not start");
-		sleep_ms(10);
-	}
+	args[k++] = "--user";
+	args[k++] = user;
+	args[k++] = "--session-lifetime-ms";
+	args[k++] = lifetime;
+	args[k++] = "--stats";
+	args[k++] = f->stats_path;
+	if (rewrite)
+		args[k++] = "--rewrite-ports";
+	args[k++] = "--max-authenticate-version";
+	args[k++] = max_auth;
+	args[k] = NULL;
+	front_run(f, backends, args);
 }
 
 /* A front before each of m's brokers, in broker id order. */
@@ -125,77 +85,6 @@ static void front_start(struct front *f, struct mock *m, int lifetime_ms, int re
 			const char *password)
 {
 	front_start_for(f, m->addr, m->n_brokers, lifetime_ms, rewrite, password);
-}
-
-/* The front's stats as last written (at most 100 ms old). */
-static json_t *front_stats(const struct front *f)
-{
-	json_error_t jerr;
-	json_t *s = json_load_file(f->stats_path, 0, &jerr);
-
-	ck_assert_msg(s != NULL, "%s: %s", f->stats_path, jerr.text);
-	return s;
-}
-
-/* Stops the front (SIGTERM: its final stats are written) and returns them. */
-static json_t *front_stop(struct front *f)
-{
-	int64_t deadline = harness_now_ms() + FRONT_STOP_MS;
-	int status = 0;
-
-	kill(f->pid, SIGTERM);
-	while (waitpid(f->pid, &status, WNOHANG) == 0) {
-		if (harness_now_ms() > deadline) {
-			harness_kill(f->pid);
-			ck_abort_msg("sasl_front.py did not stop on SIGTERM");
-		}
-		sleep_ms(10);
-	}
-	f->pid = -1;
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "sasl_front.py ended with status %d (see %s)", status, f->log_path);
-	return front_stats(f);
-}
-
-/* stats[key] or stats[key][sub] (0 if absent). */
-static long long stat_of(json_t *s, const char *key, const char *sub)
-{
-	json_t *v = json_object_get(s, key);
-
-	if (sub)
-		v = json_object_get(v, sub);
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
-/* The front's notes (failure_messages, violation_details) as one string. */
-static const char *stat_notes(json_t *s, const char *key)
-{
-	static char buf[2048];
-	json_t *arr = json_object_get(s, key), *v;
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	json_array_foreach(arr, i, v)
-	{
-		if (json_is_string(v) && n < sizeof(buf) - 1)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s; ", json_string_value(v));
-	}
-	return buf;
-}
-
-/* What every front must have seen, whatever the test: nothing before
- * authentication, nothing that breaks the protocol or KIP-368. */
-static void assert_front_clean(json_t *s)
-{
-	ck_assert_msg(stat_of(s, "unauthenticated_requests", NULL) == 0,
-		      "the front got %lld request(s) before authentication",
-		      stat_of(s, "unauthenticated_requests", NULL));
-	ck_assert_msg(stat_of(s, "violations", NULL) == 0, "re-authentication violations: %s",
-		      stat_notes(s, "violation_details"));
-	ck_assert_msg(stat_of(s, "expired", NULL) == 0,
-		      "%lld connection(s) used after their session expired",
-		      stat_of(s, "expired", NULL));
-	ck_assert_int_eq(stat_of(s, "protocol_errors", NULL), 0);
 }
 
 /* A connection kgate closed while it was signing in, before any request of
@@ -249,27 +138,27 @@ static void assert_sign_in_sequence(json_t *s, const char *mech)
  * none failed, and a SCRAM client used RFC 5802's nonce exactly. */
 static void assert_front_all_authenticated(json_t *s, const char *mech)
 {
-	long long conns = stat_of(s, "connections", NULL), left = 0, signed_in;
+	long long conns = front_stat(s, "connections", NULL), left = 0, signed_in;
 	json_t *entry;
 	size_t i;
 
-	assert_front_clean(s);
-	ck_assert_msg(stat_of(s, "failures", NULL) == 0, "authentication failures: %s",
-		      stat_notes(s, "failure_messages"));
+	front_assert_clean(s);
+	ck_assert_msg(front_stat(s, "failures", NULL) == 0, "authentication failures: %s",
+		      front_notes(s, "failure_messages"));
 	ck_assert_int_gt(conns, 0);
 	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
 		left += abandoned(entry);
 	signed_in = conns - left;
-	ck_assert_msg(signed_in > 0 && stat_of(s, "authenticated", NULL) == signed_in,
+	ck_assert_msg(signed_in > 0 && front_stat(s, "authenticated", NULL) == signed_in,
 		      "%lld of %lld connections authenticated (%lld closed while signing in)",
-		      stat_of(s, "authenticated", NULL), conns, left);
+		      front_stat(s, "authenticated", NULL), conns, left);
 	if (left)
 		printf("0019: %lld of %lld connections closed while signing in, before any "
 		       "request of a client's\n",
 		       left, conns);
-	ck_assert_int_eq(stat_of(s, "auth", mech), signed_in);
-	ck_assert_int_eq(stat_of(s, "principals", USER), signed_in);
-	ck_assert_int_eq(stat_of(s, "scram_nonce_not_rfc", NULL), 0);
+	ck_assert_int_eq(front_stat(s, "auth", mech), signed_in);
+	ck_assert_int_eq(front_stat(s, "principals", USER), signed_in);
+	ck_assert_int_eq(front_stat(s, "scram_nonce_not_rfc", NULL), 0);
 	assert_sign_in_sequence(s, mech);
 }
 
@@ -303,7 +192,7 @@ static void kgate_start_sasl(struct kgate *kg, const struct front *f, const char
 		 "\"upstream_sasl\": { \"mechanism\": \"%s\", \"username\": \"%s\", "
 		 "\"password_file\": \"%s\" },\n"
 		 "  \"admin\": { \"listen\": \"127.0.0.1:%d\" },\n  \"workers\": 1",
-		 mech, USER, f->password_path, admin_port);
+		 mech, USER, password_path(f), admin_port);
 	kgate_plan(kg, f->n);
 	cfg = kgate_config_for_mock(kg, &fronts, !learn, extra);
 	kgate_start(kg, cfg);
@@ -438,23 +327,23 @@ START_TEST(test_front_self_check)
 	}
 	sleep_ms(300);
 	s = front_stats(&f);
-	assert_front_clean(s);
-	ck_assert_msg(stat_of(s, "failures", NULL) == 0, "failures: %s",
-		      stat_notes(s, "failure_messages"));
+	front_assert_clean(s);
+	ck_assert_msg(front_stat(s, "failures", NULL) == 0, "failures: %s",
+		      front_notes(s, "failure_messages"));
 	for (int i = 0; i < 3; i++) {
 		char port[16];
 
-		ck_assert_int_gt(stat_of(s, "auth", mechanisms[i]), 0);
+		ck_assert_int_gt(front_stat(s, "auth", mechanisms[i]), 0);
 		snprintf(port, sizeof(port), "%d", f.port[i]);
-		ck_assert_msg(stat_of(s, "connections_by_port", port) > 0,
+		ck_assert_msg(front_stat(s, "connections_by_port", port) > 0,
 			      "no connection through front %d", f.port[i]);
 	}
-	ck_assert_int_eq(stat_of(s, "principals", USER), stat_of(s, "authenticated", NULL));
-	ck_assert_int_gt(stat_of(s, "ports_rewritten", NULL), 0);
+	ck_assert_int_eq(front_stat(s, "principals", USER), front_stat(s, "authenticated", NULL));
+	ck_assert_int_gt(front_stat(s, "ports_rewritten", NULL), 0);
 	fprintf(stderr, "0019 self-check: %lld connections, %lld authenticated; librdkafka's "
 			"SCRAM nonce not RFC 5802's %lld times (Kafka accepts it)\n",
-		stat_of(s, "connections", NULL), stat_of(s, "authenticated", NULL),
-		stat_of(s, "scram_nonce_not_rfc", NULL));
+		front_stat(s, "connections", NULL), front_stat(s, "authenticated", NULL),
+		front_stat(s, "scram_nonce_not_rfc", NULL));
 	json_decref(s);
 
 	/* A wrong password: refused, and nothing relayed. */
@@ -463,19 +352,19 @@ START_TEST(test_front_self_check)
 		long long before, authenticated;
 
 		s = front_stats(&f);
-		before = stat_of(s, "failures", NULL);
-		authenticated = stat_of(s, "authenticated", NULL);
+		before = front_stat(s, "failures", NULL);
+		authenticated = front_stat(s, "authenticated", NULL);
 		json_decref(s);
 		rc = client_run(&f, fail, mechanisms[i], "not-the-password", out, sizeof(out));
 		ck_assert_msg(rc != 0, "%s with a wrong password worked:\n%s", mechanisms[i], out);
 		sleep_ms(300);
 		s = front_stats(&f);
-		ck_assert_int_gt(stat_of(s, "failures", NULL), before);
-		ck_assert_int_eq(stat_of(s, "authenticated", NULL), authenticated);
+		ck_assert_int_gt(front_stat(s, "failures", NULL), before);
+		ck_assert_int_eq(front_stat(s, "authenticated", NULL), authenticated);
 		json_decref(s);
 	}
 	s = front_stop(&f);
-	assert_front_clean(s);
+	front_assert_clean(s);
 	json_decref(s);
 
 	/* A lifetime: librdkafka 2.0 does not re-authenticate, so the front
@@ -490,10 +379,10 @@ START_TEST(test_front_self_check)
 		rc = client_run(&f, slow, "PLAIN", PASSWORD, out, sizeof(out));
 		ck_assert_msg(rc == 0, "produce across expiring sessions:\n%s", out);
 		s = front_stop(&f);
-		ck_assert_msg(stat_of(s, "expired", NULL) > 0,
+		ck_assert_msg(front_stat(s, "expired", NULL) > 0,
 			      "no session expired in 4 s of 1 s sessions");
-		ck_assert_int_eq(stat_of(s, "violations", NULL), 0);
-		ck_assert_int_eq(stat_of(s, "reauthentications", NULL), 0);
+		ck_assert_int_eq(front_stat(s, "violations", NULL), 0);
+		ck_assert_int_eq(front_stat(s, "reauthentications", NULL), 0);
 		json_decref(s);
 	}
 	mock_stop(&mock);
@@ -540,9 +429,9 @@ START_TEST(test_mechanism_round_trip)
 	sleep_ms(300);
 	s = front_stats(&f);
 	auths = metric("kgate_upstream_auths_total");
-	ck_assert_msg(auths >= (double)stat_of(s, "authenticated", NULL),
+	ck_assert_msg(auths >= (double)front_stat(s, "authenticated", NULL),
 		      "kgate_upstream_auths_total %.0f, the fronts saw %lld sign-ins", auths,
-		      stat_of(s, "authenticated", NULL));
+		      front_stat(s, "authenticated", NULL));
 	ck_assert_msg(metric("kgate_upstream_auth_failures_total") == 0,
 		      "kgate_upstream_auth_failures_total %.0f",
 		      metric("kgate_upstream_auth_failures_total"));
@@ -554,10 +443,10 @@ START_TEST(test_mechanism_round_trip)
 	s = front_stop(&f);
 	/* Three brokers, a producer and a consumer: at least one connection
 	 * per broker, every one signed in as USER with mech. */
-	ck_assert_int_ge(stat_of(s, "connections", NULL), 3);
+	ck_assert_int_ge(front_stat(s, "connections", NULL), 3);
 	assert_front_all_authenticated(s, mech);
 	fprintf(stderr, "0019 %s: %lld upstream connections, all authenticated\n", mech,
-		stat_of(s, "connections", NULL));
+		front_stat(s, "connections", NULL));
 	json_decref(s);
 	mock_stop(&mock);
 }
@@ -604,9 +493,9 @@ START_TEST(test_wrong_password)
 		      metric("kgate_upstream_auths_total"));
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	s = front_stop(&f);
-	assert_front_clean(s);
-	ck_assert_int_eq(stat_of(s, "authenticated", NULL), 0);
-	ck_assert_int_ge(stat_of(s, "failures", NULL), 1);
+	front_assert_clean(s);
+	ck_assert_int_eq(front_stat(s, "authenticated", NULL), 0);
+	ck_assert_int_ge(front_stat(s, "failures", NULL), 1);
 	json_decref(s);
 	mock_stop(&mock);
 }
@@ -683,11 +572,11 @@ START_TEST(test_reauthentication)
 	fprintf(stderr,
 		"0019 re-auth %s: %lld messages, %lld re-authentications at the fronts, "
 		"kgate_upstream_reauths_total %.0f, %lld connections\n",
-		mech, (long long)sent, stat_of(s, "reauthentications", NULL), kgate_reauth,
-		stat_of(s, "connections", NULL));
+		mech, (long long)sent, front_stat(s, "reauthentications", NULL), kgate_reauth,
+		front_stat(s, "connections", NULL));
 	/* A connection that lived the whole run re-authenticated about
 	 * REAUTH_RUN_MS / (0.85 * REAUTH_LIFETIME_MS) times. */
-	ck_assert_int_ge(stat_of(s, "reauthentications", NULL), 5);
+	ck_assert_int_ge(front_stat(s, "reauthentications", NULL), 5);
 	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
 	{
 		json_int_t n = json_integer_value(json_object_get(entry, "reauth"));
@@ -699,21 +588,21 @@ START_TEST(test_reauthentication)
 	ck_assert_msg(most >= REAUTH_RUN_MS / REAUTH_LIFETIME_MS - 1,
 		      "the longest-lived connection re-authenticated %lld times in %d ms of "
 		      "%d ms sessions", (long long)most, REAUTH_RUN_MS, REAUTH_LIFETIME_MS);
-	ck_assert_int_eq(stat_of(s, "reauth", mech), stat_of(s, "reauthentications", NULL));
+	ck_assert_int_eq(front_stat(s, "reauth", mech), front_stat(s, "reauthentications", NULL));
 	/* Re-authentication: SaslHandshake v1 and SaslAuthenticate v2 only. */
-	ck_assert_int_eq(stat_of(s, "reauth_requests", "17v1"),
-			 stat_of(s, "reauthentications", NULL));
-	ck_assert_int_eq(stat_of(s, "reauth_requests", "36v2"),
-			 stat_of(s, "reauthentications", NULL) * (strcmp(mech, "PLAIN") ? 2 : 1));
+	ck_assert_int_eq(front_stat(s, "reauth_requests", "17v1"),
+			 front_stat(s, "reauthentications", NULL));
+	ck_assert_int_eq(front_stat(s, "reauth_requests", "36v2"),
+			 front_stat(s, "reauthentications", NULL) * (strcmp(mech, "PLAIN") ? 2 : 1));
 	ck_assert_int_eq(json_object_size(json_object_get(s, "reauth_requests")), 2);
 	ck_assert_msg(kgate_reauth >= 5, "kgate_upstream_reauths_total %.0f", kgate_reauth);
 	/* Each counts the same exchanges; a few may be in flight. */
-	ck_assert_msg(kgate_reauth <= (double)stat_of(s, "reauthentications", NULL) +
-						 (double)stat_of(s, "connections", NULL) &&
-			      kgate_reauth + (double)stat_of(s, "connections", NULL) >=
-				      (double)stat_of(s, "reauthentications", NULL),
+	ck_assert_msg(kgate_reauth <= (double)front_stat(s, "reauthentications", NULL) +
+						 (double)front_stat(s, "connections", NULL) &&
+			      kgate_reauth + (double)front_stat(s, "connections", NULL) >=
+				      (double)front_stat(s, "reauthentications", NULL),
 		      "kgate counted %.0f re-authentications, the fronts %lld", kgate_reauth,
-		      stat_of(s, "reauthentications", NULL));
+		      front_stat(s, "reauthentications", NULL));
 	json_decref(s);
 
 	group_member_stop(&members[0]);
@@ -781,8 +670,8 @@ START_TEST(test_own_metadata_connection)
 
 	s = front_stop(&f);
 	assert_front_all_authenticated(s, "PLAIN");
-	ck_assert_int_gt(stat_of(s, "requests", "3"), 0);
-	ck_assert_int_gt(stat_of(s, "ports_rewritten", NULL), 0);
+	ck_assert_int_gt(front_stat(s, "requests", "3"), 0);
+	ck_assert_int_gt(front_stat(s, "ports_rewritten", NULL), 0);
 	/* The first connection the fronts saw is kgate's own: signed in, then
 	 * Metadata (after ApiVersions, perhaps), nothing before the sign-in
 	 * (unauthenticated_requests is 0: the front would have closed it). */
@@ -937,7 +826,7 @@ START_TEST(test_per_listener_blocks)
 		snprintf(block[b], sizeof(block[b]),
 			 "{ \"mechanism\": \"%s\", \"username\": \"%s\", "
 			 "\"password_file\": \"%s\" }",
-			 want[b], USER, f.password_path);
+			 want[b], USER, password_path(&f));
 	kgate_plan(&kg, 3);
 	snprintf(cfg, sizeof(cfg),
 		 "{ \"bootstrap\": { \"listen\": \"%s\", \"upstream\": [\"%s\"], "
@@ -970,9 +859,9 @@ START_TEST(test_per_listener_blocks)
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 
 	s = front_stop(&f);
-	assert_front_clean(s);
-	ck_assert_int_eq(stat_of(s, "failures", NULL), 0);
-	ck_assert_int_eq(stat_of(s, "authenticated", NULL), stat_of(s, "connections", NULL));
+	front_assert_clean(s);
+	ck_assert_int_eq(front_stat(s, "failures", NULL), 0);
+	ck_assert_int_eq(front_stat(s, "authenticated", NULL), front_stat(s, "connections", NULL));
 	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
 	{
 		json_int_t p = json_integer_value(json_object_get(entry, "port"));
@@ -1049,10 +938,10 @@ START_TEST(test_older_authenticate)
 			      "with SaslAuthenticate v1 an idle connection was re-authenticated "
 			      "%lld times in %d ms of %d ms sessions",
 			      (long long)most, IDLE_MS, IDLE_LIFETIME_MS);
-		ck_assert_int_eq(stat_of(s, "reauth_requests", want),
-				 2 * stat_of(s, "reauthentications", NULL));
+		ck_assert_int_eq(front_stat(s, "reauth_requests", want),
+				 2 * front_stat(s, "reauthentications", NULL));
 	} else {
-		ck_assert_int_eq(stat_of(s, "reauthentications", NULL), 0);
+		ck_assert_int_eq(front_stat(s, "reauthentications", NULL), 0);
 	}
 	json_decref(s);
 	mock_stop(&mock);

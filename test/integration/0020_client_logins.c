@@ -10,7 +10,6 @@
  * signed in as; and what --check says and refuses.
  */
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "../lib/clients.h"
+#include "../lib/front.h"
 #include "itests.h"
 
 #define TOPIC "logins"
@@ -39,14 +39,6 @@
  * that much before the delay.  Far below the delay, so a missing delay
  * still fails. */
 #define DELAY_SLACK_MS 10
-#define FRONT_STOP_MS 10000
-
-static const char *tmp_root(void)
-{
-	const char *t = getenv("KGATE_TEST_TMP");
-
-	return t ? t : "/tmp";
-}
 
 static void sleep_ms(int ms)
 {
@@ -56,8 +48,8 @@ static void sleep_ms(int ms)
 /* A fresh directory for this test's files. */
 static void make_dir(char *dir, size_t len, const char *what)
 {
-	mkdir(tmp_root(), 0755);
-	snprintf(dir, len, "%s/%s-XXXXXX", tmp_root(), what);
+	mkdir(harness_tmp_root(), 0755);
+	snprintf(dir, len, "%s/%s-XXXXXX", harness_tmp_root(), what);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
@@ -719,93 +711,42 @@ END_TEST
 /* Fronts before the mock's brokers 1-3 (kgate's brokers[].upstream) and a
  * fourth before broker 1 again (bootstrap.upstream: only kgate's own
  * Metadata connections use it while clients bootstrap at broker 1's
- * listener), knowing alice and bob. */
-struct front {
-	pid_t pid;
-	int port[4];
-	char addr[4][64];
-	char dir[256];
-	char stats_path[320], log_path[320], alice_pw[320], bob_pw[320];
-};
+ * listener), knowing alice and bob (test/lib/front.h). */
+static const char *pw_path(const struct front *f, const char *user)
+{
+	static char path[2][320];
+	int i = strcmp(user, ALICE) != 0;
+
+	snprintf(path[i], sizeof(path[0]), "%s/%s", f->dir, user);
+	return path[i];
+}
 
 static void front_start(struct front *f, const struct mock *m)
 {
-	char src[512], listen[4][96], alice[64], bob[64];
-	char *argv[32];
-	int k = 0;
-	int64_t deadline;
+	char backends[4][64], alice[64], bob[64];
+	const char *args[] = {"--user", alice, "--user", bob, "--stats", NULL, NULL};
 
-	memset(f, 0, sizeof(*f));
-	make_dir(f->dir, sizeof(f->dir), "front");
-	snprintf(f->stats_path, sizeof(f->stats_path), "%s/stats.json", f->dir);
-	snprintf(f->log_path, sizeof(f->log_path), "%s/front.log", f->dir);
-	snprintf(f->alice_pw, sizeof(f->alice_pw), "%s/alice", f->dir);
-	snprintf(f->bob_pw, sizeof(f->bob_pw), "%s/bob", f->dir);
-	write_text(f->alice_pw, ALICE_PW "\n");
-	write_text(f->bob_pw, BOB_PW "\n");
-	argv[k++] = "/usr/bin/python3";
-	argv[k++] = (char *)harness_src_path("test/lib/sasl_front.py", src, sizeof(src));
-	for (int i = 0; i < 4; i++) {
-		f->port[i] = harness_free_port();
-		snprintf(f->addr[i], sizeof(f->addr[0]), "127.0.0.1:%d", f->port[i]);
-		snprintf(listen[i], sizeof(listen[0]), "%d=%s", f->port[i], m->addr[i % 3]);
-		argv[k++] = "--listen";
-		argv[k++] = listen[i];
-	}
+	front_init(f, "front", 4);
+	write_text(pw_path(f, ALICE), ALICE_PW "\n");
+	write_text(pw_path(f, BOB), BOB_PW "\n");
+	for (int i = 0; i < 4; i++)
+		snprintf(backends[i], sizeof(backends[0]), "%s", m->addr[i % 3]);
 	snprintf(alice, sizeof(alice), "%s:%s", ALICE, ALICE_PW);
 	snprintf(bob, sizeof(bob), "%s:%s", BOB, BOB_PW);
-	argv[k++] = "--user";
-	argv[k++] = alice;
-	argv[k++] = "--user";
-	argv[k++] = bob;
-	argv[k++] = "--stats";
-	argv[k++] = f->stats_path;
-	argv[k] = NULL;
-	f->pid = harness_spawn(argv, f->log_path);
-	deadline = harness_now_ms() + 20000;
-	while (access(f->stats_path, R_OK) != 0) {
-		int status;
-
-		ck_assert_msg(waitpid(f->pid, &status, WNOHANG) == 0,
-			      "sasl_front.py exited at start (see %s)", f->log_path);
-		ck_assert_msg(harness_now_ms() < deadline, "sasl_front.py did not start");
-		sleep_ms(10);
-	}
+	args[5] = f->stats_path;
+	front_run(f, backends, args);
 }
 
 /* The front's stats, at most 100 ms old (it rewrites them on a change). */
-static json_t *front_stats(const struct front *f)
+static json_t *front_stats_now(const struct front *f)
 {
-	json_error_t jerr;
-	json_t *s;
-
 	sleep_ms(300);
-	s = json_load_file(f->stats_path, 0, &jerr);
-	ck_assert_msg(s != NULL, "%s: %s", f->stats_path, jerr.text);
-	return s;
-}
-
-static void front_stop(struct front *f)
-{
-	int64_t deadline = harness_now_ms() + FRONT_STOP_MS;
-	int status = 0;
-
-	kill(f->pid, SIGTERM);
-	while (waitpid(f->pid, &status, WNOHANG) == 0) {
-		if (harness_now_ms() > deadline) {
-			harness_kill(f->pid);
-			ck_abort_msg("sasl_front.py did not stop on SIGTERM");
-		}
-		sleep_ms(10);
-	}
-	f->pid = -1;
+	return front_stats(f);
 }
 
 static long long stat_of(json_t *s, const char *key)
 {
-	json_t *v = json_object_get(s, key);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+	return front_stat(s, key, NULL);
 }
 
 /* Nothing reached a broker before kgate signed in, no sign-in failed. */
@@ -875,14 +816,14 @@ static void kgate_start_fronted(struct kgate *kg, const struct front *f,
 	snprintf(cfg + n, sizeof(cfg) - n,
 		 " ],\n  \"upstream_sasl\": { \"mechanism\": \"SCRAM-SHA-256\", \"username\": "
 		 "\"%s\", \"password_file\": \"%s\" },\n  \"client_auth\": %s,\n  %s%s%s }\n",
-		 ALICE, f->alice_pw, client_auth, admin, tls ? ",\n  " : "", tls ? tls : "");
+		 ALICE, pw_path(f, ALICE), client_auth, admin, tls ? ",\n  " : "", tls ? tls : "");
 	kgate_start(kg, cfg);
 }
 
 /* The id of the front's last connection so far. */
 static long long front_last_id(const struct front *f)
 {
-	json_t *s = front_stats(f);
+	json_t *s = front_stats_now(f);
 	long long n = stat_of(s, "connections");
 
 	json_decref(s);
@@ -998,7 +939,7 @@ START_TEST(test_refused)
 
 	/* Not one dial for any of them. */
 	ck_assert_int_eq(metric("kgate_upstream_connects_total", NULL), 0);
-	s = front_stats(&f);
+	s = front_stats_now(&f);
 	ck_assert_msg(stat_of(s, "connections") == conns,
 		      "the fronts saw %lld connection(s) for refused clients",
 		      stat_of(s, "connections") - conns);
@@ -1006,7 +947,7 @@ START_TEST(test_refused)
 	json_decref(s);
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	ck_assert(!kgate_log_contains(&kg, ") accepted"));
-	front_stop(&f);
+	json_decref(front_stop(&f));
 	mock_stop(&mock);
 }
 END_TEST
@@ -1046,7 +987,7 @@ START_TEST(test_identity_mapping)
 		 "{ \"mode\": \"sasl\", \"credentials_file\": \"%s\",\n"
 		 "    \"identities\": { \"%s\": { \"mechanism\": \"PLAIN\", \"username\": \"%s\", "
 		 "\"password_file\": \"%s\" } } }",
-		 creds, APP_B, BOB, f.bob_pw);
+		 creds, APP_B, BOB, pw_path(&f, BOB));
 	kgate_start_fronted(&kg, &f, auth, NULL);
 	snprintf(port, sizeof(port), "%d", kg.broker_port[0]);
 	r = raw_client(av);
@@ -1068,7 +1009,7 @@ START_TEST(test_identity_mapping)
 			sizeof(out));
 	ck_assert_msg(rc == 0, "consume as %s:\n%s", APP_B, out);
 
-	s = front_stats(&f);
+	s = front_stats_now(&f);
 	assert_front_clean(s);
 	/* Broker listeners' upstreams (fronts 0-2), client by client (they ran
 	 * one after the other, and the front numbers connections in order). */
@@ -1095,7 +1036,7 @@ START_TEST(test_identity_mapping)
 		 "authenticated to %s as %s (SCRAM-SHA-256), for kgate's own Metadata", f.addr[3],
 		 ALICE);
 	ck_assert_msg(kgate_log_contains(&kg, line), "kgate's log lacks \"%s\"", line);
-	front_stop(&f);
+	json_decref(front_stop(&f));
 	mock_stop(&mock);
 }
 END_TEST
@@ -1129,7 +1070,7 @@ START_TEST(test_tls_identity)
 	snprintf(auth, sizeof(auth),
 		 "{ \"mode\": \"tls\", \"identities\": { \"client\": { \"mechanism\": \"PLAIN\", "
 		 "\"username\": \"%s\", \"password_file\": \"%s\" } } }",
-		 BOB, f.bob_pw);
+		 BOB, pw_path(&f, BOB));
 	kgate_start_fronted(&kg, &f, auth, tls);
 	snprintf(ca, sizeof(ca), "ssl.ca.location=%s", cert_path(0, "ca.pem"));
 	snprintf(cert[0], sizeof(cert[0]), "ssl.certificate.location=%s", cert_path(0, "client.pem"));
@@ -1147,7 +1088,7 @@ START_TEST(test_tls_identity)
 				out, sizeof(out));
 		ck_assert_msg(rc == 0, "produce over TLS with %s:\n%s", cert[c], out);
 		after = front_last_id(&f);
-		s = front_stats(&f);
+		s = front_stats_now(&f);
 		assert_front_clean(s);
 		n = front_connections(s, start, after, 0, 2, &f, c ? ALICE : BOB,
 				      c ? "SCRAM-SHA-256" : "PLAIN",
@@ -1162,7 +1103,7 @@ START_TEST(test_tls_identity)
 					  "own upstream credentials"));
 	ck_assert(kgate_log_contains(&kg, "client certificate broker-1 (tls) accepted"));
 	ck_assert(!kgate_log_contains(&kg, "client certificate broker-1 (tls) accepted, mapped"));
-	front_stop(&f);
+	json_decref(front_stop(&f));
 	mock_stop(&mock);
 }
 END_TEST

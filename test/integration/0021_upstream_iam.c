@@ -12,15 +12,14 @@
  * host kgate dials, with TLS fronts the TLS name (server_name).
  */
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/clients.h"
+#include "../lib/front.h"
 #include "itests.h"
 
 #define TOPIC "iam"
@@ -29,19 +28,9 @@
 #define KEY_ID "AKIAKGATE0021TEST01"
 #define SECRET "kgate-0021/secret+key="
 #define SESSION_TOKEN "kgate-0021-session/token+="
-#define FRONT_STOP_MS 10000
 #define MESSAGES 3000
 
-/* ---- the fronts (one process, one port per mock broker) ---- */
-
-struct front {
-	pid_t pid;
-	int n;
-	int port[HARNESS_MAX_BROKERS];
-	char addr[HARNESS_MAX_BROKERS][64];
-	char dir[256];
-	char stats_path[320], log_path[320];
-};
+/* ---- the fronts (test/lib/front.h, one port per mock broker) ---- */
 
 /* How a front is started. */
 struct front_opts {
@@ -53,13 +42,6 @@ struct front_opts {
 	const char *oauth_flow; /* "rfc7628" (default) or "direct" */
 };
 
-static const char *tmp_root(void)
-{
-	const char *t = getenv("KGATE_TEST_TMP");
-
-	return t ? t : "/tmp";
-}
-
 static void sleep_ms(int ms)
 {
 	usleep((useconds_t)ms * 1000);
@@ -67,157 +49,69 @@ static void sleep_ms(int ms)
 
 static void front_start(struct front *f, const struct mock *m, const struct front_opts *o)
 {
-	char src[512], listen[HARNESS_MAX_BROKERS][96], names[HARNESS_MAX_BROKERS][96];
+	char names[HARNESS_MAX_BROKERS][96], backends[HARNESS_MAX_BROKERS][64];
 	char lifetime[32], key[256], cert[512], certkey[512];
-	char *argv[64];
+	const char *args[64];
 	int k = 0;
-	int64_t deadline;
 
-	memset(f, 0, sizeof(*f));
-	mkdir(tmp_root(), 0755);
-	snprintf(f->dir, sizeof(f->dir), "%s/iamfront-XXXXXX", tmp_root());
-	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	snprintf(f->stats_path, sizeof(f->stats_path), "%s/stats.json", f->dir);
-	snprintf(f->log_path, sizeof(f->log_path), "%s/front.log", f->dir);
-	f->n = m->n_brokers;
-	argv[k++] = "/usr/bin/python3";
-	argv[k++] = (char *)harness_src_path("test/lib/sasl_front.py", src, sizeof(src));
+	front_init(f, "iamfront", m->n_brokers);
 	for (int i = 0; i < f->n; i++) {
-		f->port[i] = harness_free_port();
-		snprintf(f->addr[i], sizeof(f->addr[0]), "127.0.0.1:%d", f->port[i]);
-		snprintf(listen[i], sizeof(listen[0]), "%d=%s", f->port[i], m->addr[i]);
-		argv[k++] = "--listen";
-		argv[k++] = listen[i];
+		snprintf(backends[i], sizeof(backends[0]), "%s", m->addr[i]);
 		if (o->tls) {
 			/* AWS_MSK_IAM over TLS: each broker checks its own name. */
 			snprintf(names[i], sizeof(names[0]), "%d=b-%d.msk.internal", f->port[i],
 				 i + 1);
-			argv[k++] = "--iam-host";
-			argv[k++] = names[i];
+			args[k++] = "--iam-host";
+			args[k++] = names[i];
 		}
 	}
-	argv[k++] = "--mechanisms";
-	argv[k++] = (char *)o->mechanism;
-	argv[k++] = "--iam-region";
-	argv[k++] = REGION;
+	args[k++] = "--mechanisms";
+	args[k++] = o->mechanism;
+	args[k++] = "--iam-region";
+	args[k++] = REGION;
 	if (o->secret) {
 		snprintf(key, sizeof(key), "%s:%s:%s", KEY_ID, o->secret, SESSION_TOKEN);
-		argv[k++] = "--iam-key";
-		argv[k++] = key;
+		args[k++] = "--iam-key";
+		args[k++] = key;
 	}
 	if (o->fake_aws)
-		argv[k++] = "--iam-trust-fake-aws";
+		args[k++] = "--iam-trust-fake-aws";
 	if (o->oauth_flow) {
-		argv[k++] = "--oauth-error-flow";
-		argv[k++] = (char *)o->oauth_flow;
+		args[k++] = "--oauth-error-flow";
+		args[k++] = o->oauth_flow;
 	}
 	if (o->tls) {
 		snprintf(cert, sizeof(cert), "%s", cert_path(0, "broker-1.pem"));
 		snprintf(certkey, sizeof(certkey), "%s", cert_path(1, "broker-1.key"));
-		argv[k++] = "--tls";
-		argv[k++] = cert;
-		argv[k++] = certkey;
+		args[k++] = "--tls";
+		args[k++] = cert;
+		args[k++] = certkey;
 	}
 	snprintf(lifetime, sizeof(lifetime), "%d", o->lifetime_ms);
-	argv[k++] = "--session-lifetime-ms";
-	argv[k++] = lifetime;
-	argv[k++] = "--stats";
-	argv[k++] = f->stats_path;
-	argv[k] = NULL;
-	f->pid = harness_spawn(argv, f->log_path);
-	deadline = harness_now_ms() + 20000;
-	while (access(f->stats_path, R_OK) != 0) {
-		int status;
-
-		ck_assert_msg(waitpid(f->pid, &status, WNOHANG) == 0,
-			      "sasl_front.py exited at start (see %s)", f->log_path);
-		ck_assert_msg(harness_now_ms() < deadline, "sasl_front.py did not start");
-		sleep_ms(10);
-	}
-}
-
-static json_t *front_stats(const struct front *f)
-{
-	json_error_t jerr;
-	json_t *s = json_load_file(f->stats_path, 0, &jerr);
-
-	ck_assert_msg(s != NULL, "%s: %s", f->stats_path, jerr.text);
-	return s;
-}
-
-static json_t *front_stop(struct front *f)
-{
-	int64_t deadline = harness_now_ms() + FRONT_STOP_MS;
-	int status = 0;
-
-	kill(f->pid, SIGTERM);
-	while (waitpid(f->pid, &status, WNOHANG) == 0) {
-		if (harness_now_ms() > deadline) {
-			harness_kill(f->pid);
-			ck_abort_msg("sasl_front.py did not stop on SIGTERM");
-		}
-		sleep_ms(10);
-	}
-	f->pid = -1;
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "sasl_front.py ended with status %d (see %s)", status, f->log_path);
-	return front_stats(f);
-}
-
-static long long stat_of(json_t *s, const char *key, const char *sub)
-{
-	json_t *v = json_object_get(s, key);
-
-	if (sub)
-		v = json_object_get(v, sub);
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
-static const char *stat_notes(json_t *s, const char *key)
-{
-	static char buf[4096];
-	json_t *arr = json_object_get(s, key), *v;
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	json_array_foreach(arr, i, v)
-	{
-		if (json_is_string(v) && n < sizeof(buf) - 1)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s; ", json_string_value(v));
-	}
-	return buf;
-}
-
-/* Nothing before authentication, nothing against KIP-368, no expiry. */
-static void assert_front_clean(json_t *s)
-{
-	ck_assert_msg(stat_of(s, "unauthenticated_requests", NULL) == 0,
-		      "the front got %lld request(s) before authentication",
-		      stat_of(s, "unauthenticated_requests", NULL));
-	ck_assert_msg(stat_of(s, "violations", NULL) == 0, "re-authentication violations: %s",
-		      stat_notes(s, "violation_details"));
-	ck_assert_msg(stat_of(s, "expired", NULL) == 0,
-		      "%lld connection(s) used after their session expired",
-		      stat_of(s, "expired", NULL));
-	ck_assert_int_eq(stat_of(s, "protocol_errors", NULL), 0);
+	args[k++] = "--session-lifetime-ms";
+	args[k++] = lifetime;
+	args[k++] = "--stats";
+	args[k++] = f->stats_path;
+	args[k] = NULL;
+	front_run(f, backends, args);
 }
 
 /* Every connection signed in with mech (ApiVersions v0, SaslHandshake v1,
  * one SaslAuthenticate v2), none failed. */
 static void assert_front_all_signed_in(json_t *s, const char *mech)
 {
-	long long conns = stat_of(s, "connections", NULL);
+	long long conns = front_stat(s, "connections", NULL);
 	json_t *entry, *v;
 	size_t i, j;
 
-	assert_front_clean(s);
-	ck_assert_msg(stat_of(s, "failures", NULL) == 0, "sign-in failures: %s",
-		      stat_notes(s, "failure_messages"));
+	front_assert_clean(s);
+	ck_assert_msg(front_stat(s, "failures", NULL) == 0, "sign-in failures: %s",
+		      front_notes(s, "failure_messages"));
 	ck_assert_int_gt(conns, 0);
-	ck_assert_msg(stat_of(s, "authenticated", NULL) == conns,
-		      "%lld of %lld connections signed in", stat_of(s, "authenticated", NULL),
+	ck_assert_msg(front_stat(s, "authenticated", NULL) == conns,
+		      "%lld of %lld connections signed in", front_stat(s, "authenticated", NULL),
 		      conns);
-	ck_assert_int_eq(stat_of(s, "auth", mech), conns);
+	ck_assert_int_eq(front_stat(s, "auth", mech), conns);
 	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
 	{
 		static const char *const want[] = {"18v0", "17v1", "36v2"};
@@ -344,8 +238,8 @@ static void env_clean(void)
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
-	snprintf(home, sizeof(home), "%s/iam-home-%d", tmp_root(), (int)getpid());
-	mkdir(tmp_root(), 0755);
+	snprintf(home, sizeof(home), "%s/iam-home-%d", harness_tmp_root(), (int)getpid());
+	mkdir(harness_tmp_root(), 0755);
 	mkdir(home, 0700);
 	setenv("HOME", home, 1);
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
@@ -418,9 +312,9 @@ START_TEST(test_environment_credentials)
 	sleep_ms(300);
 	s = front_stats(&f);
 	auths = metric("kgate_upstream_auths_total");
-	ck_assert_msg(auths >= (double)stat_of(s, "authenticated", NULL),
+	ck_assert_msg(auths >= (double)front_stat(s, "authenticated", NULL),
 		      "kgate_upstream_auths_total %.0f, the fronts saw %lld sign-ins", auths,
-		      stat_of(s, "authenticated", NULL));
+		      front_stat(s, "authenticated", NULL));
 	ck_assert_msg(metric("kgate_upstream_auth_failures_total") == 0,
 		      "kgate_upstream_auth_failures_total %.0f",
 		      metric("kgate_upstream_auth_failures_total"));
@@ -434,14 +328,14 @@ START_TEST(test_environment_credentials)
 	ck_assert_msg(!kgate_log_contains(&kg, SECRET) && !kgate_log_contains(&kg, SESSION_TOKEN),
 		      "kgate logged a secret");
 	s = front_stop(&f);
-	ck_assert_int_ge(stat_of(s, "connections", NULL), 3);
+	ck_assert_int_ge(front_stat(s, "connections", NULL), 3);
 	assert_front_all_signed_in(s, runs[_i].mech);
 	/* Every connection with the one key, and the fronts' principal is it. */
-	ck_assert_int_eq(stat_of(s, "access_keys", KEY_ID), stat_of(s, "connections", NULL));
+	ck_assert_int_eq(front_stat(s, "access_keys", KEY_ID), front_stat(s, "connections", NULL));
 	ck_assert_int_eq(json_object_size(json_object_get(s, "access_keys")), 1);
-	ck_assert_int_eq(stat_of(s, "principals", KEY_ID), stat_of(s, "connections", NULL));
+	ck_assert_int_eq(front_stat(s, "principals", KEY_ID), front_stat(s, "connections", NULL));
 	fprintf(stderr, "0021 %s: %lld upstream connections, all signed in as " KEY_ID "\n",
-		runs[_i].label, stat_of(s, "connections", NULL));
+		runs[_i].label, front_stat(s, "connections", NULL));
 	json_decref(s);
 	mock_stop(&mock);
 }
@@ -496,12 +390,12 @@ START_TEST(test_wrong_secret)
 		      metric("kgate_upstream_auths_total"));
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	s = front_stop(&f);
-	assert_front_clean(s);
-	ck_assert_int_eq(stat_of(s, "authenticated", NULL), 0);
-	ck_assert_int_ge(stat_of(s, "failures", NULL), 1);
-	ck_assert_msg(strstr(stat_notes(s, "failure_messages"), "signature mismatch for " KEY_ID),
+	front_assert_clean(s);
+	ck_assert_int_eq(front_stat(s, "authenticated", NULL), 0);
+	ck_assert_int_ge(front_stat(s, "failures", NULL), 1);
+	ck_assert_msg(strstr(front_notes(s, "failure_messages"), "signature mismatch for " KEY_ID),
 		      "the fronts refused for another reason: %s",
-		      stat_notes(s, "failure_messages"));
+		      front_notes(s, "failure_messages"));
 	json_decref(s);
 	mock_stop(&mock);
 }
@@ -527,7 +421,7 @@ static pid_t fake_aws_start(int *port)
 	*port = harness_free_port();
 	snprintf(portbuf, sizeof(portbuf), "%d", *port);
 	snprintf(exp, sizeof(exp), "%d", CREDS_EXPIRE_S);
-	snprintf(log, sizeof(log), "%s/fake-aws-0021-%d.log", tmp_root(), *port);
+	snprintf(log, sizeof(log), "%s/fake-aws-0021-%d.log", harness_tmp_root(), *port);
 	pid = harness_spawn(argv, log);
 	harness_wait_port(*port);
 	return pid;
@@ -615,9 +509,9 @@ START_TEST(test_rotation)
 		"0021 rotation %s: %lld messages, %lld re-authentications at the fronts, "
 		"kgate_upstream_reauths_total %.0f, kgate_aws_credentials_refreshes_total %.0f, "
 		"%lld connections\n",
-		mech, (long long)sent, stat_of(s, "reauthentications", NULL), reauths, refreshes,
-		stat_of(s, "connections", NULL));
-	ck_assert_int_ge(stat_of(s, "reauthentications", NULL), 5);
+		mech, (long long)sent, front_stat(s, "reauthentications", NULL), reauths, refreshes,
+		front_stat(s, "connections", NULL));
+	ck_assert_int_ge(front_stat(s, "reauthentications", NULL), 5);
 	ck_assert_msg(reauths >= 5, "kgate_upstream_reauths_total %.0f", reauths);
 	ck_assert_msg(refreshes >= 2, "kgate_aws_credentials_refreshes_total %.0f", refreshes);
 	ck_assert_msg(metric("kgate_aws_credentials_failures_total") == 0,
@@ -636,7 +530,7 @@ START_TEST(test_rotation)
 	s = front_stop(&f);
 	harness_kill(fake);
 	assert_front_all_signed_in(s, mech);
-	ck_assert_int_eq(stat_of(s, "reauth", mech), stat_of(s, "reauthentications", NULL));
+	ck_assert_int_eq(front_stat(s, "reauth", mech), front_stat(s, "reauthentications", NULL));
 	/* The keys: only fake_aws's container keys; each connection's in the
 	 * order they were issued (kgate never goes back to older ones); and
 	 * connections that lived across a refresh moved to a newer one. */
@@ -728,12 +622,12 @@ START_TEST(test_no_credentials)
 	ck_assert_msg(metric("kgate_upstream_auths_total") == 0, "kgate_upstream_auths_total moved");
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	s = front_stop(&f);
-	assert_front_clean(s);
-	ck_assert_int_eq(stat_of(s, "authenticated", NULL), 0);
+	front_assert_clean(s);
+	ck_assert_int_eq(front_stat(s, "authenticated", NULL), 0);
 	/* With nothing to sign with kgate does not dial at all, neither for a
 	 * client nor for its own Metadata: no connection, so no token. */
-	ck_assert_int_eq(stat_of(s, "connections", NULL), 0);
-	ck_assert_int_eq(stat_of(s, "failures", NULL), 0);
+	ck_assert_int_eq(front_stat(s, "connections", NULL), 0);
+	ck_assert_int_eq(front_stat(s, "failures", NULL), 0);
 	json_array_foreach(json_object_get(s, "connection_log"), i, entry)
 		json_array_foreach(json_object_get(entry, "pre_auth"), j, v)
 			ck_assert_msg(strncmp(json_string_value(v), "36v", 3) != 0,

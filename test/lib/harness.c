@@ -191,7 +191,7 @@ int harness_run_case(TCase *tc)
 	return failed;
 }
 
-static const char *tmp_root(void)
+const char *harness_tmp_root(void)
 {
 	const char *t = getenv("KGATE_TEST_TMP");
 
@@ -270,8 +270,8 @@ void kgate_start(struct kgate *k, const char *config_json)
 	int64_t deadline;
 
 	ck_assert_msg(bin != NULL, "KGATE_BIN is not set");
-	mkdir(tmp_root(), 0755);
-	snprintf(k->dir, sizeof(k->dir), "%s/kgate-XXXXXX", tmp_root());
+	mkdir(harness_tmp_root(), 0755);
+	snprintf(k->dir, sizeof(k->dir), "%s/kgate-XXXXXX", harness_tmp_root());
 	ck_assert_ptr_nonnull(mkdtemp(k->dir));
 	snprintf(k->config_path, sizeof(k->config_path), "%s/kgate.json", k->dir);
 	snprintf(k->log_path, sizeof(k->log_path), "%s/kgate.log", k->dir);

@@ -118,6 +118,8 @@ pid_t harness_spawn(char *const argv[], const char *log_path);
 void harness_kill(pid_t pid);
 /* A free loopback port (bound and released; good enough for tests). */
 int harness_free_port(void);
+/* Where tests keep their files: $KGATE_TEST_TMP, or /tmp. */
+const char *harness_tmp_root(void);
 /* Waits (failsafe deadline) until something accepts on 127.0.0.1:port. */
 void harness_wait_port(int port);
 /* Path of a file in the test PKI (KGATE_CERTS), in a static buffer per slot. */
