@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -188,6 +189,21 @@ static const struct cfg_key admin_keys[] = {
 };
 static const struct cfg_table admin_table = TABLE(admin_keys);
 
+#define DISCOVERY(f) offsetof(struct cfg, discovery.f)
+static const struct cfg_key discovery_keys[] = {
+	/* A broker that joins is dialled at most this long after it is
+	 * listed, even if no client asks for Metadata meanwhile. */
+	{.name = "refresh_interval_ms", .kind = K_INT64, .offset = DISCOVERY(refresh_interval_ms),
+	 .min = 1000, .max = 86400000, .def = 30000},
+	/* librdkafka's reconnect.backoff.ms and reconnect.backoff.max.ms
+	 * defaults are 100 and 10000: kgate asks on behalf of many clients. */
+	{.name = "backoff_ms", .kind = K_INT64, .offset = DISCOVERY(backoff_ms), .min = 10,
+	 .max = 3600000, .def = 500},
+	{.name = "backoff_max_ms", .kind = K_INT64, .offset = DISCOVERY(backoff_max_ms), .min = 10,
+	 .max = 3600000, .def = 30000},
+};
+static const struct cfg_table discovery_table = TABLE(discovery_keys);
+
 static const char *const log_format_names[] = {"text", "json", NULL};
 static const struct cfg_key log_keys[] = {
 	{.name = "format", .kind = K_ENUM, .offset = offsetof(struct cfg, log_format),
@@ -212,6 +228,7 @@ static const struct cfg_key root_keys[] = {
 	{.name = "limits", .kind = K_OBJECT, .sub = &limits_table},
 	{.name = "upstream_allow", .kind = K_ALLOW, .offset = offsetof(struct cfg, upstream_allow)},
 	{.name = "admin", .kind = K_OBJECT, .sub = &admin_table},
+	{.name = "discovery", .kind = K_OBJECT, .sub = &discovery_table},
 	{.name = "log", .kind = K_OBJECT, .sub = &log_table},
 	{.name = "upstream_sasl", .kind = K_BLOCK, .offset = offsetof(struct cfg, upstream_sasl),
 	 .sub = &sasl_table},
@@ -605,6 +622,9 @@ static void cross_check(const struct cfg *cfg, struct cfg_errors *errs)
 	char path[64];
 
 	check_admin(cfg, errs);
+	if (cfg->discovery.backoff_max_ms < cfg->discovery.backoff_ms)
+		cfg_err(errs, "discovery.backoff_max_ms: %" PRId64 " is below discovery.backoff_ms %"
+			      PRId64, cfg->discovery.backoff_max_ms, cfg->discovery.backoff_ms);
 	for (size_t i = 0; i < cfg->bootstrap_upstream.n; i++) {
 		snprintf(path, sizeof(path), "bootstrap.upstream[%zu]", i);
 		check_loops(cfg, &cfg->bootstrap_upstream.v[i], path, errs);

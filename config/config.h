@@ -52,6 +52,17 @@ struct cfg_admin {
 	int64_t probe_interval_ms; /* kgate asks the cluster this often (readiness) */
 };
 
+/* How kgate keeps its view of the cluster fresh (the "discovery" block,
+ * gateway/refresh.h): its own Metadata request at least every
+ * refresh_interval_ms, and on a dial failure or NOT_LEADER answer at most
+ * once per back-off period, which doubles from backoff_ms up to
+ * backoff_max_ms while the broker stays down. */
+struct cfg_discovery {
+	int64_t refresh_interval_ms;
+	int64_t backoff_ms;
+	int64_t backoff_max_ms;
+};
+
 enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };
 
 /* A list of addresses ("bootstrap.upstream"). */
@@ -78,6 +89,7 @@ struct cfg {
 	struct cfg_limits limits;
 	struct cfg_allow_list upstream_allow; /* where learned addresses may point */
 	struct cfg_admin admin;
+	struct cfg_discovery discovery;
 	int32_t log_format; /* enum cfg_log_format */
 	int64_t workers;    /* event loop threads; 0: one per CPU (workers_count) */
 };

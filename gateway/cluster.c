@@ -45,6 +45,12 @@ static int may_log(struct cluster *cl)
 	return 0;
 }
 
+/* 1 if this table is the one to log that node id joined (or left). */
+static int say(struct cluster *cl, int32_t id, int joined)
+{
+	return !cl->first_to_say || cl->first_to_say(cl->say_ctx, id, joined);
+}
+
 static int same_addr(const struct cfg_addr *a, const char *host, size_t host_len, int32_t port)
 {
 	return a->port == port && strlen(a->host) == host_len &&
@@ -136,15 +142,11 @@ void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host
 		free(fresh);
 		return;
 	}
-	if (may_log(cl)) {
-		if (node)
-			log_info("cluster now advertises broker %" PRId32 " at %s:%" PRId32
-				 " (was %s:%u)",
-				 id, fresh->host, port, node->host, node->port);
-		else
-			log_info("cluster advertises broker %" PRId32 " at %s:%" PRId32, id,
-				 fresh->host, port);
-	}
+	if (node && may_log(cl))
+		log_info("cluster now advertises broker %" PRId32 " at %s:%" PRId32 " (was %s:%u)",
+			 id, fresh->host, port, node->host, node->port);
+	else if (!node && say(cl, id, 1) && may_log(cl))
+		log_info("broker %" PRId32 " joined at %s:%" PRId32, id, fresh->host, port);
 	free(node);
 }
 
@@ -179,11 +181,6 @@ int cluster_configure(struct cluster *cl, const struct cfg *cfg)
 	return idmap_filter(&cl->nodes, disallowed, forget_disallowed, cl);
 }
 
-void cluster_forget(struct cluster *cl, int32_t id)
-{
-	free(idmap_del(&cl->nodes, id));
-}
-
 void cluster_listing_begin(struct cluster *cl)
 {
 	cl->listing++;
@@ -201,8 +198,8 @@ static void forget_unlisted(void *val, void *ctx)
 {
 	struct cluster_node *node = val;
 
-	if (may_log(ctx))
-		log_info("cluster no longer lists broker %" PRId32 " (was at %s:%u): forgotten",
+	if (say(ctx, node->id, 0) && may_log(ctx))
+		log_info("broker %" PRId32 " left the cluster (it was at %s:%u): no longer dialled",
 			 node->id, node->host, node->port);
 	free(node);
 }
@@ -210,6 +207,7 @@ static void forget_unlisted(void *val, void *ctx)
 void cluster_listing_end(struct cluster *cl)
 {
 	cl->listed = 1;
+	cl->listed_ns = kg_now_ns();
 	if (idmap_filter(&cl->nodes, unlisted, forget_unlisted, cl) < 0)
 		return; /* forgotten next time */
 	if (cl->nodes.n < cl->max_nodes)

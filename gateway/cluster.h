@@ -47,6 +47,12 @@ struct cluster {
 	size_t max_nodes;      /* limits.max_brokers */
 	uint32_t listing;      /* number of the latest complete list begun */
 	int listed;            /* a complete list was learned at least once */
+	int64_t listed_ns;     /* ... when the latest was (kg_now_ns), or 0 */
+	/* Optional: 1 if "broker N joined"/"left" is this table's to log
+	 * (joined 1/0) — several tables (workers) learn the same cluster and
+	 * one line each is enough.  NULL: always. */
+	int (*first_to_say)(void *ctx, int32_t id, int joined);
+	void *say_ctx;
 	size_t logged;         /* learn lines logged since it began */
 	size_t quiet;          /* ... and changes not logged one by one */
 	int full_logged;       /* the bound was hit, and said so */
@@ -62,9 +68,6 @@ void cluster_free(struct cluster *cl);
 void cluster_learn(struct cluster *cl, int32_t id, const char *host, size_t host_len,
 		   int32_t port);
 const struct cluster_node *cluster_find(const struct cluster *cl, int32_t id);
-/* Forgets node id, so the next client triggers a fresh Metadata request
- * (used when dialling a learned address failed: it may have moved). */
-void cluster_forget(struct cluster *cl, int32_t id);
 /* Judges by cfg from now on, and forgets the nodes it would not have
  * learned (upstream_allow, kgate's own addresses): a reload that narrows
  * upstream_allow applies to what is known already.  -1 if out of memory
@@ -72,7 +75,8 @@ void cluster_forget(struct cluster *cl, int32_t id);
 KG_MUSTCHECK int cluster_configure(struct cluster *cl, const struct cfg *cfg);
 /* A complete list of the cluster's brokers is about to be learned ... */
 void cluster_listing_begin(struct cluster *cl);
-/* ... and was, whole: every node it did not have is forgotten. */
+/* ... and was, whole: every node it did not have is forgotten ("broker N
+ * left the cluster"), and no longer dialled. */
 void cluster_listing_end(struct cluster *cl);
 /* Parks w until cluster_wake (asking the cluster is discover.h's job). */
 void cluster_wait(struct cluster *cl, struct cluster_waiter *w);

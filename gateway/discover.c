@@ -212,13 +212,35 @@ static void dial_next(struct discover *d)
 		done(d, "out of memory");
 }
 
+static void count(struct gateway *gw, enum discover_reason why)
+{
+	switch (why) {
+	case DISCOVER_INTERVAL:
+		gw->stats.metadata_refreshes__interval++;
+		break;
+	case DISCOVER_READINESS:
+		gw->stats.metadata_refreshes__readiness++;
+		break;
+	case DISCOVER_DIAL_FAILURE:
+		gw->stats.metadata_refreshes__dial_failure++;
+		break;
+	case DISCOVER_NOT_LEADER:
+		gw->stats.metadata_refreshes__not_leader++;
+		break;
+	case DISCOVER_CLIENT_WAIT:
+		gw->stats.metadata_refreshes__client_wait++;
+		break;
+	}
+}
+
 /* Asks the cluster unless a request is already under way. */
-static void start(struct gateway *gw, int probe)
+static void start(struct gateway *gw, int probe, enum discover_reason why)
 {
 	struct discover *d;
 
 	if (gw->discover)
 		return;
+	count(gw, why);
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		gateway_cluster_answered(gw, "out of memory");
@@ -237,12 +259,18 @@ static void start(struct gateway *gw, int probe)
 void discover_wait(struct gateway *gw, struct cluster_waiter *w)
 {
 	cluster_wait(&gw->cluster, w);
-	start(gw, 0);
+	start(gw, 0, DISCOVER_CLIENT_WAIT);
 }
 
 void discover_probe(struct gateway *gw)
 {
 	/* A draining kgate is not ready whatever the cluster says. */
 	if (!gw->draining)
-		start(gw, 1);
+		start(gw, 1, DISCOVER_READINESS);
+}
+
+void discover_refresh(struct gateway *gw, enum discover_reason why)
+{
+	if (!gw->draining)
+		start(gw, why == DISCOVER_INTERVAL || why == DISCOVER_READINESS, why);
 }

@@ -82,6 +82,29 @@ static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
 	return 1;
 }
 
+/* Values of gw_shared.members: left [0], joined [1]. */
+static const char gw_membership_mark[2];
+
+/* 1 if this worker is the first to log that broker id joined (joined 1) or
+ * left: each worker learns the cluster on its own, one line is enough. */
+static int gw_first_to_say(void *ctx, int32_t id, int joined)
+{
+	struct gateway *gw = ctx;
+	struct gw_shared *sh = gw->shared;
+	const void *mark = &gw_membership_mark[joined ? 1 : 0];
+	int first;
+
+	if (!sh)
+		return 1;
+	/* Only when this worker's view of the broker changes: off the
+	 * path of every response. */
+	pthread_mutex_lock(&sh->lock);
+	first = idmap_get(&sh->members, id) != mark &&
+		idmap_put(&sh->members, id, (void *)mark) == 0;
+	pthread_mutex_unlock(&sh->lock);
+	return first;
+}
+
 /* A response's complete list of brokers begins, or ended whole: every
  * broker kgate fronts is up if it is listed (until a dial says otherwise). */
 void gateway_listing(void *ctx, int end)
@@ -362,6 +385,8 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, unsign
 	gw->streams.scratch = &gw->scratch;
 	gw->streams.map = &gw->map;
 	cluster_init(&gw->cluster, gateway_cfg(gw), &gw->stats);
+	gw->cluster.first_to_say = gw_first_to_say;
+	gw->cluster.say_ctx = gw;
 	gw->reaper = event_new(base, -1, 0, reaper_cb, gw);
 	gw->dns = evdns_base_new(base, 0);
 	if (gw->dns)

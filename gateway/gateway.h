@@ -29,6 +29,7 @@
 #include "stats.h"
 
 struct discover;
+struct refresh;
 struct ksasl_api;
 struct gw_counters;
 struct event;
@@ -47,6 +48,9 @@ struct gw_broker_health {
 struct gw_shared {
 	pthread_mutex_t lock;
 	struct idmap unmapped_logged; /* node ids already warned about by any worker */
+	/* node id -> the last of "joined" or "left" any worker logged for it
+	 * (gateway.c's marks) */
+	struct idmap members;
 };
 
 /* An entry in the gateway's lists (embedded in a pair). */
@@ -72,6 +76,7 @@ struct gateway {
 	struct kstream_env streams; /* stats, scratch and map, for every pair */
 	struct cluster cluster;
 	struct discover *discover; /* kgate's own Metadata request, if any */
+	struct refresh *refresh;   /* when kgate asks again, and how seldom (refresh.h) */
 	/* The cluster's APIs as kgate offers them (capped as ApiVersions
 	 * answers are), from its own last ApiVersions request: what a client
 	 * that must log in first is told (pair_login.c). */

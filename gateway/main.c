@@ -289,6 +289,10 @@ int main(int argc, char **argv)
 		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s",
 		       workers, workers == 1 ? "" : "s");
 		print_auth(&cfg);
+		printf("  discovery: Metadata at least every %" PRId64 " ms; after a dial failure "
+		       "or NOT_LEADER at most once per %" PRId64 "..%" PRId64 " ms per broker\n",
+		       cfg.discovery.refresh_interval_ms, cfg.discovery.backoff_ms,
+		       cfg.discovery.backoff_max_ms);
 		cfg_free(&cfg);
 		return 0;
 	}

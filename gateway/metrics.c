@@ -52,15 +52,30 @@ static void head(struct evbuffer *out, const char *name, const char *type, const
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One counter of KG_STATS, as a family of its own labels. */
+#define KG_FAMILY_MAX 96
+/* One counter of KG_STATS, as a family of its own labels (a reason row is
+ * one series of a family; last holds the family the previous row was in). */
 static void family(struct evbuffer *out, const struct gw_counters *c, const char *name,
-		   const char *type, const char *label, const char *help, size_t offset)
+		   const char *type, const char *label, const char *help, size_t offset,
+		   char *last)
 {
-	char full[96];
+	char full[KG_FAMILY_MAX];
 	size_t n;
 	int32_t *ids;
 
 #define FIELD(s) (*(const uint64_t *)((const char *)(s) + offset))
+	if (strcmp(label, "reason") == 0) {
+		const char *sep = strstr(name, "__");
+
+		snprintf(full, sizeof(full), "kgate_%.*s_total", (int)(sep - name), name);
+		/* The family's rows follow each other: one header for them. */
+		if (strcmp(full, last) != 0)
+			head(out, full, type, help);
+		snprintf(last, KG_FAMILY_MAX, "%s", full);
+		evbuffer_add_printf(out, "%s{reason=\"%s\"} %" PRIu64 "\n", full, sep + 2,
+				    FIELD(&c->total));
+		return;
+	}
 	snprintf(full, sizeof(full), "kgate_%s%s", name, strcmp(type, "counter") ? "" : "_total");
 	head(out, full, type, help);
 	if (strcmp(label, "none") == 0) {
@@ -281,9 +296,10 @@ static void process(struct evbuffer *out)
 int metrics_render(struct evbuffer *out, const struct gateway *gw, const struct gw_counters *c)
 {
 	size_t before = evbuffer_get_length(out);
+	char last[KG_FAMILY_MAX] = "";
 
 #define KG_STATS_FAMILY(name, kind, label, help)                                       \
-	family(out, c, #name, #kind, #label, help, offsetof(struct kg_stats, name));
+	family(out, c, #name, #kind, #label, help, offsetof(struct kg_stats, name), last);
 	KG_STATS(KG_STATS_FAMILY)
 #undef KG_STATS_FAMILY
 	latency(out, c);

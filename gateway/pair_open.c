@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pair.h"
 #include "pair_internal.h"
+#include "refresh.h"
 #include "tls.h"
 #include "upauth.h"
 
@@ -51,6 +52,11 @@ static void connect_failed(struct pair *p, const char *why, int local)
 	if (p->lst->broker)
 		gateway_broker_seen(p->gw, p->lst->broker->id, 0);
 	pair_log(p, LOG_WARN, "cannot reach %s: %s", p->upstream_addr, why);
+	/* The address is kept (the next client dials it too: a broker
+	 * that restarts answers there again); where it is now is asked for
+	 * at most once per back-off period. */
+	if (p->route.learned_id >= 0)
+		refresh_dial_failed(p->gw, p->route.learned_id, p->upstream_addr);
 	if (route_failed(p->gw, p->lst, &p->route)) {
 		pair_route(p, NULL);
 		return;
@@ -124,6 +130,8 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 	p->gw->stats.upstream_connects++;
 	if (p->lst->broker)
 		gateway_broker_seen(p->gw, p->lst->broker->id, 1);
+	if (p->route.learned_id >= 0)
+		refresh_dial_ok(p->gw, p->route.learned_id);
 	if (!p->sasl) {
 		upstream_ready(p, bev);
 		return;
@@ -150,9 +158,20 @@ void pair_route(struct pair *p, const char *failure)
 {
 	struct route_target t;
 	char why[512];
+	int64_t wait_ms;
 
 	switch (route_pick(p->gw, p->lst, &p->route, failure, &t, why, sizeof(why))) {
 	case ROUTE_WAIT:
+		if (p->route.wait_id >= 0 && !refresh_may_wait(p->gw, p->route.wait_id, &wait_ms)) {
+			/* Asked lately: a fast, clear answer beats a fetch per
+			 * client. */
+			snprintf(why, sizeof(why),
+				 "broker %" PRId32 " is not in the cluster's Metadata as kgate "
+				 "last learned it (asked again in %" PRId64 " ms at the earliest)",
+				 p->route.wait_id, wait_ms);
+			pair_end(p, LOG_WARN, why);
+			return;
+		}
 		p->state = PAIR_RESOLVING;
 		p->waiter.ready = cluster_ready;
 		discover_wait(p->gw, &p->waiter);

@@ -63,6 +63,7 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 
 	why[0] = '\0';
 	r->learned_id = -1;
+	r->wait_id = -1;
 	if (!b) {
 		route_bootstrap(gw, r->attempt, &r->first, t);
 		return ROUTE_DIAL;
@@ -88,8 +89,10 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 		target(gw, lst, node->host, node->port, t);
 		return ROUTE_DIAL;
 	}
-	if (!r->waited)
+	if (!r->waited) {
+		r->wait_id = b->id;
 		return ROUTE_WAIT;
+	}
 	if (failure)
 		snprintf(why, whylen, "cannot learn where broker %" PRId32 " is: %s", b->id,
 			 failure);
@@ -102,7 +105,5 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 
 int route_failed(struct gateway *gw, const struct listener *lst, struct route *r)
 {
-	if (r->learned_id >= 0)
-		cluster_forget(&gw->cluster, r->learned_id);
 	return !lst->broker && ++r->attempt < gateway_cfg(gw)->bootstrap_upstream.n;
 }

@@ -26,6 +26,8 @@ struct route {
 	size_t first;        /* where its bootstrap attempts started */
 	int waited;          /* the cluster was asked for this pair already */
 	int32_t learned_id;  /* node whose learned address was picked, or -1 */
+	int32_t wait_id;     /* ROUTE_WAIT for this node's address (else -1): a
+				wait refresh.h may refuse while it backs off */
 };
 
 /* Where to dial.  The strings may point into what the cluster learned:
@@ -50,9 +52,9 @@ enum route_decision {
 enum route_decision route_pick(struct gateway *gw, const struct listener *lst, struct route *r,
 			       const char *failure, struct route_target *t, char *why,
 			       size_t whylen);
-/* Dialling what r picked failed: forgets what it learned there (the node
- * may have moved), and says whether to pick again (1: another bootstrap
- * upstream). */
+/* Dialling what r picked failed: says whether to pick again (1: another
+ * bootstrap upstream).  A learned address is kept (refresh.h decides when
+ * the cluster is asked again). */
 int route_failed(struct gateway *gw, const struct listener *lst, struct route *r);
 /* Where kgate's own bootstrap requests go: the attempt-th upstream from
  * *first, which the first attempt sets to the gateway's next rotation. */

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pair.h"
 #include "pipes.h"
+#include "refresh.h"
 
 struct server {
 	struct gateway *gw;
@@ -95,6 +96,10 @@ struct server *server_start(struct event_base *base, struct cfg_gen *gen, unsign
 		goto fail;
 	srv->gw->emptied = emptied;
 	srv->gw->emptied_arg = srv;
+	if (refresh_start(srv->gw) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	srv->sweeper = event_new(base, -1, EV_PERSIST, sweep_cb, srv);
 	srv->drain_timer = evtimer_new(base, drain_timeout_cb, srv);
 	srv->drained = event_new(base, -1, 0, drained_cb, srv);
@@ -153,6 +158,7 @@ void server_stop(struct server *srv)
 	listeners_close(gw);
 	srv->forced = 1;
 	pair_close_all(gw, "gateway stopping");
+	refresh_free(gw);
 	discover_stop(gw);
 	if (srv->sweeper)
 		event_del(srv->sweeper);
@@ -209,6 +215,7 @@ int server_reload(struct server *srv, struct cfg_gen *gen, size_t *retired, char
 	if (moved)
 		srv->admin = admin;
 	gateway_reconfigured(gw);
+	refresh_configure(gw);
 	*retired = pair_stop_all(gw, 1);
 	cfg_gen_unref(old);
 	return 0;
@@ -229,6 +236,7 @@ void server_free(struct server *srv)
 	server_stop(srv);
 	admin_free(srv->admin);
 	if (srv->gw) {
+		refresh_free(srv->gw);
 		/* Pairs keep pointers to their listener until released. */
 		gateway_reap(srv->gw);
 		listeners_free(srv->gw);

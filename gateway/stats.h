@@ -15,7 +15,11 @@
 #include <stdint.h>
 
 /* X(name, kind, label, help): kind counter or gauge; label none, listener
- * (kept in each listener's struct too) or api (in each API's too). */
+ * (kept in each listener's struct too), api (in each API's too) or reason
+ * (name is family__reason: one family, one series per row). */
+#define KG_REFRESH_HELP                                                                        \
+	"Metadata refreshes kgate started itself, by what triggered them (gateway/refresh.h)"
+
 #define KG_STATS(X)                                                                            \
 	X(connections_accepted, counter, listener, "client connections accepted")              \
 	X(connections_open, gauge, listener, "client connections open now")                    \
@@ -45,6 +49,16 @@
 	X(client_login_failures, counter, listener,                                            \
 	  "client logins refused: wrong credentials, unknown user or mechanism, bad exchange") \
 	X(metadata_fetches, counter, none, "Metadata requests kgate sent itself to learn brokers") \
+	X(metadata_refreshes__interval, counter, reason, KG_REFRESH_HELP)                      \
+	X(metadata_refreshes__readiness, counter, reason, KG_REFRESH_HELP)                     \
+	X(metadata_refreshes__dial_failure, counter, reason, KG_REFRESH_HELP)                  \
+	X(metadata_refreshes__not_leader, counter, reason, KG_REFRESH_HELP)                    \
+	X(metadata_refreshes__client_wait, counter, reason, KG_REFRESH_HELP)                   \
+	X(refreshes_held_back, counter, none,                                                  \
+	  "dial failures, NOT_LEADER answers and clients of unlisted brokers that asked for no " \
+	  "Metadata refresh: their back-off period was running")                               \
+	X(brokers_backing_off, gauge, none,                                                    \
+	  "broker ids kgate could not dial or find lately, whose refreshes back off (per worker, summed)") \
 	X(addresses_refused, counter, none,                                                    \
 	  "learned broker addresses refused: no host name, or not in upstream_allow")          \
 	X(bytes_to_upstream, counter, listener, "bytes forwarded from clients to brokers")     \

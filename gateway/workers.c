@@ -368,6 +368,7 @@ struct workers *workers_start(struct event_base *base, struct cfg_gen *gen,
 	if (!ws)
 		goto oom;
 	idmap_init(&ws->shared.unmapped_logged);
+	idmap_init(&ws->shared.members);
 	pthread_mutex_init(&ws->shared.lock, NULL);
 	pthread_mutex_init(&ws->sum_lock, NULL);
 	if (!(ws->w = calloc(n, sizeof(*ws->w))) || !(ws->main_mb = mailbox_new(base)))
@@ -429,6 +430,7 @@ void workers_free(struct workers *ws)
 	}
 	mailbox_free(ws->main_mb);
 	idmap_free(&ws->shared.unmapped_logged);
+	idmap_free(&ws->shared.members);
 	pthread_mutex_destroy(&ws->shared.lock);
 	pthread_mutex_destroy(&ws->sum_lock);
 	free(ws->w);

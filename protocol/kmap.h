@@ -35,6 +35,10 @@ struct kmap {
 	/* A listing of more brokers than this is refused (KRW_TOO_MANY), not
 	 * processed; 0: no bound. */
 	int32_t max_nodes;
+	/* Optional: an answer says leadership moved — a Produce partition
+	 * with NOT_LEADER_OR_FOLLOWER, or leader hints (NodeEndpoints) in a
+	 * Produce or Fetch answer.  Called at most once per answer. */
+	void (*leader_moved)(void *ctx);
 };
 
 #endif

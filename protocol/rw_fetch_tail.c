@@ -70,6 +70,10 @@ static int tail_fields(const uint8_t *in, size_t len, const struct kmap *map,
 		} else if (drop) {
 			*changed = 1;
 		} else {
+			/* A non-empty array (count + 1 > 1, then entries): the
+			 * broker sent leader hints, so leadership moved. */
+			if (size > 1 && in[data_off] > 1 && map && map->leader_moved)
+				map->leader_moved(map->ctx);
 			struct kwbuf tmp;
 			struct krw y;
 			int rc;

@@ -8,7 +8,10 @@
 #include "krw.h"
 #include "rewrite.h"
 
-static int produce_partition(struct kreader *r, int16_t v, int flexible)
+/* Kafka's NOT_LEADER_OR_FOLLOWER error code. */
+#define NOT_LEADER_OR_FOLLOWER 6
+
+static int produce_partition(struct kreader *r, int16_t v, int flexible, int *not_leader)
 {
 	int32_t index, n, batch_index;
 	int16_t error_code;
@@ -17,6 +20,8 @@ static int produce_partition(struct kreader *r, int16_t v, int flexible)
 
 	KR_TRY(kr_i32(r, &index));
 	KR_TRY(kr_i16(r, &error_code));
+	if (error_code == NOT_LEADER_OR_FOLLOWER)
+		*not_leader = 1;
 	KR_TRY(kr_i64(r, &i64)); /* BaseOffset */
 	if (v >= 2)
 		KR_TRY(kr_i64(r, &i64)); /* LogAppendTimeMs */
@@ -48,6 +53,7 @@ int krw_produce(const uint8_t *in, size_t len, int16_t v, struct kwbuf *out,
 	struct kreader *r = &x.r;
 	struct kstr name;
 	int32_t topics, partitions, throttle_time_ms;
+	int not_leader = 0;
 
 	krw_init(&x, in, len, out, map);
 	KR_TRY(krw_header(&x, flexible));
@@ -61,7 +67,7 @@ int krw_produce(const uint8_t *in, size_t len, int16_t v, struct kwbuf *out,
 		/* Index 4 + ErrorCode 2 + BaseOffset 8 */
 		KR_TRY(kr_array(r, flexible, 14, &partitions));
 		for (int32_t p = 0; p < partitions; p++)
-			KR_TRY(produce_partition(r, v, flexible));
+			KR_TRY(produce_partition(r, v, flexible, &not_leader));
 		if (flexible)
 			KR_TRY(kr_skip_tags(r));
 	}
@@ -71,6 +77,9 @@ int krw_produce(const uint8_t *in, size_t len, int16_t v, struct kwbuf *out,
 		KR_TRY(krw_tags_with_node_endpoints(&x));
 	else if (flexible)
 		KR_TRY(kr_skip_tags(r));
+	/* Leader hints come with NOT_LEADER_OR_FOLLOWER: one signal. */
+	if (not_leader && map && map->leader_moved)
+		map->leader_moved(map->ctx);
 	return krw_finish(&x);
 err:
 	return KRW_ERROR;

@@ -77,7 +77,7 @@ START_TEST(test_learned_upstreams_client_first_at_broker_listener)
 	for (int i = 0; i < 3; i++) {
 		char line[128];
 
-		snprintf(line, sizeof(line), "cluster advertises broker %d at %s", i + 1,
+		snprintf(line, sizeof(line), "broker %d joined at %s", i + 1,
 			 mock.addr[i]);
 		ck_assert_msg(kgate_log_contains(&kg, line), "missing: %s", line);
 	}

@@ -246,14 +246,14 @@ START_TEST(test_empty_listing_forgets_nothing)
 		 "\"admin\": { \"listen\": \"127.0.0.1:%d\", \"probe_interval_ms\": 100 }",
 		 harness_free_port());
 	start_learning_gateway(&kg, fb.port, extra);
-	ck_assert(kgate_wait_log(&kg, "cluster advertises broker 1 at 127.0.0.1", 1, 10000));
+	ck_assert(kgate_wait_log(&kg, "broker 1 joined at 127.0.0.1", 1, 10000));
 	ck_assert(answered_at(kg.broker_port[0]));
 	__atomic_store_n(&a.n, 0, __ATOMIC_SEQ_CST);
 	/* Two whole probes after the change. */
 	wait_metadata_answers(&a, 2);
 	ck_assert(answered_at(kg.broker_port[0]));
 	ck_assert_int_eq(kgate_stop(&kg), 0);
-	ck_assert(!kgate_log_contains(&kg, "no longer lists broker 1"));
+	ck_assert(!kgate_log_contains(&kg, "broker 1 left the cluster"));
 	fake_broker_stop(&fb);
 }
 END_TEST
@@ -291,7 +291,7 @@ START_TEST(test_out_of_descriptors_keeps_what_was_learned)
 	start_learning_gateway(&kg, fb.port, NULL);
 	/* A client's Metadata teaches kgate where broker 1 is. */
 	ck_assert_int_gt(ask_metadata(kg.bootstrap_port), 0);
-	ck_assert(kgate_wait_log(&kg, "cluster advertises broker 1 at 127.0.0.1", 1, 10000));
+	ck_assert(kgate_wait_log(&kg, "broker 1 joined at 127.0.0.1", 1, 10000));
 	/* The first client's connections closed: descriptors freed after the
 	 * limit is set would leave kgate more than one. */
 	ck_assert(kgate_wait_counter(&kg, "connections_open=0 ", 10000));

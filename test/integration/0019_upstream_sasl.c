@@ -656,7 +656,7 @@ START_TEST(test_own_metadata_connection)
 	for (int b = 0; b < 3; b++) {
 		char line[128];
 
-		snprintf(line, sizeof(line), "cluster advertises broker %d at %s", b + 1,
+		snprintf(line, sizeof(line), "broker %d joined at %s", b + 1,
 			 f.addr[b]);
 		ck_assert_msg(kgate_log_contains(&kg, line), "missing: %s", line);
 	}

@@ -40,6 +40,7 @@ int main(void)
 	srunner_add_suite(sr, suite_tail());
 	srunner_add_suite(sr, suite_kstream());
 	srunner_add_suite(sr, suite_cluster());
+	srunner_add_suite(sr, suite_backoff());
 	srunner_add_suite(sr, suite_hostile());
 	srunner_add_suite(sr, suite_chunk());
 	srunner_add_suite(sr, suite_sigv4());

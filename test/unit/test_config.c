@@ -56,6 +56,34 @@ static const char *const design_example =
 	"    { \"id\": 2, \"listen\": \"0.0.0.0:8444\", \"advertise\": "
 	"\"nlb.example.com:8444\" } ] }";
 
+/* The discovery block: values taken, bounds and the one cross-key rule
+ * named by their JSON paths. */
+START_TEST(test_discovery_keys)
+{
+	static const char head[] = "{ \"bootstrap\": { \"listen\": \"0.0.0.0:9094\", "
+				   "\"upstream\": [\"b-1.example:9094\"] }, \"brokers\": [ "
+				   "{ \"id\": 1, \"listen\": \"0.0.0.0:8443\", \"advertise\": "
+				   "\"nlb.example.com:8443\" } ], \"discovery\": ";
+	char json[512];
+	struct cfg cfg;
+
+	snprintf(json, sizeof(json), "%s{ \"refresh_interval_ms\": 5000, \"backoff_ms\": 20, "
+		 "\"backoff_max_ms\": 20 } }", head);
+	load_ok(json, &cfg);
+	ck_assert_int_eq(cfg.discovery.refresh_interval_ms, 5000);
+	ck_assert_int_eq(cfg.discovery.backoff_ms, 20);
+	ck_assert_int_eq(cfg.discovery.backoff_max_ms, 20);
+	cfg_free(&cfg);
+	snprintf(json, sizeof(json), "%s{ \"refresh_interval_ms\": 999 } }", head);
+	FAILS(json, "discovery.refresh_interval_ms: expected an integer from 1000");
+	snprintf(json, sizeof(json), "%s{ \"backoff_ms\": 2000, \"backoff_max_ms\": 1000 } }",
+		 head);
+	FAILS(json, "discovery.backoff_max_ms: 1000 is below discovery.backoff_ms 2000");
+	snprintf(json, sizeof(json), "%s{ \"backoff\": 1 } }", head);
+	FAILS(json, "discovery.backoff");
+}
+END_TEST
+
 START_TEST(test_design_example)
 {
 	struct cfg cfg;
@@ -73,6 +101,10 @@ START_TEST(test_design_example)
 	ck_assert_uint_eq(cfg.brokers[1].advertise.port, 8444);
 	ck_assert_ptr_eq(cfg_broker_by_id(&cfg, 2), &cfg.brokers[1]);
 	ck_assert_ptr_null(cfg_broker_by_id(&cfg, 3));
+	/* Defaults of the discovery block. */
+	ck_assert_int_eq(cfg.discovery.refresh_interval_ms, 30000);
+	ck_assert_int_eq(cfg.discovery.backoff_ms, 500);
+	ck_assert_int_eq(cfg.discovery.backoff_max_ms, 30000);
 	/* Defaults of the limits block. */
 	ck_assert_int_eq(cfg.limits.max_frame_bytes, 100 * 1024 * 1024);
 	ck_assert_int_eq(cfg.limits.connect_timeout_ms, 10000);
@@ -452,6 +484,7 @@ Suite *suite_config(void)
 	tcase_add_test(tc, test_tls_valid);
 	tcase_add_test(tc, test_tls_errors);
 	tcase_add_test(tc, test_cli);
+	tcase_add_test(tc, test_discovery_keys);
 	tcase_add_test(tc, test_cli_demo_addresses);
 	suite_add_tcase(s, tc);
 	return s;

@@ -15,6 +15,7 @@ Suite *suite_fifo(void);
 Suite *suite_tail(void);
 Suite *suite_kstream(void);
 Suite *suite_cluster(void);
+Suite *suite_backoff(void);
 Suite *suite_hostile(void);
 Suite *suite_chunk(void);
 Suite *suite_sigv4(void);
