@@ -37,7 +37,12 @@ static void *fake_loop(void *arg)
 
 void fake_broker_start(struct fake_broker *fb, fake_handler_fn handler, void *ctx)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
+	fake_broker_start_at(fb, 0, handler, ctx);
+}
+
+void fake_broker_start_at(struct fake_broker *fb, int port, fake_handler_fn handler, void *ctx)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	socklen_t len = sizeof(sa);
 	int one = 1;
 

@@ -27,6 +27,8 @@ struct fake_broker {
 };
 
 void fake_broker_start(struct fake_broker *fb, fake_handler_fn handler, void *ctx);
+/* ... on 127.0.0.1:port (0: any free port), e.g. a broker back where it was. */
+void fake_broker_start_at(struct fake_broker *fb, int port, fake_handler_fn handler, void *ctx);
 void fake_broker_stop(struct fake_broker *fb);
 
 /* A request as the fake broker read it. */
