@@ -208,6 +208,33 @@ out:
 	return rc;
 }
 
+/* --check: each broker id's listener, the address clients are given for
+ * it, where kgate dials it, and which entries the rule made — the table an
+ * operator compares with the NLB's listeners. */
+static void print_brokers(const struct cfg *cfg)
+{
+	const struct cfg_broker_ports *r = &cfg->broker_ports;
+
+	if (r->set == CFG_TLS_ON)
+		printf("  broker_ports: ids %" PRId32 "-%" PRId32 " on %s ports %" PRId32 "-%" PRId32
+		       ", advertised at %s ports %" PRId32 "-%" PRId32 " (%zu from the rule, %zu "
+		       "written in brokers[])\n",
+		       r->first_id, r->first_id + r->count - 1, r->listen_host, r->first_port,
+		       r->first_port + r->count - 1, r->advertise_host,
+		       r->advertise_first_port ? r->advertise_first_port : r->first_port,
+		       (r->advertise_first_port ? r->advertise_first_port : r->first_port) +
+			       r->count - 1,
+		       cfg->n_brokers - cfg->n_explicit, cfg->n_explicit);
+	printf("  %-10s %-24s %-32s %s\n", "id", "listen", "advertise", "upstream");
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		const struct cfg_broker *b = cfg->by_id[i];
+
+		printf("  %-10" PRId32 " %-24s %-32s %s%s\n", b->id, b->listen.text,
+		       b->advertise.text, b->upstream.host ? b->upstream.text : "learned",
+		       b->from_rule ? "  (broker_ports)" : "");
+	}
+}
+
 /* --check: who signs in where, one line per listener, when anyone does. */
 static void print_auth(const struct cfg *cfg)
 {
@@ -288,6 +315,7 @@ int main(int argc, char **argv)
 		printf("%s: OK: bootstrap %s, %zu broker%s, %u worker%s\n", o.config_path,
 		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s",
 		       workers, workers == 1 ? "" : "s");
+		print_brokers(&cfg);
 		print_auth(&cfg);
 		cfg_free(&cfg);
 		return 0;
