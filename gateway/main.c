@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../config/cli.h"
 #include "../config/gen.h"
@@ -158,6 +159,24 @@ static void ignore_signals_while_exiting(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Every listener is a socket per worker and every client two: a soft limit
+ * of 1024 open files (the usual default outside containers) is reached by
+ * a broker_ports rule of a few hundred ids.  The hard limit is what the
+ * operator allows, so kgate takes it, as servers that know their needs do. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		log_info("open files: soft limit raised from %llu to the hard limit, %llu",
+			 (unsigned long long)was, (unsigned long long)rl.rlim_max);
+}
+
 static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 {
 	struct runtime rt = {.config_path = config_path, .generation = gen->number};
@@ -173,6 +192,7 @@ static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 	int rc = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	rt.base = event_base_new();
 	if (!rt.base) {
 		log_error("cannot create the event loop");
