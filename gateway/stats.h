@@ -15,8 +15,9 @@
 #include <stdint.h>
 
 /* X(name, kind, label, help): kind counter or gauge; label none, listener
- * (kept in each listener's struct too), api (in each API's too) or reason
- * (name is family__reason: one family, one series per row). */
+ * (kept in each listener's struct too), api (in each API's too), node
+ * (also counted by node id: gateway.h's unmapped) or reason (name is
+ * family__reason: one family, one series per row). */
 #define KG_REFRESH_HELP                                                                        \
 	"Metadata refreshes kgate started itself, by what triggered them (gateway/refresh.h)"
 
@@ -31,7 +32,8 @@
 	X(responses, counter, api, "response frames forwarded to clients")                     \
 	X(responses_rewritten, counter, api, "responses in which an address was rewritten")    \
 	X(endpoints_rewritten, counter, none, "broker endpoints given their advertised address") \
-	X(endpoints_unmapped, counter, none, "endpoints left unchanged: node id not in brokers[]") \
+	X(endpoints_unmapped, counter, node,                                                   \
+	  "endpoints left unchanged: node id neither in brokers[] nor in broker_ports")       \
 	X(leader_hints_rewritten, counter, none,                                               \
 	  "Produce/Fetch responses whose NodeEndpoints were rewritten")                        \
 	X(node_endpoints_dropped, counter, none, "Fetch NodeEndpoints removed to keep a frame's length") \

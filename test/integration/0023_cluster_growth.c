@@ -1,4 +1,4 @@
-/* 0022_cluster_growth.c — kgate keeps its view of the cluster fresh without
+/* 0023_cluster_growth.c — kgate keeps its view of the cluster fresh without
  * a Metadata request per client (gateway/refresh.h), against a scripted
  * cluster that counts what it is asked:
  *   - a broker that does not answer: however many clients fail, kgate asks
@@ -194,9 +194,9 @@ START_TEST(test_not_leader_backs_off)
 }
 END_TEST
 
-TCase *tcase_0022_cluster_growth(void)
+TCase *tcase_0023_cluster_growth(void)
 {
-	TCase *tc = tcase_create("0022 cluster growth");
+	TCase *tc = tcase_create("0023 cluster growth");
 
 	tcase_add_test(tc, test_down_broker_backs_off);
 	tcase_add_test(tc, test_broker_that_leaves_is_not_dialled);
