@@ -1,7 +1,7 @@
 # 14_cluster_growth.sh — the cluster grows and shrinks under traffic, and
 # kgate follows without a restart or a new configuration (README "Cluster
 # growth, live").  kgate stands in msk behind the NLB with a listener for
-# node ids 1..4, broker 4 having no upstream and no broker yet.  While an
+# node ids 1..4 by rule (broker_ports), before broker 4 exists.  While an
 # idempotent librdkafka producer and a two-member consumer group run through
 # the NLB: a 4th, broker-only Kafka node (node.id 4, b-4.msk.internal,
 # 10.77.1.5) joins the quorum's cluster, kafka-reassign-partitions moves
@@ -12,23 +12,22 @@
 # client side, and kgate logged broker 4 joining and leaving.  Figures:
 # messages, client reconnects, and how long after broker 4 registered the
 # first client connection through kgate's port for it came.
-S14_MESSAGES=${E2E_S14_MESSAGES:-120000}
+S14_MESSAGES=${E2E_S14_MESSAGES:-240000}
 S14_RATE=${E2E_S14_RATE:-1500}
 S14_ADMIN=$KGATE_MSK_IP:9644
 S14_PORTS=(8443 8444 8445 8446)
 S14_EXPECT=$NLB_NAME:8443,$NLB_NAME:8444,$NLB_NAME:8445,$NLB_NAME:8446
 
-# kgate fronting node ids 1..4, every upstream learned from the cluster.
+# kgate fronting node ids 1..4 by rule (broker_ports), every upstream
+# learned from the cluster: no entry names broker 4.
 s14_config() {
-  local i sep=""
-  printf '{ "bootstrap": { "listen": "%s:9094", "upstream": [%s] },\n  "brokers": [' \
+  printf '{ "bootstrap": { "listen": "%s:9094", "upstream": [%s] },\n' \
     "$KGATE_MSK_IP" "$(broker_list $BROKER_PORT)"
-  for i in 1 2 3 4; do
-    printf '%s\n    { "id": %d, "listen": "%s:%d", "advertise": "%s:%d" }' "$sep" "$i" \
-      "$KGATE_MSK_IP" "${S14_PORTS[$((i - 1))]}" "$NLB_NAME" "${S14_PORTS[$((i - 1))]}"
-    sep=,
-  done
-  printf ' ],\n  "admin": { "listen": "%s", "allow_remote": true },\n' "$S14_ADMIN"
+  printf '  "broker_ports": { "listen_host": "%s", "first_port": %d, "first_id": 1, "count": %d,\n' \
+    "$KGATE_MSK_IP" "${S14_PORTS[0]}" "${#S14_PORTS[@]}"
+  printf '                  "advertise_host": "%s", "advertise_first_port": %d },\n' \
+    "$NLB_NAME" "${S14_PORTS[0]}"
+  printf '  "admin": { "listen": "%s", "allow_remote": true },\n' "$S14_ADMIN"
   printf '  "discovery": { "refresh_interval_ms": 5000, "backoff_ms": 500, "backoff_max_ms": 5000 } }\n'
 }
 
