@@ -167,8 +167,9 @@ void pair_route(struct pair *p, const char *failure)
 			 * client. */
 			snprintf(why, sizeof(why),
 				 "broker %" PRId32 " is not in the cluster's Metadata as kgate "
-				 "last learned it (asked again in %" PRId64 " ms at the earliest)",
-				 p->route.wait_id, wait_ms);
+				 "last learned it%s (asked again in %" PRId64 " ms at the earliest)",
+				 p->route.wait_id,
+				 p->gw->cluster.listed ? "" : " (it could not learn it yet)", wait_ms);
 			pair_end(p, LOG_WARN, why);
 			return;
 		}
