@@ -1,6 +1,7 @@
 /* discover.c — kgate's own Metadata request (see discover.h). */
 #include "discover.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -212,25 +213,18 @@ static void dial_next(struct discover *d)
 		done(d, "out of memory");
 }
 
+/* Each reason's counter (stats.h's metadata_refreshes family). */
+static const size_t reason_counter[] = {
+	[DISCOVER_INTERVAL] = offsetof(struct kg_stats, metadata_refreshes__interval),
+	[DISCOVER_READINESS] = offsetof(struct kg_stats, metadata_refreshes__readiness),
+	[DISCOVER_DIAL_FAILURE] = offsetof(struct kg_stats, metadata_refreshes__dial_failure),
+	[DISCOVER_NOT_LEADER] = offsetof(struct kg_stats, metadata_refreshes__not_leader),
+	[DISCOVER_CLIENT_WAIT] = offsetof(struct kg_stats, metadata_refreshes__client_wait),
+};
+
 static void count(struct gateway *gw, enum discover_reason why)
 {
-	switch (why) {
-	case DISCOVER_INTERVAL:
-		gw->stats.metadata_refreshes__interval++;
-		break;
-	case DISCOVER_READINESS:
-		gw->stats.metadata_refreshes__readiness++;
-		break;
-	case DISCOVER_DIAL_FAILURE:
-		gw->stats.metadata_refreshes__dial_failure++;
-		break;
-	case DISCOVER_NOT_LEADER:
-		gw->stats.metadata_refreshes__not_leader++;
-		break;
-	case DISCOVER_CLIENT_WAIT:
-		gw->stats.metadata_refreshes__client_wait++;
-		break;
-	}
+	++*(uint64_t *)((char *)&gw->stats + reason_counter[why]);
 }
 
 /* Asks the cluster unless a request is already under way. */
