@@ -7,9 +7,10 @@
  *   - a broker that leaves the listing is no longer dialled (logged once),
  *     its clients are closed at once, and it is dialled again once it is
  *     listed again;
- *   - NOT_LEADER_OR_FOLLOWER answers ask once per back-off period.
+ *   - NOT_LEADER_OR_FOLLOWER answers ask once per back-off period;
+ *   - with no client, kgate asks every refresh interval, as reloaded.
  * Back-off periods are an hour: no test waits for one, and none can pass
- * or fail by how fast it runs.
+ * or fail by how fast it runs (deadlines are failsafes).
  */
 #include <stdio.h>
 #include <string.h>
@@ -194,6 +195,43 @@ START_TEST(test_not_leader_backs_off)
 }
 END_TEST
 
+/* With no client at all, kgate asks the cluster every refresh interval, and
+ * a reload changes the interval: a broker that joins is learned and dialled
+ * by the next client straight away. */
+START_TEST(test_interval_refresh_follows_reload)
+{
+	struct advert a = {.n = 1, .ids = {1}};
+	struct fake_broker fb, b2;
+	struct kgate kg;
+	char cfg[2048], joined[96];
+
+	fake_broker_start(&b2, cluster_handler, &a);
+	snprintf(a.hosts[1], sizeof(a.hosts[1]), "127.0.0.1");
+	a.ports[1] = b2.port;
+	a.ids[1] = 2;
+	start_self_advertising(&fb, &a);
+	start_learning_gateway(&kg, fb.port, HOUR_BACKOFF);
+	/* Once an hour: nobody asked yet. */
+	ck_assert(answered_at(kg.broker_port[0]));
+	ck_assert_int_eq(answers(&a), 1);
+	/* Broker 2 joins; every second from the reload on, kgate asks. */
+	__atomic_store_n(&a.n, 2, __ATOMIC_SEQ_CST);
+	learning_config(cfg, sizeof(cfg), &kg, fb.port,
+			"\"discovery\": { \"refresh_interval_ms\": 1000 }");
+	ck_assert_int_eq(kgate_reload(&kg, cfg), 1);
+	snprintf(joined, sizeof(joined), "broker 2 joined at 127.0.0.1:%d", b2.port);
+	ck_assert(kgate_wait_log(&kg, joined, 1, 20000));
+	ck_assert_uint_ge(kgate_counter_now(&kg, "metadata_refreshes__interval"), 1);
+	/* Its first client dials it at once: no wait, no request. */
+	ck_assert(answered_at(kg.broker_port[1]));
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(kgate_log_contains(&kg, "metadata_refreshes__client_wait=1 "));
+	ck_assert_int_eq(atomic_load(&b2.connections), 1);
+	fake_broker_stop(&fb);
+	fake_broker_stop(&b2);
+}
+END_TEST
+
 TCase *tcase_0023_cluster_growth(void)
 {
 	TCase *tc = tcase_create("0023 cluster growth");
@@ -201,6 +239,7 @@ TCase *tcase_0023_cluster_growth(void)
 	tcase_add_test(tc, test_down_broker_backs_off);
 	tcase_add_test(tc, test_broker_that_leaves_is_not_dialled);
 	tcase_add_test(tc, test_not_leader_backs_off);
+	tcase_add_test(tc, test_interval_refresh_follows_reload);
 	tcase_set_timeout(tc, 120);
 	return tc;
 }
