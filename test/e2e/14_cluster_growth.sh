@@ -120,6 +120,14 @@ s14_reassigned() {
   ! grep -qi "in progress\|failed" <<<"$out" && grep -q "is completed" <<<"$out"
 }
 
+# When a line first appears in broker 4's log, or in kgate's (epoch seconds).
+s14_ts_broker4() {
+  date -d "$(grep -h -m1 -- "$1" "$E2E_DIR/broker-4.log" | sed 's/^\[\([^]]*\)\].*/\1/; s/,/./')" +%s.%N
+}
+s14_ts_kgate() {
+  date -d "$(grep -h -m1 -- "$1" "$E2E_DIR/kgate-s14.log" | cut -d' ' -f1)" +%s.%N
+}
+
 s14_led_by_4() { [ "$(partitions_led_by 4 s14)" = "$1" ]; }
 
 s14_metric() { # NAME: one sample of kgate's /metrics now (0 if absent)
@@ -196,7 +204,7 @@ scenario_14_cluster_growth() {
     awk '{ n++; c += $NF } END { printf "%d connections to %d brokers, %d reconnects", c, n, c - n }')
   log "clients: $reconnects"
   log "broker 4 through kgate: $(metric s14-metrics 'kgate_connections_accepted_total{listener="broker-4"}') connections, $(metric s14-metrics 'kgate_bytes_to_upstream_total{listener="broker-4"}') bytes to it; refreshes: $(grep '^kgate_metadata_refreshes_total' "$E2E_DIR/s14-metrics.txt" | sed 's/kgate_metadata_refreshes_total//' | tr '\n' ' ')"
-  log "kgate: $(grep -c 'broker 4 joined at' "$E2E_DIR/kgate-s14.log") \"broker 4 joined\", $(grep -c 'broker 4 left the cluster' "$E2E_DIR/kgate-s14.log") \"broker 4 left\" lines"
+  log "kgate: $(grep -c 'broker 4 joined at' "$E2E_DIR/kgate-s14.log") \"broker 4 joined\", $(grep -c 'broker 4 left the cluster' "$E2E_DIR/kgate-s14.log") \"broker 4 left\" lines; joined $(echo "$(s14_ts_kgate 'broker 4 joined at') - $(s14_ts_broker4 'Transition from STARTING to STARTED')" | bc) s after broker 4 started, left $(echo "$(s14_ts_kgate 'broker 4 left the cluster') - $(s14_ts_broker4 'Transition from STARTED to SHUTTING_DOWN')" | bc) s after it began shutting down"
   nlb_down
   kgate_down kgate-s14
   expect_contains "$E2E_DIR/kgate-s14.log" "protocol_errors=0 "
