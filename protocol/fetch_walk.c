@@ -47,8 +47,7 @@ void kfw_init(struct kfetch_walk *w, int16_t version)
 	w->topics_left = w->parts_left = w->aborted_left = w->tags_left = 0;
 }
 
-/* 1 = read, 0 = incomplete, -1 = invalid (more than 5 bytes). */
-static int uvarint(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v)
+int kfw_uvarint(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v)
 {
 	uint32_t value = 0;
 
@@ -91,7 +90,7 @@ int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used
 	} while (0)
 #define VARINT(v)                                                             \
 	do {                                                                  \
-		rc = uvarint(buf, len, &pos, &(v));                           \
+		rc = kfw_uvarint(buf, len, &pos, &(v));                           \
 		if (rc == 0)                                                  \
 			goto need_more;                                       \
 		if (rc < 0)                                                   \

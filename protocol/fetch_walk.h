@@ -48,4 +48,9 @@ void kfw_init(struct kfetch_walk *w, int16_t version);
 int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used,
 	     uint64_t *skip);
 
+/* Reads an unsigned varint at buf[*pos..len) for a walker (ShareFetch's
+ * too): 1 = read (*pos moved past it), 0 = incomplete, -1 = invalid (more
+ * than 5 bytes). */
+int kfw_uvarint(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v);
+
 #endif
