@@ -121,14 +121,20 @@ static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 		.flags = KAPI_F_LENIENT,
 		.rewrite = krw_api_versions,
 	},
-	/* DescribeQuorum v2 lists controller listeners; v0-1 carry none. */
+	/* DescribeQuorum v2 lists controller listeners; v0-1 carry none.
+	 * Capped at v1 by decision, not for want of a decoder: kgate fronts
+	 * brokers only, so a controller's address has no kgate address to
+	 * become, and a configured one would send controller traffic where
+	 * nothing serves it (README, "What is rewritten"). */
 	[KAPI_DESCRIBE_QUORUM] = {
 		.name = "DescribeQuorum",
 		.max_version = 1,
 		.first_flexible = 0,
 		.mode = KAPI_PASS,
 	},
-	/* DescribeCluster v2 (4.4) adds Brokers[].IsFenced. */
+	/* DescribeCluster v2 (4.4) adds Brokers[].IsFenced.  Answers that
+	 * describe controllers (EndpointType 2) pass unrewritten, for the
+	 * reason above (see rw_cluster.c). */
 	[KAPI_DESCRIBE_CLUSTER] = {
 		.name = "DescribeCluster",
 		.max_version = 2,
