@@ -30,7 +30,7 @@ enum kfw_result {
 struct kfetch_walk {
 	int16_t version;
 	uint8_t state;
-	uint8_t after_tags;    /* state to resume once a tagged section ends */
+	uint8_t after;         /* state to resume once a tagged section ends */
 	uint32_t topics_left;
 	uint32_t parts_left;
 	uint32_t aborted_left;

@@ -16,11 +16,10 @@
  */
 #include "share_walk.h"
 
+#include "fetch_walk_internal.h"
+
 enum {
-	S_TAGS_COUNT,   /* a tagged section: count ... */
-	S_TAG_KEY,      /* ... then tag ... */
-	S_TAG_SIZE,     /* ... and size, the data skipped */
-	S_STRING,       /* a nullable compact string, skipped; then after */
+	S_STRING = KW_S_FIRST, /* a nullable compact string, skipped; then after */
 	S_TOP_FIXED,    /* ThrottleTimeMs, ErrorCode */
 	S_LOCK,         /* AcquisitionLockTimeoutMs (v1+) */
 	S_TOPICS,       /* Responses[] count */
@@ -52,7 +51,7 @@ _Static_assert(FIXED_TOP <= KSW_MAX_PRIMITIVE && TOPIC_ID <= KSW_MAX_PRIMITIVE &
 void ksw_init(struct kshare_walk *w, int16_t version)
 {
 	w->version = version;
-	w->state = S_TAGS_COUNT; /* the response header's tagged fields */
+	w->state = KW_S_TAGS_COUNT; /* the response header's tagged fields */
 	w->after = S_TOP_FIXED;
 	w->topics_left = w->parts_left = w->acquired_left = w->tags_left = 0;
 }
@@ -70,7 +69,7 @@ static void part_end(struct kshare_walk *w)
 	if (--w->parts_left)
 		w->state = S_PART_FIXED;
 	else
-		then(w, S_TAGS_COUNT, S_TOPIC_END);
+		then(w, KW_S_TAGS_COUNT, S_TOPIC_END);
 }
 
 int ksw_walk(struct kshare_walk *w, const uint8_t *buf, size_t len, size_t *used,
@@ -80,127 +79,92 @@ int ksw_walk(struct kshare_walk *w, const uint8_t *buf, size_t len, size_t *used
 	uint32_t n;
 	int rc;
 
-#define NEED(k)                                                               \
-	do {                                                                  \
-		if (len - pos < (k))                                          \
-			goto need_more;                                       \
-	} while (0)
-#define VARINT(v)                                                             \
-	do {                                                                  \
-		rc = kfw_uvarint(buf, len, &pos, &(v));                       \
-		if (rc == 0)                                                  \
-			goto need_more;                                       \
-		if (rc < 0)                                                   \
-			return KFW_ERROR;                                     \
-	} while (0)
-#define SKIP(k)                                                               \
-	do {                                                                  \
-		if ((k) > 0) {                                                \
-			*used = pos;                                          \
-			*skip = (k);                                          \
-			return KFW_SKIP;                                      \
-		}                                                             \
-	} while (0)
-
 	/* Nothing consumed until a primitive is complete: every return,
 	 * errors included, leaves both outputs defined. */
 	*used = 0;
 	*skip = 0;
 	for (;;) {
 		switch (w->state) {
-		case S_TAGS_COUNT:
-			VARINT(n);
-			w->tags_left = n;
-			w->state = n ? S_TAG_KEY : w->after;
-			break;
-		case S_TAG_KEY:
-			VARINT(n); /* the tag: every one is opaque here */
-			w->state = S_TAG_SIZE;
-			break;
-		case S_TAG_SIZE:
-			VARINT(n);
-			w->state = --w->tags_left ? S_TAG_KEY : w->after;
-			SKIP(n);
-			break;
+		KW_TAG_STATES(w, n);
 		case S_STRING:
-			VARINT(n); /* 0 is null */
+			KW_VARINT(n); /* 0 is null */
 			w->state = w->after;
 			if (n > 1)
-				SKIP(n - 1);
+				KW_SKIP(n - 1);
 			break;
 		case S_TOP_FIXED:
-			NEED(FIXED_TOP);
+			KW_NEED(FIXED_TOP);
 			pos += FIXED_TOP;
 			then(w, S_STRING, w->version >= 1 ? S_LOCK : S_TOPICS);
 			break;
 		case S_LOCK:
-			NEED(LOCK);
+			KW_NEED(LOCK);
 			pos += LOCK;
 			w->state = S_TOPICS;
 			break;
 		case S_TOPICS:
-			VARINT(n);
+			KW_VARINT(n);
 			if (n == 0) /* null: Responses is not nullable */
 				return KFW_ERROR;
 			w->topics_left = n - 1;
 			w->state = w->topics_left ? S_TOPIC : S_TAIL;
 			break;
 		case S_TOPIC:
-			NEED(TOPIC_ID);
+			KW_NEED(TOPIC_ID);
 			pos += TOPIC_ID;
 			w->state = S_PARTS;
 			break;
 		case S_PARTS:
-			VARINT(n);
+			KW_VARINT(n);
 			if (n == 0)
 				return KFW_ERROR;
 			w->parts_left = n - 1;
 			if (w->parts_left)
 				w->state = S_PART_FIXED;
 			else
-				then(w, S_TAGS_COUNT, S_TOPIC_END);
+				then(w, KW_S_TAGS_COUNT, S_TOPIC_END);
 			break;
 		case S_PART_FIXED:
-			NEED(FIXED_PART);
+			KW_NEED(FIXED_PART);
 			pos += FIXED_PART;
 			then(w, S_STRING, S_ACK_CODE);
 			break;
 		case S_ACK_CODE:
-			NEED(ACK_CODE);
+			KW_NEED(ACK_CODE);
 			pos += ACK_CODE;
 			then(w, S_STRING, S_LEADER);
 			break;
 		case S_LEADER:
-			NEED(LEADER);
+			KW_NEED(LEADER);
 			pos += LEADER;
-			then(w, S_TAGS_COUNT, S_RECORDS); /* CurrentLeader's own */
+			then(w, KW_S_TAGS_COUNT, S_RECORDS); /* CurrentLeader's own */
 			break;
 		case S_RECORDS:
-			VARINT(n); /* 0 is null (v0) */
+			KW_VARINT(n); /* 0 is null (v0) */
 			w->state = S_ACQUIRED;
 			if (n > 1)
-				SKIP(n - 1);
+				KW_SKIP(n - 1);
 			break;
 		case S_ACQUIRED:
-			VARINT(n);
+			KW_VARINT(n);
 			if (n == 0) /* not nullable */
 				return KFW_ERROR;
 			w->acquired_left = n - 1;
 			if (w->acquired_left)
 				w->state = S_ACQUIRED_ONE;
 			else
-				then(w, S_TAGS_COUNT, S_PART_END);
+				then(w, KW_S_TAGS_COUNT, S_PART_END);
 			break;
 		case S_ACQUIRED_ONE:
-			NEED(ACQUIRED);
+			KW_NEED(ACQUIRED);
 			pos += ACQUIRED;
-			then(w, S_TAGS_COUNT, S_ACQUIRED_END);
+			then(w, KW_S_TAGS_COUNT, S_ACQUIRED_END);
 			break;
 		case S_ACQUIRED_END:
 			if (--w->acquired_left)
 				w->state = S_ACQUIRED_ONE;
 			else
-				then(w, S_TAGS_COUNT, S_PART_END);
+				then(w, KW_S_TAGS_COUNT, S_PART_END);
 			break;
 		case S_PART_END:
 			part_end(w);
@@ -218,7 +182,4 @@ int ksw_walk(struct kshare_walk *w, const uint8_t *buf, size_t len, size_t *used
 need_more:
 	*used = pos;
 	return KFW_NEED_MORE;
-#undef NEED
-#undef VARINT
-#undef SKIP
 }

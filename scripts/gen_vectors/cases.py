@@ -612,15 +612,19 @@ def share_fetch_body(gen, node_specs, unknown="typical", records=None):
     return finish(gen, gen.header(), body, unknown)
 
 
-def share_fetch_cases(v):
-    cases = []
-    for i in range(3):
-        cases.append((f"typical_{i}", "records and NOT_LEADER_OR_FOLLOWER partitions, random NodeEndpoints",
-                      lambda g: share_fetch_body(g, random_node_specs), None))
+def share_common_cases(body, typical):
+    """The cases both share groups' answers have: typical, empty, unmapped."""
+    cases = [(f"typical_{i}", typical, lambda g: body(g, random_node_specs), None) for i in range(3)]
     cases.append(("empty_node_endpoints", "NodeEndpoints with zero entries: unchanged",
-                  lambda g: share_fetch_body(g, []), {"same": True}))
+                  lambda g: body(g, []), {"same": True}))
     cases.append(("all_unmapped", "NodeEndpoints only with unmapped ids: unchanged",
-                  lambda g: share_fetch_body(g, std_endpoint_cases("all_unmapped")), {"same": True}))
+                  lambda g: body(g, std_endpoint_cases("all_unmapped")), {"same": True}))
+    return cases
+
+
+def share_fetch_cases(v):
+    cases = share_common_cases(share_fetch_body,
+                               "records and NOT_LEADER_OR_FOLLOWER partitions, random NodeEndpoints")
     cases.append(("shorter", "mapped hosts shorter: padding after the top-level fields",
                   lambda g: share_fetch_body(g, std_endpoint_cases("shorter")),
                   {"branch": "b_padded", "len": "="}))
@@ -654,14 +658,7 @@ def share_ack_body(gen, node_specs, unknown="typical"):
 
 
 def share_ack_cases(v):
-    cases = []
-    for i in range(3):
-        cases.append((f"typical_{i}", "random NodeEndpoints (mapped and unmapped ids)",
-                      lambda g: share_ack_body(g, random_node_specs), None))
-    cases.append(("empty_node_endpoints", "no NodeEndpoints entries: unchanged",
-                  lambda g: share_ack_body(g, []), {"same": True}))
-    cases.append(("all_unmapped", "only unmapped ids: unchanged",
-                  lambda g: share_ack_body(g, std_endpoint_cases("all_unmapped")), {"same": True}))
+    cases = share_common_cases(share_ack_body, "random NodeEndpoints (mapped and unmapped ids)")
     cases.append(("shorter", "mapped hosts shorter", lambda g: share_ack_body(g, std_endpoint_cases("shorter")),
                   {"len": "<"}))
     cases.append(("longer", "mapped hosts longer", lambda g: share_ack_body(g, std_endpoint_cases("longer")),
