@@ -3,7 +3,10 @@
 // them, acknowledges each one explicitly (ACCEPT) and commits the
 // acknowledgements (ShareAcknowledge, or piggybacked on ShareFetch).  Share
 // groups deliver at least once, so an id may come more than once; what must
-// hold is that every id arrives and its acknowledgement succeeds.  The group
+// hold is that every id arrives and one of its acknowledgements succeeds, as
+// the acknowledgement commit callback reports it, offset by offset (an
+// acknowledgement sent to a partition's old leader fails, and the record is
+// delivered again once its acquisition lock runs out).  The group
 // is set to start at the earliest offset first (incrementalAlterConfigs on
 // the GROUP resource), so nothing produced before the subscription is lost.
 //
@@ -14,10 +17,11 @@
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -28,7 +32,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -90,14 +93,31 @@ public class ShareView {
         cp.put("key.deserializer", StringDeserializer.class.getName());
         cp.put("value.deserializer", StringDeserializer.class.getName());
         BitSet seen = new BitSet(count), acked = new BitSet(count);
-        long records = 0, redelivered = 0, ackFailures = 0, commits = 0;
+        // (partition, offset) -> id, for the callback's offsets.
+        Map<Long, Integer> idAt = new HashMap<>();
+        AtomicLong ackFailures = new AtomicLong();
+        long records = 0, redelivered = 0, commits = 0;
         long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
         try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(cp);
              PrintWriter out = new PrintWriter(args[5])) {
+            // Runs on this thread, inside poll() and commitSync().
+            c.setAcknowledgementCommitCallback((offsets, e) -> {
+                for (Map.Entry<TopicIdPartition, Set<Long>> o : offsets.entrySet()) {
+                    int p = o.getKey().partition();
+                    for (long off : o.getValue()) {
+                        Integer id = idAt.remove(((long) p << 40) | off);
+                        if (e == null && id != null)
+                            acked.set(id);
+                    }
+                    if (e != null) {
+                        ackFailures.incrementAndGet();
+                        System.err.println("acknowledgement of " + o.getKey() + " failed: " + e);
+                    }
+                }
+            });
             c.subscribe(List.of(topic));
             while (acked.cardinality() < count && System.nanoTime() < deadline) {
                 ConsumerRecords<String, String> recs = c.poll(Duration.ofMillis(500));
-                BitSet batch = new BitSet();
                 for (ConsumerRecord<String, String> r : recs) {
                     int id = Integer.parseInt(r.key());
                     short delivery = r.deliveryCount().orElse((short) 1);
@@ -105,26 +125,14 @@ public class ShareView {
                     if (seen.get(id) || delivery > 1)
                         redelivered++;
                     seen.set(id);
-                    batch.set(id);
+                    idAt.put(((long) r.partition() << 40) | r.offset(), id);
                     out.println(r.partition() + " " + id + " " + delivery);
                     c.acknowledge(r, AcknowledgeType.ACCEPT);
                 }
                 if (recs.isEmpty())
                     continue;
-                Map<TopicIdPartition, Optional<KafkaException>> res = c.commitSync();
+                c.commitSync(); // outcomes reach the callback
                 commits++;
-                boolean ok = true;
-                for (Map.Entry<TopicIdPartition, Optional<KafkaException>> e : res.entrySet()) {
-                    if (e.getValue().isPresent()) {
-                        ok = false;
-                        ackFailures++;
-                        System.err.println("acknowledgement of " + e.getKey() + " failed: "
-                                + e.getValue().get());
-                    }
-                }
-                // A failed commit leaves its records to be delivered again.
-                if (ok)
-                    acked.or(batch);
             }
         }
         producer.join();
@@ -132,7 +140,7 @@ public class ShareView {
         System.out.printf("share consumer: %d produced (%d produce errors), %d records read, "
                 + "%d distinct, %d missing, %d not acknowledged, %d redelivered, %d commits, "
                 + "%d failed acknowledgements%n", produced.get(), produceErrors.get(), records,
-                seen.cardinality(), missing, unacked, redelivered, commits, ackFailures);
+                seen.cardinality(), missing, unacked, redelivered, commits, ackFailures.get());
         System.exit(missing == 0 && unacked == 0 && produceErrors.get() == 0 ? 0 : 1);
     }
 }
