@@ -31,10 +31,11 @@
 	X(endpoints_unmapped, counter, node,                                                   \
 	  "endpoints left unchanged: node id neither in brokers[] nor in broker_ports")       \
 	X(leader_hints_rewritten, counter, none,                                               \
-	  "Produce/Fetch responses whose NodeEndpoints were rewritten")                        \
-	X(node_endpoints_dropped, counter, none, "Fetch NodeEndpoints removed to keep a frame's length") \
+	  "Produce/Fetch/ShareFetch/ShareAcknowledge responses whose NodeEndpoints were rewritten") \
+	X(node_endpoints_dropped, counter, none,                                               \
+	  "Fetch/ShareFetch NodeEndpoints left out to keep a frame's length")                  \
 	X(requests_refused, counter, none,                                                     \
-	  "requests refused: hidden API, or version outside what kgate forwards")              \
+	  "requests refused: a version kgate does not forward, or a SASL kgate does itself")  \
 	X(protocol_errors, counter, none, "connections closed for malformed or unexpected frames") \
 	X(tls_failures, counter, none, "connections closed because TLS failed (handshake or record)") \
 	X(timeouts, counter, none, "connections closed for idleness or a request begun and not finished") \
