@@ -19,6 +19,7 @@
 #include "allow.h"
 #include "auth.h"
 #include "errors.h"
+#include "sni.h"
 #include "tls.h"
 
 /* One broker kgate fronts. */
@@ -73,6 +74,11 @@ struct cfg {
 	struct cfg_login client_auth;  /* default for every listener */
 	struct cfg_broker *brokers;
 	size_t n_brokers;
+	/* The "sni" block: its listener's settings as a broker's (only listen,
+	 * tls, upstream_tls, upstream_sasl and client_auth are used; id -1),
+	 * and its names.  listen.host NULL: no SNI listener (cfg_has_sni). */
+	struct cfg_broker sni_listener;
+	struct cfg_sni sni;
 	const struct cfg_broker **by_id; /* brokers sorted by id (cfg_broker_by_id) */
 	struct cfg_errors warnings;       /* valid, but worth saying (--check, start) */
 	struct cfg_limits limits;
@@ -86,6 +92,18 @@ struct cfg {
  * could use them on. */
 #define CFG_MAX_WORKERS 256
 
+
+/* 1 if the configuration has an SNI listener. */
+static inline int cfg_has_sni(const struct cfg *cfg)
+{
+	return cfg->sni_listener.listen.host != NULL;
+}
+/* Listeners in their order: 0 the bootstrap, 1 .. n_brokers each broker's,
+ * then the SNI listener if configured. */
+size_t cfg_n_listeners(const struct cfg *cfg);
+/* The settings of listener i, to hand to the functions below (NULL for the
+ * bootstrap, whose settings are struct cfg's own). */
+const struct cfg_broker *cfg_listener_conf(const struct cfg *cfg, size_t i);
 
 /* Parses and validates; 0 on success, -1 with errs filled (cfg is then
  * freed).  Never stops at the first error. */
