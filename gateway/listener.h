@@ -49,8 +49,6 @@ struct listener {
 	 * name for N (sni_host holds the last one written). */
 	struct kmap map;
 	char sni_host[CFG_HOST_MAX + 1];
-	int64_t refused_log_ns;     /* when a refused name was last logged */
-	uint64_t refused_unlogged;  /* refused since, not logged */
 	char name[96];                   /* "bootstrap", "broker 1", "sni", for logs */
 	char label[32];                  /* "bootstrap", "broker-1", "sni", for metrics */
 	SSL_CTX *tls;                    /* serving clients; NULL: plaintext */

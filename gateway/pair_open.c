@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,20 +307,23 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 
 /* ---- the SNI listener ---- */
 
-/* At most one line per listener this often about refused names; the
- * rest are counted (sni_refused) and said in the next line. */
+/* At most one line this often about refused names, whichever worker
+ * refuses them (a scanner must not flood the log); the rest are counted
+ * (sni_refused) and their number said in the next line. */
 #define SNI_REFUSED_LOG_NS (10 * 1000000000LL)
+static _Atomic int64_t refused_log_ns;
+static _Atomic uint64_t refused_unlogged;
 
 void pair_sni_refused(struct pair *p)
 {
-	struct listener *lst = p->lst;
 	const char *name = SSL_get_servername(side_ssl(&p->client), TLSEXT_NAMETYPE_host_name);
 	char shown[CFG_HOST_MAX * 4 + 8];
-	int64_t now = kg_now_ns();
+	int64_t now = kg_now_ns(), last = atomic_load(&refused_log_ns);
 
 	p->gw->stats.sni_refused++;
-	if (lst->refused_log_ns && now - lst->refused_log_ns < SNI_REFUSED_LOG_NS) {
-		lst->refused_unlogged++;
+	if ((last && now - last < SNI_REFUSED_LOG_NS) ||
+	    !atomic_compare_exchange_strong(&refused_log_ns, &last, now)) {
+		atomic_fetch_add(&refused_unlogged, 1);
 		pair_end(p, LOG_DEBUG, "server name refused (sni.unmatched is \"refuse\")");
 		return;
 	}
@@ -329,9 +333,7 @@ void pair_sni_refused(struct pair *p)
 		 "refused server name %s%s%s: neither sni.bootstrap_name nor sni.broker_name "
 		 "(sni.unmatched is \"refuse\"; %" PRIu64 " more refused since the last line)",
 		 name ? "\"" : "(none sent)", name ? shown : "", name ? "\"" : "",
-		 lst->refused_unlogged);
-	lst->refused_log_ns = now;
-	lst->refused_unlogged = 0;
+		 atomic_exchange(&refused_unlogged, 0));
 	pair_end(p, LOG_DEBUG, "server name refused");
 }
 
