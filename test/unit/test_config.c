@@ -497,6 +497,47 @@ START_TEST(test_sni_names)
 }
 END_TEST
 
+/* src with every from replaced by to, into out (cap bytes). */
+static void replace_all(const char *src, const char *from, const char *to, char *out, size_t cap)
+{
+	size_t n = 0, flen = strlen(from), tlen = strlen(to);
+
+	while (*src) {
+		ck_assert_uint_lt(n + tlen + 1, cap);
+		if (strncmp(src, from, flen) == 0) {
+			memcpy(out + n, to, tlen);
+			n += tlen;
+			src += flen;
+		} else {
+			out[n++] = *src++;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* The SNI sample, its files replaced by the test PKI's. */
+START_TEST(test_sni_sample_file)
+{
+	static char sample[4096], a[4096], b[4096];
+	char path[1024];
+	FILE *f = fopen(test_src_path("config/kgate.sni.sample.json", path, sizeof(path)), "r");
+	size_t n;
+	struct cfg cfg;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(sample, 1, sizeof(sample) - 1, f);
+	fclose(f);
+	sample[n] = '\0';
+	replace_all(sample, "/etc/kgate/tls/wildcard.", "{C}/sni.", a, sizeof(a));
+	replace_all(a, "/etc/kgate/tls/", "{C}/", b, sizeof(b));
+	load_ok(with_certs(b), &cfg);
+	ck_assert(cfg_has_sni(&cfg));
+	ck_assert_uint_eq(cfg.n_brokers, 0);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-12.kafka.example.com"), 12);
+	cfg_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_sni_errors)
 {
 	/* Neither brokers[] nor sni. */
@@ -557,6 +598,7 @@ Suite *suite_config(void)
 	tcase_add_test(tc, test_cli_demo_addresses);
 	tcase_add_test(tc, test_sni_names);
 	tcase_add_test(tc, test_sni_errors);
+	tcase_add_test(tc, test_sni_sample_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
