@@ -360,6 +360,9 @@ void pair_sni_ready(struct pair *p)
 			 name ? "\"" : "(none sent)", shown, name ? "\"" : "");
 	}
 	pair_begin(p);
+	/* A login's first request may have come with the handshake's end. */
+	if (p->login && p->state == PAIR_NEW)
+		pair_login_read(p);
 }
 
 /* The client may log in to kgate first; then it is routed. */

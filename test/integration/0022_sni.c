@@ -26,16 +26,16 @@
 /* kgate fronting mock m: a plaintext bootstrap, broker 3 in brokers[] with
  * its upstream configured, and the SNI listener at sni_port. */
 static char *sni_config(const struct kgate *k, const struct mock *m, int sni_port,
-			const char *unmatched)
+			const char *unmatched, const char *prefix)
 {
 	char extra[2048];
 	char *cfg, *at;
 
 	snprintf(extra, sizeof(extra),
 		 "\"sni\": { \"listen\": \"127.0.0.1:%d\", \"advertise_port\": %d, "
-		 "\"bootstrap_name\": \"bootstrap." DOMAIN "\", \"broker_name\": \"b-{id}." DOMAIN
+		 "\"bootstrap_name\": \"bootstrap." DOMAIN "\", \"broker_name\": \"%s{id}." DOMAIN
 		 "\", \"unmatched\": \"%s\", \"tls\": { \"cert\": \"%s\", \"key\": \"%s\" } }",
-		 sni_port, ADVERTISE_PORT, unmatched, cert_path(0, "gateway.pem"),
+		 sni_port, ADVERTISE_PORT, prefix, unmatched, cert_path(0, "gateway.pem"),
 		 cert_path(1, "gateway.key"));
 	cfg = kgate_config_for_mock(k, m, 0, extra);
 	/* Broker 3 (the only brokers[] entry) dials its configured upstream. */
@@ -75,10 +75,10 @@ static SSL *sni_connect(SSL_CTX *ctx, int port, const char *name, int *fd, int *
 	return NULL;
 }
 
-/* Metadata v1 for every topic over ssl: asserts every broker is listed at
- * its pattern name and the advertised port.  0, or -1 if kgate closed the
+/* Metadata v1 for every topic over ssl: asserts every broker N is listed
+ * at prefix N.DOMAIN and the advertised port.  0, or -1 if kgate closed the
  * connection instead of answering. */
-static int metadata_sees_pattern(SSL *ssl)
+static int metadata_sees(SSL *ssl, const char *prefix)
 {
 	/* clang-format off */
 	static const uint8_t req[18] = {0, 0, 0, 14, 0, 3, 0, 1, 0, 0, 0, 7, 0, 0,
@@ -112,7 +112,7 @@ static int metadata_sees_pattern(SSL *ssl)
 		ck_assert_int_eq(kr_string(&r, 0, &host), 0);
 		ck_assert_int_eq(kr_i32(&r, &port), 0);
 		ck_assert_int_eq(kr_nullable_string(&r, 0, &rack), 0);
-		snprintf(want, sizeof(want), "b-%d." DOMAIN, (int)id);
+		snprintf(want, sizeof(want), "%s%d." DOMAIN, prefix, (int)id);
 		ck_assert_msg(host.len == (int32_t)strlen(want) &&
 				      memcmp(host.ptr, want, strlen(want)) == 0,
 			      "broker %d listed as %.*s", (int)id, (int)host.len, host.ptr);
@@ -121,6 +121,11 @@ static int metadata_sees_pattern(SSL *ssl)
 	}
 	ck_assert_int_eq(seen, 0xe); /* 1, 2 and 3 */
 	return 0;
+}
+
+static int metadata_sees_pattern(SSL *ssl)
+{
+	return metadata_sees(ssl, "b-");
 }
 
 static SSL_CTX *client_ctx(void)
@@ -169,7 +174,7 @@ START_TEST(test_sni_routes_each_name)
 	mock_start(&m, N_BROKERS);
 	ck_assert_int_eq(rd_kafka_mock_topic_create(m.mc, "sni", 3, N_BROKERS), 0);
 	kgate_plan(&kg, 1);
-	cfg = sni_config(&kg, &m, port, "bootstrap");
+	cfg = sni_config(&kg, &m, port, "bootstrap", "b-");
 	setenv("KGATE_TEST_LOG_LEVEL", "debug", 1);
 	kgate_start(&kg, cfg);
 	unsetenv("KGATE_TEST_LOG_LEVEL");
@@ -222,7 +227,7 @@ START_TEST(test_sni_refuses_other_names)
 
 	mock_start(&m, N_BROKERS);
 	kgate_plan(&kg, 1);
-	cfg = sni_config(&kg, &m, port, "refuse");
+	cfg = sni_config(&kg, &m, port, "refuse", "b-");
 	kgate_start(&kg, cfg);
 	free(cfg);
 	/* Another name, and none: a TLS unrecognized_name alert. */
@@ -257,6 +262,44 @@ START_TEST(test_sni_refuses_other_names)
 }
 END_TEST
 
+/* A reload that renames the brokers keeps the socket; a client connected
+ * before keeps the names it was given, a new one gets the new ones. */
+START_TEST(test_sni_reload)
+{
+	struct mock m;
+	struct kgate kg;
+	SSL_CTX *ctx = client_ctx();
+	int port = harness_free_port(), fd_old, fd_new, reason;
+	char *cfg;
+	SSL *old, *fresh;
+
+	mock_start(&m, N_BROKERS);
+	kgate_plan(&kg, 1);
+	cfg = sni_config(&kg, &m, port, "bootstrap", "b-");
+	kgate_start(&kg, cfg);
+	free(cfg);
+	old = sni_connect(ctx, port, "b-1." DOMAIN, &fd_old, &reason);
+	ck_assert_ptr_nonnull(old);
+	ck_assert_int_eq(metadata_sees(old, "b-"), 0);
+	cfg = sni_config(&kg, &m, port, "bootstrap", "kafka-");
+	ck_assert_int_eq(kgate_reload(&kg, cfg), 0);
+	free(cfg);
+	ck_assert(kgate_log_contains(&kg, "sni still listening on 127.0.0.1:"));
+	ck_assert_int_eq(metadata_sees(old, "b-"), 0);
+	fresh = sni_connect(ctx, port, "kafka-2." DOMAIN, &fd_new, &reason);
+	ck_assert_ptr_nonnull(fresh);
+	ck_assert_int_eq(metadata_sees(fresh, "kafka-"), 0);
+	SSL_free(old);
+	SSL_free(fresh);
+	close(fd_old);
+	close(fd_new);
+	ck_assert_uint_eq(kgate_counter_now(&kg, "sni_broker"), 2);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	SSL_CTX_free(ctx);
+	mock_stop(&m);
+}
+END_TEST
+
 TCase *tcase_0022_sni(void)
 {
 	TCase *tc = tcase_create("0022 sni");
@@ -264,5 +307,6 @@ TCase *tcase_0022_sni(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_sni_routes_each_name);
 	tcase_add_test(tc, test_sni_refuses_other_names);
+	tcase_add_test(tc, test_sni_reload);
 	return tc;
 }
