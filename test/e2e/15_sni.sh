@@ -56,13 +56,7 @@ scenario_15_sni() {
   sni_hosts
   sni_nlb_up
   capture_start s15 "$NS_CLI" "kc$E2E_ID"
-  security tls
-  core_suite "$NS_CLI" "$bootstrap" "$expect" s15
-  create_topic s15-kpy
-  in_ns "$NS_CLI" env KPY_CA="$CERTS/ca.pem" "$PYTHON" "$E2E_ROOT/test/e2e/clients/kpy.py" \
-    "$bootstrap" s15-kpy 5000 "$expect" >"$E2E_DIR/s15-kpy.out" 2>&1 ||
-    die "kafka-python over TLS (see $E2E_DIR/s15-kpy.out)"
-  log "$(head -1 "$E2E_DIR/s15-kpy.out")"
+  tls_core_suite "$NS_CLI" "$bootstrap" "$expect" s15
   # The NLB's own name is no route: refused in the handshake.
   if in_ns "$NS_CLI" timeout 10 openssl s_client -connect "$NLB_IP:$SNI_PORT" \
     -servername "$NLB_NAME" -CAfile "$CERTS/ca.pem" </dev/null >"$E2E_DIR/s15-refused.out" 2>&1; then
