@@ -151,6 +151,21 @@ static const struct cfg_key broker_keys[] = {
 };
 static const struct cfg_table broker_table = TABLE(broker_keys);
 
+#define RULE(f) offsetof(struct cfg_broker_ports, f)
+static const struct cfg_key broker_ports_keys[] = {
+	{.name = "listen_host", .kind = K_STRING, .required = 1, .offset = RULE(listen_host)},
+	{.name = "first_port", .kind = K_INT32, .required = 1, .offset = RULE(first_port),
+	 .min = 1, .max = 65535},
+	{.name = "first_id", .kind = K_INT32, .required = 1, .offset = RULE(first_id), .min = 0,
+	 .max = INT32_MAX},
+	{.name = "count", .kind = K_INT32, .required = 1, .offset = RULE(count), .min = 1,
+	 .max = CFG_RULE_MAX_COUNT},
+	{.name = "advertise_host", .kind = K_STRING, .required = 1,
+	 .offset = RULE(advertise_host)},
+	{.name = "advertise_first_port", .kind = K_INT32, .offset = RULE(advertise_first_port),
+	 .min = 1, .max = 65535},
+};
+static const struct cfg_table broker_ports_table = TABLE(broker_ports_keys);
 #define SNI(f) offsetof(struct cfg, sni.f)
 #define SNI_LISTENER(f) offsetof(struct cfg, sni_listener.f)
 static const struct cfg_key sni_keys[] = {
@@ -226,9 +241,11 @@ static const struct cfg_table tls_table = TABLE(tls_keys);
 /* K_OBJECT rows fill the same struct as their parent (offset 0). */
 static const struct cfg_key root_keys[] = {
 	{.name = "bootstrap", .kind = K_OBJECT, .required = 1, .sub = &bootstrap_table},
-	/* Required unless an sni block fronts the brokers (check_listeners). */
+	/* Required unless broker_ports makes the brokers (cfg_ports_expand). */
 	{.name = "brokers", .kind = K_BROKERS, .offset = offsetof(struct cfg, brokers),
 	 .sub = &broker_table},
+	{.name = "broker_ports", .kind = K_BLOCK, .offset = offsetof(struct cfg, broker_ports),
+	 .sub = &broker_ports_table},
 	{.name = "sni", .kind = K_OBJECT, .sub = &sni_table},
 	{.name = "tls", .kind = K_OBJECT, .sub = &tls_table},
 	{.name = "limits", .kind = K_OBJECT, .sub = &limits_table},
@@ -328,6 +345,7 @@ static void parse_brokers(json_t *v, const char *path, struct cfg *cfg,
 	size_t n = json_array_size(v);
 	char sub[256];
 
+	cfg->brokers_written = 1;
 	if (!json_is_array(v) || n == 0) {
 		cfg_err(errs, "%s: expected a non-empty array of broker objects", path);
 		return;
@@ -338,6 +356,7 @@ static void parse_brokers(json_t *v, const char *path, struct cfg *cfg,
 		return;
 	}
 	cfg->n_brokers = n;
+	cfg->n_explicit = n;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 		cfg->brokers[i].id = -1;
@@ -589,14 +608,18 @@ static void parse_object(json_t *obj, const char *path, const struct cfg_table *
 static void check_loops(const struct cfg *cfg, const struct cfg_addr *up, const char *path,
 			struct cfg_errors *errs)
 {
+	char where[64];
+
 	if (cfg_addr_dials_listener(up, &cfg->bootstrap_listen))
 		cfg_err(errs, "%s: %s is kgate's own bootstrap.listen: it would dial itself",
 			path, up->text);
-	for (size_t i = 0; i < cfg->n_brokers; i++)
-		if (cfg_addr_dials_listener(up, &cfg->brokers[i].listen))
-			cfg_err(errs, "%s: %s is kgate's own brokers[%zu].listen: it would dial "
-				      "itself",
-				path, up->text, i);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		if (!cfg_addr_dials_listener(up, &cfg->brokers[i].listen))
+			continue;
+		cfg_broker_where(cfg, i, where, sizeof(where));
+		cfg_err(errs, "%s: %s is kgate's own %s.listen: it would dial itself", path,
+			up->text, where);
+	}
 	if (cfg_has_sni(cfg) && cfg_addr_dials_listener(up, &cfg->sni_listener.listen))
 		cfg_err(errs, "%s: %s is kgate's own sni.listen: it would dial itself", path,
 			up->text);
@@ -607,6 +630,7 @@ static void check_loops(const struct cfg *cfg, const struct cfg_addr *up, const 
 static void check_sni(struct cfg *cfg, struct cfg_errors *errs)
 {
 	const struct cfg_addr *a = &cfg->sni_listener.listen;
+	char where[64];
 
 	if (!cfg_has_sni(cfg))
 		return;
@@ -624,11 +648,14 @@ static void check_sni(struct cfg *cfg, struct cfg_errors *errs)
 	if (cfg->admin.listen.host && cfg_addr_listen_overlap(a, &cfg->admin.listen))
 		cfg_err(errs, "sni.listen: %s overlaps admin.listen %s", a->text,
 			cfg->admin.listen.text);
-	for (size_t i = 0; i < cfg->n_brokers; i++)
-		if (cfg->brokers[i].listen.host &&
-		    cfg_addr_listen_overlap(a, &cfg->brokers[i].listen))
-			cfg_err(errs, "sni.listen: %s overlaps brokers[%zu].listen %s", a->text, i,
-				cfg->brokers[i].listen.text);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		if (!cfg->brokers[i].listen.host ||
+		    !cfg_addr_listen_overlap(a, &cfg->brokers[i].listen))
+			continue;
+		cfg_broker_where(cfg, i, where, sizeof(where));
+		cfg_err(errs, "sni.listen: %s overlaps %s.listen %s", a->text, where,
+			cfg->brokers[i].listen.text);
+	}
 }
 
 /* Rules that span several keys: unique ids, listeners, advertised names,
@@ -637,6 +664,7 @@ static void check_sni(struct cfg *cfg, struct cfg_errors *errs)
 static void check_admin(const struct cfg *cfg, struct cfg_errors *errs)
 {
 	const struct cfg_addr *a = &cfg->admin.listen;
+	char where[64];
 
 	if (!a->host)
 		return;
@@ -647,16 +675,19 @@ static void check_admin(const struct cfg *cfg, struct cfg_errors *errs)
 	if (cfg->bootstrap_listen.host && cfg_addr_listen_overlap(a, &cfg->bootstrap_listen))
 		cfg_err(errs, "admin.listen: %s overlaps bootstrap.listen %s", a->text,
 			cfg->bootstrap_listen.text);
-	for (size_t i = 0; i < cfg->n_brokers; i++)
-		if (cfg->brokers[i].listen.host &&
-		    cfg_addr_listen_overlap(a, &cfg->brokers[i].listen))
-			cfg_err(errs, "admin.listen: %s overlaps brokers[%zu].listen %s", a->text, i,
-				cfg->brokers[i].listen.text);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		if (!cfg->brokers[i].listen.host ||
+		    !cfg_addr_listen_overlap(a, &cfg->brokers[i].listen))
+			continue;
+		cfg_broker_where(cfg, i, where, sizeof(where));
+		cfg_err(errs, "admin.listen: %s overlaps %s.listen %s", a->text, where,
+			cfg->brokers[i].listen.text);
+	}
 }
 
 static void cross_check(struct cfg *cfg, struct cfg_errors *errs)
 {
-	char path[64];
+	char path[80], where[64], other[64];
 
 	check_sni(cfg, errs);
 	check_admin(cfg, errs);
@@ -664,34 +695,40 @@ static void cross_check(struct cfg *cfg, struct cfg_errors *errs)
 		snprintf(path, sizeof(path), "bootstrap.upstream[%zu]", i);
 		check_loops(cfg, &cfg->bootstrap_upstream.v[i], path, errs);
 	}
-	for (size_t i = 0; i < cfg->n_brokers; i++) {
+	for (size_t i = 0; i < cfg->n_explicit; i++) {
 		snprintf(path, sizeof(path), "brokers[%zu].upstream", i);
 		check_loops(cfg, &cfg->brokers[i].upstream, path, errs);
 	}
 	for (size_t i = 0; i < cfg->n_brokers; i++) {
 		const struct cfg_broker *b = &cfg->brokers[i];
 
+		cfg_broker_where(cfg, i, where, sizeof(where));
 		if (b->listen.host && cfg->bootstrap_listen.host &&
 		    cfg_addr_listen_overlap(&b->listen, &cfg->bootstrap_listen))
-			cfg_err(errs, "brokers[%zu].listen: %s overlaps bootstrap.listen %s", i,
+			cfg_err(errs, "%s.listen: %s overlaps bootstrap.listen %s", where,
 				b->listen.text, cfg->bootstrap_listen.text);
 		for (size_t j = 0; j < i; j++) {
 			const struct cfg_broker *o = &cfg->brokers[j];
+			int same_id = b->id >= 0 && b->id == o->id;
+			int same_listen = b->listen.host && o->listen.host &&
+					  cfg_addr_listen_overlap(&b->listen, &o->listen);
+			int same_advertise = b->advertise.host && o->advertise.host &&
+					     b->advertise.port == o->advertise.port &&
+					     strcasecmp(b->advertise.host, o->advertise.host) == 0;
 
-			if (b->id >= 0 && b->id == o->id)
-				cfg_err(errs, "brokers[%zu].id: %d is already used by brokers[%zu]",
-					i, b->id, j);
-			if (b->listen.host && o->listen.host &&
-			    cfg_addr_listen_overlap(&b->listen, &o->listen))
-				cfg_err(errs, "brokers[%zu].listen: %s overlaps brokers[%zu].listen %s",
-					i, b->listen.text, j, o->listen.text);
-			if (b->advertise.host && o->advertise.host &&
-			    b->advertise.port == o->advertise.port &&
-			    strcasecmp(b->advertise.host, o->advertise.host) == 0)
+			if (!same_id && !same_listen && !same_advertise)
+				continue;
+			cfg_broker_where(cfg, j, other, sizeof(other));
+			if (same_id)
+				cfg_err(errs, "%s.id: %d is already used by %s", where, b->id, other);
+			if (same_listen)
+				cfg_err(errs, "%s.listen: %s overlaps %s.listen %s", where,
+					b->listen.text, other, o->listen.text);
+			if (same_advertise)
 				cfg_err(errs,
-					"brokers[%zu].advertise: %s is already advertised by "
-					"brokers[%zu]; clients would take them for one broker",
-					i, b->advertise.text, j);
+					"%s.advertise: %s is already advertised by %s; clients would "
+					"take them for one broker",
+					where, b->advertise.text, other);
 		}
 	}
 }
@@ -873,7 +910,7 @@ static void check_all_auth(struct cfg *cfg, struct cfg_errors *errs)
 	if (cfg_has_sni(cfg))
 		check_listener_auth(cfg, &cfg->sni_listener, "sni", errs);
 	for (size_t i = 0; i < cfg->n_brokers; i++) {
-		snprintf(path, sizeof(path), "brokers[%zu]", i);
+		cfg_broker_where(cfg, i, path, sizeof(path));
 		check_listener_auth(cfg, &cfg->brokers[i], path, errs);
 	}
 }
@@ -920,11 +957,10 @@ static int cfg_from_json(json_t *root, struct cfg *cfg, struct cfg_errors *errs)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg_defaults(cfg);
 	parse_object(root, "", &root_table, cfg, errs);
-	/* brokers[] is optional only where an sni block fronts the brokers. */
-	if (json_is_object(root) && !json_object_get(root, "brokers") &&
-	    !json_object_get(root, "sni"))
-		cfg_err(errs, "brokers: missing (expected a non-empty array of broker objects, or "
-			      "an sni block that fronts every broker on one port)");
+	/* brokers[] is optional where an sni block fronts the brokers. */
+	cfg->sni_written = json_is_object(root) && json_object_get(root, "sni") != NULL;
+	if (json_is_object(root))
+		cfg_ports_expand(cfg, errs);
 	if (errs->n == 0)
 		cross_check(cfg, errs);
 	if (errs->n == 0)
@@ -1020,6 +1056,8 @@ void cfg_free(struct cfg *cfg)
 	broker_free(&cfg->sni_listener);
 	cfg_sni_free(&cfg->sni);
 	free(cfg->by_id);
+	free(cfg->broker_ports.listen_host);
+	free(cfg->broker_ports.advertise_host);
 	cfg_allow_list_free(&cfg->upstream_allow);
 	cfg_errors_free(&cfg->warnings);
 	memset(cfg, 0, sizeof(*cfg));

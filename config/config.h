@@ -22,9 +22,11 @@
 #include "sni.h"
 #include "tls.h"
 
-/* One broker kgate fronts. */
+/* One broker kgate fronts: a brokers[] entry, or one made by the
+ * broker_ports rule (from_rule), which then has no blocks of its own. */
 struct cfg_broker {
 	int32_t id;
+	int32_t from_rule;
 	struct cfg_addr listen;
 	struct cfg_addr advertise;
 	struct cfg_addr upstream; /* host NULL: learned from the cluster */
@@ -33,6 +35,23 @@ struct cfg_broker {
 	struct cfg_sasl upstream_sasl;
 	struct cfg_login client_auth;
 };
+
+/* The "broker_ports" rule: node id first_id + k listens on listen_host at
+ * first_port + k and is advertised at advertise_host, advertise_first_port
+ * + k, for k in [0, count).  cfg_load turns it into brokers[] entries for
+ * every id in range that brokers[] does not name itself. */
+struct cfg_broker_ports {
+	int set; /* enum cfg_tls_set: parsed as a block */
+	char *listen_host;
+	int32_t first_port;
+	int32_t first_id;
+	int32_t count;
+	char *advertise_host;
+	int32_t advertise_first_port; /* 0: first_port */
+};
+
+/* The most ids a rule may cover: each is a listening socket per worker. */
+#define CFG_RULE_MAX_COUNT 1024
 
 /* Resource bounds (the "limits" block). */
 struct cfg_limits {
@@ -72,8 +91,12 @@ struct cfg {
 	struct cfg_login bootstrap_client_auth;
 	struct cfg_sasl upstream_sasl;       /* default for every upstream */
 	struct cfg_login client_auth;  /* default for every listener */
-	struct cfg_broker *brokers;
+	struct cfg_broker *brokers; /* brokers[] as written, then the rule's */
 	size_t n_brokers;
+	size_t n_explicit;          /* how many of them brokers[] wrote */
+	int brokers_written;        /* the "brokers" key was there, valid or not */
+	int sni_written;            /* ... and the "sni" key */
+	struct cfg_broker_ports broker_ports;
 	/* The "sni" block: its listener's settings as a broker's (only listen,
 	 * tls, upstream_tls, upstream_sasl and client_auth are used; id -1),
 	 * and its names.  listen.host NULL: no SNI listener (cfg_has_sni). */
@@ -126,6 +149,14 @@ const struct cfg_login *cfg_login(const struct cfg *cfg, const struct cfg_broker
 const char *cfg_iam_region(const struct cfg *cfg);
 /* 1 if kgate may dial host, learned from the cluster (upstream_allow). */
 int cfg_upstream_allowed(const struct cfg *cfg, const char *host);
+/* For the loader (config.c; ports.c has it): requires some broker —
+ * brokers[] or a broker_ports rule — then, if nothing failed so far,
+ * checks the rule's values together and appends a broker for every id in
+ * its range that brokers[] does not name (written entries win). */
+void cfg_ports_expand(struct cfg *cfg, struct cfg_errors *errs);
+/* Where brokers[i] came from, for messages: "brokers[3]" or
+ * "broker_ports (id 7)". */
+void cfg_broker_where(const struct cfg *cfg, size_t i, char *buf, size_t len);
 /* The broker with this id, or NULL (a binary search: it runs for every
  * endpoint of every rewritten response). */
 const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id);

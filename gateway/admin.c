@@ -154,6 +154,10 @@ static void on_brokers(struct evhttp_request *req, void *arg)
 	char *text = NULL, id[16];
 
 	for (size_t i = 0; all && i < cfg->n_brokers; i++) {
+		/* A broker_ports id is a broker once the cluster has it. */
+		if (cfg->brokers[i].from_rule && !cluster_find(&a->gw->cluster, cfg->brokers[i].id) &&
+		    !idmap_get(&a->gw->health, cfg->brokers[i].id))
+			continue;
 		snprintf(id, sizeof(id), "%" PRId32, cfg->brokers[i].id);
 		json_object_set_new(all, id, broker_json(a->gw, &cfg->brokers[i]));
 	}

@@ -52,13 +52,31 @@ static void warn_unmapped(struct gateway *gw, int32_t id, const struct kstr *hos
 		if (!first)
 			return;
 	}
-	log_warn("broker %" PRId32 " (%s:%" PRId32 ") has no entry in brokers[]: clients "
-		 "get its address unchanged (logged once)",
+	log_warn("broker %" PRId32 " (%s:%" PRId32 ") is neither in brokers[] nor in "
+		 "broker_ports: clients get its address unchanged (logged once, counted in "
+		 "kgate_endpoints_unmapped_total{node})",
 		 id, log_escape(shown, sizeof(shown), host->ptr, (size_t)host->len), port);
 	if (n == UNMAPPED_LOGGED_MAX)
 		log_warn("%d node ids without a brokers[] entry logged: more are counted in "
-			 "endpoints_unmapped, not logged",
+			 "kgate_endpoints_unmapped_total, not logged",
 			 UNMAPPED_LOGGED_MAX);
+}
+
+/* endpoints_unmapped by node id: the alarm that says which broker outgrew
+ * the configuration. */
+static void count_unmapped(struct gateway *gw, int32_t id)
+{
+	uint64_t *n = idmap_get(&gw->unmapped, id);
+
+	if (!n && gw->unmapped.n < GW_UNMAPPED_NODES_MAX && (n = calloc(1, sizeof(*n))) &&
+	    idmap_put(&gw->unmapped, id, n) < 0) {
+		free(n);
+		n = NULL;
+	}
+	if (n)
+		(*n)++;
+	else
+		gw->unmapped_other++;
 }
 
 static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
@@ -72,6 +90,7 @@ static int gw_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
 	b = cfg_broker_by_id(gateway_cfg(gw), node_id);
 	if (!b) {
 		gw->stats.endpoints_unmapped++;
+		count_unmapped(gw, node_id);
 		warn_unmapped(gw, node_id, orig_host, orig_port);
 		return 0;
 	}
@@ -94,9 +113,17 @@ void gateway_listing(void *ctx, int end)
 		return;
 	}
 	cluster_listing_end(&gw->cluster);
-	for (size_t i = 0; i < cfg->n_brokers; i++)
-		gateway_broker_seen(gw, cfg->brokers[i].id,
-				    cluster_find(&gw->cluster, cfg->brokers[i].id) != NULL);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		int32_t id = cfg->brokers[i].id;
+		int listed = cluster_find(&gw->cluster, id) != NULL;
+
+		/* A rule covers ids the cluster may not have (yet, or any more):
+		 * those are spare ports, not brokers that are down. */
+		if (cfg->brokers[i].from_rule && !listed)
+			free(idmap_del(&gw->health, id));
+		else
+			gateway_broker_seen(gw, id, listed);
+	}
 }
 
 /* ---- health ---- */
@@ -200,6 +227,7 @@ struct gw_counters *gw_counters_new(unsigned n_workers)
 	if (!c)
 		return NULL;
 	idmap_init(&c->brokers);
+	idmap_init(&c->unmapped);
 	c->workers = calloc(n_workers ? n_workers : 1, sizeof(*c->workers));
 	if (!c->workers) {
 		free(c);
@@ -214,8 +242,32 @@ void gw_counters_free(struct gw_counters *c)
 	if (!c)
 		return;
 	idmap_free_values(&c->brokers, free);
+	idmap_free_values(&c->unmapped, free);
 	free(c->workers);
 	free(c);
+}
+
+static int add_unmapped(const struct gateway *gw, struct gw_counters *c)
+{
+	const struct idmap *m = &gw->unmapped;
+
+	c->unmapped_other += gw->unmapped_other;
+	for (size_t i = 0; i < m->cap; i++) {
+		uint64_t *to;
+
+		if (!m->slots[i].val)
+			continue;
+		to = idmap_get(&c->unmapped, m->slots[i].key);
+		if (!to) {
+			to = calloc(1, sizeof(*to));
+			if (!to || idmap_put(&c->unmapped, m->slots[i].key, to) < 0) {
+				free(to);
+				return -1;
+			}
+		}
+		*to += *(const uint64_t *)m->slots[i].val;
+	}
+	return 0;
 }
 
 int gateway_counters_add(const struct gateway *gw, struct gw_counters *c)
@@ -245,7 +297,7 @@ int gateway_counters_add(const struct gateway *gw, struct gw_counters *c)
 		}
 		kg_stats_add(to, m->slots[i].val);
 	}
-	return 0;
+	return add_unmapped(gw, c);
 }
 
 struct gw_counters *gateway_counters(struct gateway *gw)
@@ -354,6 +406,7 @@ struct gateway *gateway_new(struct event_base *base, struct cfg_gen *gen, unsign
 	gw->map.listing = gateway_listing;
 	gw->map.max_nodes = (int32_t)gateway_cfg(gw)->limits.max_brokers;
 	idmap_init(&gw->unmapped_logged);
+	idmap_init(&gw->unmapped);
 	idmap_init(&gw->broker_stats);
 	idmap_init(&gw->health);
 	kw_init(&gw->scratch);
@@ -458,6 +511,7 @@ void gateway_free(struct gateway *gw)
 	chunk_pool_close(gw->pools.chunks);
 	pipe_pool_free(gw->pools.pipes);
 	idmap_free(&gw->unmapped_logged);
+	idmap_free_values(&gw->unmapped, free);
 	idmap_free_values(&gw->broker_stats, free);
 	idmap_free_values(&gw->health, free);
 	cfg_gen_unref(gw->gen);

@@ -88,6 +88,11 @@ struct gateway {
 	uint64_t next_pair_id;
 	unsigned bootstrap_next;  /* where the next bootstrap dial starts */
 	struct idmap unmapped_logged; /* node ids already warned about by this worker */
+	/* endpoints_unmapped by node id (uint64_t counts) for the first
+	 * GW_UNMAPPED_NODES_MAX ids, the rest together in unmapped_other: the
+	 * cluster, not the configuration, decides how many ids there are. */
+	struct idmap unmapped;
+	uint64_t unmapped_other;
 	struct gw_shared *shared;     /* ... and by any (NULL: this is the only worker) */
 	int undoing_reload;           /* binding addresses other workers hold (workers.c) */
 	/* Health, for the admin endpoint: */
@@ -110,8 +115,13 @@ struct gateway {
 
 /* Every counter of a gateway, or their sum over several (one per worker):
  * what /metrics, SIGUSR1 and the exit line report. */
+/* Node ids counted one by one in endpoints_unmapped (per worker). */
+#define GW_UNMAPPED_NODES_MAX 1000
+
 struct gw_counters {
 	struct kg_stats total;
+	struct idmap unmapped;     /* node id -> uint64_t, endpoints_unmapped's share */
+	uint64_t unmapped_other;   /* ... of ids past GW_UNMAPPED_NODES_MAX */
 	struct kg_api_stats apis[KG_API_SLOTS];
 	struct kg_stats bootstrap; /* the bootstrap listener's share */
 	struct kg_stats sni;       /* the SNI listener's */

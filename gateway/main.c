@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../config/cli.h"
 #include "../config/gen.h"
@@ -158,6 +159,24 @@ static void ignore_signals_while_exiting(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Every listener is a socket per worker and every client two: a soft limit
+ * of 1024 open files (the usual default outside containers) is reached by
+ * a broker_ports rule of a few hundred ids.  The hard limit is what the
+ * operator allows, so kgate takes it, as servers that know their needs do. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		log_info("open files: soft limit raised from %llu to the hard limit, %llu",
+			 (unsigned long long)was, (unsigned long long)rl.rlim_max);
+}
+
 static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 {
 	struct runtime rt = {.config_path = config_path, .generation = gen->number};
@@ -173,6 +192,7 @@ static int run(struct cfg_gen *gen, struct demo *demo, const char *config_path)
 	int rc = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	rt.base = event_base_new();
 	if (!rt.base) {
 		log_error("cannot create the event loop");
@@ -206,6 +226,33 @@ out:
 	workers_free(rt.workers);
 	event_base_free(rt.base);
 	return rc;
+}
+
+/* --check: each broker id's listener, the address clients are given for
+ * it, where kgate dials it, and which entries the rule made — the table an
+ * operator compares with the NLB's listeners. */
+static void print_brokers(const struct cfg *cfg)
+{
+	const struct cfg_broker_ports *r = &cfg->broker_ports;
+
+	if (r->set == CFG_TLS_ON)
+		printf("  broker_ports: ids %" PRId32 "-%" PRId32 " on %s ports %" PRId32 "-%" PRId32
+		       ", advertised at %s ports %" PRId32 "-%" PRId32 " (%zu from the rule, %zu "
+		       "written in brokers[])\n",
+		       r->first_id, r->first_id + r->count - 1, r->listen_host, r->first_port,
+		       r->first_port + r->count - 1, r->advertise_host,
+		       r->advertise_first_port ? r->advertise_first_port : r->first_port,
+		       (r->advertise_first_port ? r->advertise_first_port : r->first_port) +
+			       r->count - 1,
+		       cfg->n_brokers - cfg->n_explicit, cfg->n_explicit);
+	printf("  %-10s %-24s %-32s %s\n", "id", "listen", "advertise", "upstream");
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		const struct cfg_broker *b = cfg->by_id[i];
+
+		printf("  %-10" PRId32 " %-24s %-32s %s%s\n", b->id, b->listen.text,
+		       b->advertise.text, b->upstream.host ? b->upstream.text : "learned",
+		       b->from_rule ? "  (broker_ports)" : "");
+	}
 }
 
 /* --check: who signs in where, one line per listener, when anyone does. */
@@ -290,6 +337,7 @@ int main(int argc, char **argv)
 		printf("%s: OK: bootstrap %s, %zu broker%s, %u worker%s\n", o.config_path,
 		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s",
 		       workers, workers == 1 ? "" : "s");
+		print_brokers(&cfg);
 		if (cfg_has_sni(&cfg))
 			printf("  sni %s (TLS): bootstrap name %s; broker N as %s, advertised at "
 			       "port %" PRId32 "; other names and none: %s\n",

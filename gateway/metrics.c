@@ -81,6 +81,18 @@ static void family(struct evbuffer *out, const struct gw_counters *c, const char
 		free(ids);
 		return;
 	}
+	if (strcmp(label, "node") == 0) {
+		/* Only ids seen: a family without samples says "none so far". */
+		ids = sorted_ids(&c->unmapped, &n);
+		for (size_t i = 0; i < n; i++)
+			evbuffer_add_printf(out, "%s{node=\"%" PRId32 "\"} %" PRIu64 "\n", full, ids[i],
+					    *(const uint64_t *)idmap_get(&c->unmapped, ids[i]));
+		free(ids);
+		if (c->unmapped_other)
+			evbuffer_add_printf(out, "%s{node=\"other\"} %" PRIu64 "\n", full,
+					    c->unmapped_other);
+		return;
+	}
 	for (unsigned slot = 0; slot < KG_API_SLOTS; slot++) {
 		uint64_t v = FIELD(&c->apis[slot].c);
 		char scratch[32];

@@ -115,6 +115,50 @@ void kgate_plan(struct kgate *k, int n_brokers)
 	}
 }
 
+/* 1 if n loopback ports from base can all be bound now. */
+static int ports_free(int base, int n)
+{
+	int ok = 1;
+	int fds[HARNESS_MAX_BROKERS];
+
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)(base + i))};
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(fds[i], 0);
+		if (bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			ok = 0;
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	return ok;
+}
+
+void kgate_plan_consecutive(struct kgate *k, int n_brokers)
+{
+	int base = 0;
+
+	kgate_plan(k, n_brokers);
+	/* Below Linux's ephemeral range (32768 on), where nothing else is
+	 * handed out by the kernel meanwhile. */
+	srand((unsigned)getpid() ^ (unsigned)harness_now_ms());
+	for (int tries = 0; tries < 100 && !base; tries++) {
+		int b = 20000 + rand() % 12000;
+
+		if (b != k->bootstrap_port && (b > k->bootstrap_port ||
+					       b + n_brokers <= k->bootstrap_port) &&
+		    ports_free(b, n_brokers))
+			base = b;
+	}
+	ck_assert_msg(base, "no %d consecutive free ports", n_brokers);
+	for (int i = 0; i < n_brokers; i++) {
+		k->broker_port[i] = base + i;
+		snprintf(k->broker_addr[i], sizeof(k->broker_addr[0]), "127.0.0.1:%d", base + i);
+	}
+}
+
 char *kgate_config_for_mock(const struct kgate *k, const struct mock *m, int static_upstream,
 			    const char *extra)
 {

@@ -41,6 +41,9 @@ struct kgate {
 
 /* Picks free loopback ports for a gateway of n brokers. */
 void kgate_plan(struct kgate *k, int n_brokers);
+/* kgate_plan, with the brokers' ports consecutive (for broker_ports):
+ * broker i (id i + 1) at broker_port[0] + i. */
+void kgate_plan_consecutive(struct kgate *k, int n_brokers);
 /* Config for fronting the mock: broker i listens on k's port, advertises
  * it, and dials the mock broker directly if static_upstream, else learns. */
 char *kgate_config_for_mock(const struct kgate *k, const struct mock *m, int static_upstream,

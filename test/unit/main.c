@@ -36,6 +36,7 @@ int main(void)
 	srunner_add_suite(sr, suite_malformed());
 	srunner_add_suite(sr, suite_frame());
 	srunner_add_suite(sr, suite_config());
+	srunner_add_suite(sr, suite_ports());
 	srunner_add_suite(sr, suite_fifo());
 	srunner_add_suite(sr, suite_tail());
 	srunner_add_suite(sr, suite_kstream());

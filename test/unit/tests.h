@@ -11,6 +11,7 @@ Suite *suite_vectors(void);
 Suite *suite_malformed(void);
 Suite *suite_frame(void);
 Suite *suite_config(void);
+Suite *suite_ports(void);
 Suite *suite_fifo(void);
 Suite *suite_tail(void);
 Suite *suite_kstream(void);

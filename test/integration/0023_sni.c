@@ -1,4 +1,4 @@
-/* 0022_sni.c — the SNI listener: one TLS port for every broker of a mock
+/* 0023_sni.c — the SNI listener: one TLS port for every broker of a mock
  * cluster, the server name a client sends choosing where it goes.  An
  * OpenSSL client sends each name (no name resolution needed), asks for
  * Metadata and checks that every broker is listed under the pattern at the
@@ -300,9 +300,9 @@ START_TEST(test_sni_reload)
 }
 END_TEST
 
-TCase *tcase_0022_sni(void)
+TCase *tcase_0023_sni(void)
 {
-	TCase *tc = tcase_create("0022 sni");
+	TCase *tc = tcase_create("0023 sni");
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_sni_routes_each_name);
