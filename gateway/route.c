@@ -112,8 +112,8 @@ enum route_decision route_pick(struct gateway *gw, const struct listener *lst, s
 		snprintf(why, whylen, "cannot learn where broker %" PRId32 " is: %s", id, failure);
 	else
 		snprintf(why, whylen,
-			 "the cluster's Metadata does not list broker %" PRId32 " "
-			 "(configure its upstream if it exists)",
+			 "the cluster's Metadata does not list this broker id (%" PRId32
+			 "; configure its upstream if it exists)",
 			 id);
 	return ROUTE_NONE;
 }
