@@ -131,12 +131,12 @@ static struct listener *listener_new(struct gateway *gw, size_t index, listener_
 	lst->broker = b;
 	lst->conf = conf;
 	lst->sni = sni ? &cfg->sni : NULL;
-	lst->map.lookup = sni_lookup;
-	lst->map.ctx = lst;
-	lst->map.listing = sni_listing;
-	lst->map.max_nodes = (int32_t)cfg->limits.max_brokers;
 	lst->accept = accept;
 	if (sni) {
+		lst->map.lookup = sni_lookup;
+		lst->map.ctx = lst;
+		lst->map.listing = sni_listing;
+		lst->map.max_nodes = (int32_t)cfg->limits.max_brokers;
 		snprintf(lst->name, sizeof(lst->name), "sni");
 		snprintf(lst->label, sizeof(lst->label), "sni");
 	} else if (b) {

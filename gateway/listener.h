@@ -45,8 +45,9 @@ struct listener {
 	 * or the SNI listener's, or NULL for the bootstrap's. */
 	const struct cfg_broker *conf;
 	const struct cfg_sni *sni;       /* the SNI listener's names, else NULL */
-	/* The SNI listener's view of the cluster: node N at the pattern's
-	 * name for N (sni_host holds the last one written). */
+	/* The SNI listener's view of the cluster (its pairs' kstream map):
+	 * node N at the pattern's name for N (sni_host holds the last one
+	 * written).  Unused elsewhere. */
 	struct kmap map;
 	char sni_host[CFG_HOST_MAX + 1];
 	char name[96];                   /* "bootstrap", "broker 1", "sni", for logs */

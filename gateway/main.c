@@ -337,7 +337,6 @@ int main(int argc, char **argv)
 		printf("%s: OK: bootstrap %s, %zu broker%s, %u worker%s\n", o.config_path,
 		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s",
 		       workers, workers == 1 ? "" : "s");
-		print_brokers(&cfg);
 		if (cfg_has_sni(&cfg))
 			printf("  sni %s (TLS): bootstrap name %s; broker N as %s, advertised at "
 			       "port %" PRId32 "; other names and none: %s\n",
@@ -345,6 +344,7 @@ int main(int argc, char **argv)
 			       cfg.sni.broker_name, cfg.sni.advertise_port,
 			       cfg.sni.unmatched == CFG_SNI_REFUSE ? "refused (TLS unrecognized_name)"
 								    : "routed to bootstrap");
+		print_brokers(&cfg);
 		print_auth(&cfg);
 		cfg_free(&cfg);
 		return 0;

@@ -180,6 +180,19 @@ START_TEST(test_sni_routes_each_name)
 	unsetenv("KGATE_TEST_LOG_LEVEL");
 	free(cfg);
 	ck_assert(kgate_log_contains(&kg, "sni listening on 127.0.0.1:"));
+	/* --check says what the listener does. */
+	{
+		char *argv[] = {getenv("KGATE_BIN"), "--check", "--config", kg.config_path, NULL};
+		char out[4096];
+
+		ck_assert_int_eq(harness_run(argv, out, sizeof(out)), 0);
+		ck_assert_msg(strstr(out, "  sni 127.0.0.1:") &&
+				      strstr(out, "bootstrap name bootstrap." DOMAIN
+						  "; broker N as b-{id}." DOMAIN
+						  ", advertised at port 9443; other names and "
+						  "none: routed to bootstrap"),
+			      "--check printed: %s", out);
+	}
 	/* Learned brokers (1, 2: no brokers[] entry), then the configured
 	 * upstream of 3, case-insensitively. */
 	routed(&kg, ctx, port, "b-1." DOMAIN, m.addr[0]);
