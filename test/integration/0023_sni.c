@@ -26,7 +26,7 @@
 /* kgate fronting mock m: a plaintext bootstrap, broker 3 in brokers[] with
  * its upstream configured, and the SNI listener at sni_port. */
 static char *sni_config(const struct kgate *k, const struct mock *m, int sni_port,
-			const char *unmatched, const char *prefix)
+			const char *unmatched, const char *prefix, const char *more)
 {
 	char extra[2048];
 	char *cfg, *at;
@@ -34,9 +34,9 @@ static char *sni_config(const struct kgate *k, const struct mock *m, int sni_por
 	snprintf(extra, sizeof(extra),
 		 "\"sni\": { \"listen\": \"127.0.0.1:%d\", \"advertise_port\": %d, "
 		 "\"bootstrap_name\": \"bootstrap." DOMAIN "\", \"broker_name\": \"%s{id}." DOMAIN
-		 "\", \"unmatched\": \"%s\", \"tls\": { \"cert\": \"%s\", \"key\": \"%s\" } }",
+		 "\", \"unmatched\": \"%s\", \"tls\": { \"cert\": \"%s\", \"key\": \"%s\" }%s }",
 		 sni_port, ADVERTISE_PORT, prefix, unmatched, cert_path(0, "gateway.pem"),
-		 cert_path(1, "gateway.key"));
+		 cert_path(1, "gateway.key"), more ? more : "");
 	cfg = kgate_config_for_mock(k, m, 0, extra);
 	/* Broker 3 (the only brokers[] entry) dials its configured upstream. */
 	at = strstr(cfg, "\"id\": 1,");
@@ -174,7 +174,7 @@ START_TEST(test_sni_routes_each_name)
 	mock_start(&m, N_BROKERS);
 	ck_assert_int_eq(rd_kafka_mock_topic_create(m.mc, "sni", 3, N_BROKERS), 0);
 	kgate_plan(&kg, 1);
-	cfg = sni_config(&kg, &m, port, "bootstrap", "b-");
+	cfg = sni_config(&kg, &m, port, "bootstrap", "b-", NULL);
 	setenv("KGATE_TEST_LOG_LEVEL", "debug", 1);
 	kgate_start(&kg, cfg);
 	unsetenv("KGATE_TEST_LOG_LEVEL");
@@ -240,7 +240,7 @@ START_TEST(test_sni_refuses_other_names)
 
 	mock_start(&m, N_BROKERS);
 	kgate_plan(&kg, 1);
-	cfg = sni_config(&kg, &m, port, "refuse", "b-");
+	cfg = sni_config(&kg, &m, port, "refuse", "b-", NULL);
 	kgate_start(&kg, cfg);
 	free(cfg);
 	/* Another name, and none: a TLS unrecognized_name alert. */
@@ -288,13 +288,13 @@ START_TEST(test_sni_reload)
 
 	mock_start(&m, N_BROKERS);
 	kgate_plan(&kg, 1);
-	cfg = sni_config(&kg, &m, port, "bootstrap", "b-");
+	cfg = sni_config(&kg, &m, port, "bootstrap", "b-", NULL);
 	kgate_start(&kg, cfg);
 	free(cfg);
 	old = sni_connect(ctx, port, "b-1." DOMAIN, &fd_old, &reason);
 	ck_assert_ptr_nonnull(old);
 	ck_assert_int_eq(metadata_sees(old, "b-"), 0);
-	cfg = sni_config(&kg, &m, port, "bootstrap", "kafka-");
+	cfg = sni_config(&kg, &m, port, "bootstrap", "kafka-", NULL);
 	ck_assert_int_eq(kgate_reload(&kg, cfg), 1);
 	free(cfg);
 	ck_assert(kgate_log_contains(&kg, "sni still listening on 127.0.0.1:"));
@@ -313,6 +313,82 @@ START_TEST(test_sni_reload)
 }
 END_TEST
 
+/* One request (after its size) written over ssl; its answer read into
+ * answer: its length after the correlation id (checked), or -1 if closed. */
+static int exchange(SSL *ssl, const uint8_t *req, size_t len, int32_t corr, uint8_t *answer,
+		    size_t cap)
+{
+	uint8_t size_be[4];
+	int32_t size;
+
+	ck_assert_int_eq(SSL_write(ssl, req, (int)len), (int)len);
+	if (SSL_read(ssl, size_be, 4) != 4)
+		return -1;
+	size = kbuf_get_i32(size_be);
+	ck_assert(size >= 4 && (size_t)size <= cap);
+	for (int got = 0; got < size;) {
+		int k = SSL_read(ssl, answer + got, size - got);
+
+		ck_assert_int_gt(k, 0);
+		got += k;
+	}
+	ck_assert_int_eq(kbuf_get_i32(answer), corr);
+	return size - 4;
+}
+
+/* client_auth sasl on the SNI listener: a client signs in to kgate right
+ * after its handshake (its first bytes may come with the handshake's end),
+ * then is routed by its name. */
+START_TEST(test_sni_with_login)
+{
+	/* clang-format off */
+	static const uint8_t handshake[] = {0, 0, 0, 17, 0, 17, 0, 1, 0, 0, 0, 1, 0, 0,
+					    0, 5, 'P', 'L', 'A', 'I', 'N'};
+	static const uint8_t authenticate[] = {0, 0, 0, 29, 0, 36, 0, 0, 0, 0, 0, 2, 0, 0,
+					       0, 0, 0, 15, 0, 's', 'n', 'i', '-', 'a', 'p', 'p',
+					       0, 's', 'e', 'c', 'r', 'e', 't'};
+	/* clang-format on */
+	struct mock m;
+	struct kgate kg;
+	SSL_CTX *ctx = client_ctx();
+	int port = harness_free_port(), fd, reason;
+	char more[1024], users[512], *cfg;
+	uint8_t answer[1024];
+	SSL *ssl;
+
+	mock_start(&m, N_BROKERS);
+	kgate_plan(&kg, 1);
+	snprintf(users, sizeof(users), "%s/sni-users-%d.json", harness_tmp_root(), (int)getpid());
+	unlink(users);
+	harness_passwd_add(users, "sni-app", "secret");
+	snprintf(more, sizeof(more),
+		 ", \"client_auth\": { \"mode\": \"sasl\", \"mechanisms\": [\"PLAIN\"], "
+		 "\"credentials_file\": \"%s\" }",
+		 users);
+	cfg = sni_config(&kg, &m, port, "bootstrap", "b-", more);
+	kgate_start(&kg, cfg);
+	free(cfg);
+	ssl = sni_connect(ctx, port, "b-2." DOMAIN, &fd, &reason);
+	ck_assert_ptr_nonnull(ssl);
+	/* SaslHandshake v1 PLAIN, then SaslAuthenticate v0: no error. */
+	ck_assert_int_ge(exchange(ssl, handshake, sizeof(handshake), 1, answer, sizeof(answer)), 2);
+	ck_assert_int_eq(kbuf_get_i16(answer + 4), 0);
+	ck_assert_int_ge(exchange(ssl, authenticate, sizeof(authenticate), 2, answer,
+				  sizeof(answer)),
+			 2);
+	ck_assert_int_eq(kbuf_get_i16(answer + 4), 0);
+	ck_assert_int_eq(metadata_sees_pattern(ssl), 0);
+	SSL_free(ssl);
+	close(fd);
+	ck_assert_uint_eq(kgate_counter_now(&kg, "client_logins"), 1);
+	ck_assert_uint_eq(kgate_counter_now(&kg, "sni_broker"), 1);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	unlink(users);
+	SSL_CTX_free(ctx);
+	mock_stop(&m);
+}
+END_TEST
+
 TCase *tcase_0023_sni(void)
 {
 	TCase *tc = tcase_create("0023 sni");
@@ -321,5 +397,6 @@ TCase *tcase_0023_sni(void)
 	tcase_add_test(tc, test_sni_routes_each_name);
 	tcase_add_test(tc, test_sni_refuses_other_names);
 	tcase_add_test(tc, test_sni_reload);
+	tcase_add_test(tc, test_sni_with_login);
 	return tc;
 }
