@@ -75,6 +75,29 @@ static SSL *sni_connect(SSL_CTX *ctx, int port, const char *name, int *fd, int *
 	return NULL;
 }
 
+/* One request (after its size) written over ssl; its answer read into
+ * answer: its length after the correlation id (checked), or -1 if closed. */
+static int exchange(SSL *ssl, const uint8_t *req, size_t len, int32_t corr, uint8_t *answer,
+		    size_t cap)
+{
+	uint8_t size_be[4];
+	int32_t size;
+
+	ck_assert_int_eq(SSL_write(ssl, req, (int)len), (int)len);
+	if (SSL_read(ssl, size_be, 4) != 4)
+		return -1;
+	size = kbuf_get_i32(size_be);
+	ck_assert(size >= 4 && (size_t)size <= cap);
+	for (int got = 0; got < size;) {
+		int k = SSL_read(ssl, answer + got, size - got);
+
+		ck_assert_int_gt(k, 0);
+		got += k;
+	}
+	ck_assert_int_eq(kbuf_get_i32(answer), corr);
+	return size - 4;
+}
+
 /* Metadata v1 for every topic over ssl: asserts every broker N is listed
  * at prefix N.DOMAIN and the advertised port.  0, or -1 if kgate closed the
  * connection instead of answering. */
@@ -84,25 +107,15 @@ static int metadata_sees(SSL *ssl, const char *prefix)
 	static const uint8_t req[18] = {0, 0, 0, 14, 0, 3, 0, 1, 0, 0, 0, 7, 0, 0,
 					0xff, 0xff, 0xff, 0xff};
 	/* clang-format on */
-	uint8_t size_be[4], answer[8192];
+	uint8_t answer[8192];
 	struct kreader r;
 	struct kstr host, rack;
-	int32_t size, corr, n, id, port, seen = 0;
+	int32_t n, id, port, seen = 0;
+	int len = exchange(ssl, req, sizeof(req), 7, answer, sizeof(answer));
 
-	ck_assert_int_eq(SSL_write(ssl, req, sizeof(req)), (int)sizeof(req));
-	if (SSL_read(ssl, size_be, 4) != 4)
+	if (len < 0)
 		return -1;
-	size = kbuf_get_i32(size_be);
-	ck_assert(size >= 4 && (size_t)size <= sizeof(answer));
-	for (int got = 0; got < size;) {
-		int k = SSL_read(ssl, answer + got, size - got);
-
-		ck_assert_int_gt(k, 0);
-		got += k;
-	}
-	kr_init(&r, answer, (size_t)size);
-	ck_assert_int_eq(kr_i32(&r, &corr), 0);
-	ck_assert_int_eq(corr, 7);
+	kr_init(&r, answer + 4, (size_t)len);
 	ck_assert_int_eq(kr_array(&r, 0, 12, &n), 0);
 	ck_assert_int_eq(n, N_BROKERS);
 	for (int i = 0; i < n; i++) {
@@ -312,29 +325,6 @@ START_TEST(test_sni_reload)
 	mock_stop(&m);
 }
 END_TEST
-
-/* One request (after its size) written over ssl; its answer read into
- * answer: its length after the correlation id (checked), or -1 if closed. */
-static int exchange(SSL *ssl, const uint8_t *req, size_t len, int32_t corr, uint8_t *answer,
-		    size_t cap)
-{
-	uint8_t size_be[4];
-	int32_t size;
-
-	ck_assert_int_eq(SSL_write(ssl, req, (int)len), (int)len);
-	if (SSL_read(ssl, size_be, 4) != 4)
-		return -1;
-	size = kbuf_get_i32(size_be);
-	ck_assert(size >= 4 && (size_t)size <= cap);
-	for (int got = 0; got < size;) {
-		int k = SSL_read(ssl, answer + got, size - got);
-
-		ck_assert_int_gt(k, 0);
-		got += k;
-	}
-	ck_assert_int_eq(kbuf_get_i32(answer), corr);
-	return size - 4;
-}
 
 /* client_auth sasl on the SNI listener: a client signs in to kgate right
  * after its handshake (its first bytes may come with the handshake's end),
