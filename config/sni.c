@@ -130,42 +130,113 @@ int cfg_sni_name(const struct cfg_sni *s, int32_t id, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-/* ---- refusing in the handshake ---- */
+/* ---- the name a client sent, and refusing it in the handshake ---- */
 
-static int refused_index = -1;
-static pthread_once_t refused_once = PTHREAD_ONCE_INIT;
+/* What the ClientHello said, kept with the connection: the name it sent
+ * (not the one a resumed TLS 1.2 session remembers), and whether it was
+ * refused. */
+struct sni_seen {
+	int refused;
+	int has_name;
+	char name[CFG_HOST_MAX + 1];
+};
 
-static void make_refused_index(void)
+static int seen_index = -1;
+static pthread_once_t seen_once = PTHREAD_ONCE_INIT;
+
+static void seen_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+		      void *argp)
 {
-	refused_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
 }
 
-/* OpenSSL calls it for every ClientHello, with or without a name. */
-static int servername_cb(SSL *ssl, int *alert, void *arg)
+static void make_seen_index(void)
+{
+	seen_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, seen_free);
+}
+
+/* The host_name of a server_name extension (RFC 6066 section 3) into
+ * seen; 0 if it holds none, -1 if it is malformed. */
+static int parse_server_name(const unsigned char *p, size_t len, struct sni_seen *seen)
+{
+	size_t list, n;
+
+	if (len < 2 || (list = ((size_t)p[0] << 8) | p[1]) != len - 2)
+		return -1;
+	for (p += 2, len -= 2; len >= 3; p += 3 + n, len -= 3 + n) {
+		n = ((size_t)p[1] << 8) | p[2];
+		if (n > len - 3)
+			return -1;
+		if (p[0] != TLSEXT_NAMETYPE_host_name)
+			continue;
+		if (n == 0 || n > CFG_HOST_MAX || memchr(p + 3, 0, n))
+			return -1;
+		memcpy(seen->name, p + 3, n);
+		seen->name[n] = '\0';
+		seen->has_name = 1;
+		return 1;
+	}
+	return len ? -1 : 0;
+}
+
+/* OpenSSL calls it for every ClientHello, before it resumes any session. */
+static int client_hello_cb(SSL *ssl, int *alert, void *arg)
 {
 	const struct cfg_sni *s = arg;
+	struct sni_seen *seen = seen_index >= 0 ? SSL_get_ex_data(ssl, seen_index) : NULL;
+	const unsigned char *ext;
+	size_t len;
 
-	if (s->unmatched != CFG_SNI_REFUSE ||
-	    cfg_sni_match(s, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) !=
-		    CFG_SNI_UNMATCHED)
-		return SSL_TLSEXT_ERR_OK;
-	/* Any non-NULL value marks it (cfg_sni_refused). */
-	if (refused_index >= 0)
-		SSL_set_ex_data(ssl, refused_index, (void *)s);
-	*alert = SSL_AD_UNRECOGNIZED_NAME;
-	return SSL_TLSEXT_ERR_ALERT_FATAL;
+	if (!seen && (seen_index < 0 || !(seen = calloc(1, sizeof(*seen))) ||
+		      !SSL_set_ex_data(ssl, seen_index, seen))) {
+		free(seen);
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	memset(seen, 0, sizeof(*seen));
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &len) == 1 &&
+	    parse_server_name(ext, len, seen) < 0) {
+		*alert = SSL_AD_DECODE_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	if (s->unmatched == CFG_SNI_REFUSE &&
+	    cfg_sni_match(s, seen->has_name ? seen->name : NULL) == CFG_SNI_UNMATCHED) {
+		seen->refused = 1;
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 void cfg_sni_install(SSL_CTX *ctx, const struct cfg_sni *s)
 {
-	pthread_once(&refused_once, make_refused_index);
-	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
-	SSL_CTX_set_tlsext_servername_arg(ctx, (void *)s);
+	pthread_once(&seen_once, make_seen_index);
+	SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, (void *)s);
+}
+
+/* What the ClientHello said on ssl, or NULL if none was seen. */
+static const struct sni_seen *seen_of(const SSL *ssl)
+{
+	return ssl && seen_index >= 0 ? SSL_get_ex_data(ssl, seen_index) : NULL;
 }
 
 int cfg_sni_refused(const SSL *ssl)
 {
-	return ssl && refused_index >= 0 && SSL_get_ex_data(ssl, refused_index) != NULL;
+	const struct sni_seen *seen = seen_of(ssl);
+
+	return seen && seen->refused;
+}
+
+const char *cfg_sni_sent(const SSL *ssl)
+{
+	const struct sni_seen *seen = seen_of(ssl);
+
+	return seen && seen->has_name ? seen->name : NULL;
 }
 
 void cfg_sni_free(struct cfg_sni *s)

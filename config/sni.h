@@ -54,11 +54,16 @@ int64_t cfg_sni_match(const struct cfg_sni *s, const char *name);
 /* The pattern with id in place (as clients are told to dial it): its
  * length, or -1 if it does not fit in len. */
 int cfg_sni_name(const struct cfg_sni *s, int32_t id, char *buf, size_t len);
-/* Makes ctx (the listener's) refuse what s says to refuse, with a TLS
+/* Makes ctx (the listener's) keep the server name each ClientHello sends
+ * (cfg_sni_sent) and refuse what s says to refuse, with a TLS
  * unrecognized_name alert; s must outlive ctx. */
 void cfg_sni_install(SSL_CTX *ctx, const struct cfg_sni *s);
 /* 1 if ssl's handshake failed because the name was refused here. */
 int cfg_sni_refused(const SSL *ssl);
+/* The server name ssl's client sent in its ClientHello (NULL: none), on a
+ * context cfg_sni_install set up.  Not SSL_get_servername: for a resumed
+ * TLS 1.2 session that is the name the session began with. */
+const char *cfg_sni_sent(const SSL *ssl);
 void cfg_sni_free(struct cfg_sni *s);
 
 #endif

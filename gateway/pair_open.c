@@ -316,7 +316,7 @@ static _Atomic uint64_t refused_unlogged;
 
 void pair_sni_refused(struct pair *p)
 {
-	const char *name = SSL_get_servername(side_ssl(&p->client), TLSEXT_NAMETYPE_host_name);
+	const char *name = cfg_sni_sent(side_ssl(&p->client));
 	char shown[CFG_HOST_MAX * 4 + 8];
 	int64_t now = kg_now_ns(), last = atomic_load(&refused_log_ns);
 
@@ -339,7 +339,7 @@ void pair_sni_refused(struct pair *p)
 
 void pair_sni_ready(struct pair *p)
 {
-	const char *name = SSL_get_servername(side_ssl(&p->client), TLSEXT_NAMETYPE_host_name);
+	const char *name = cfg_sni_sent(side_ssl(&p->client));
 	int64_t m = cfg_sni_match(p->lst->sni, name);
 	char shown[CFG_HOST_MAX * 4 + 8] = "";
 

@@ -379,6 +379,66 @@ START_TEST(test_sni_with_login)
 }
 END_TEST
 
+/* A TLS session resumed under another name goes where the new name says
+ * (TLS 1.2 ties the name to the session; TLS 1.3 does not). */
+START_TEST(test_sni_resumed_session)
+{
+	struct mock m;
+	struct kgate kg;
+	int port = harness_free_port();
+	char *cfg;
+
+	mock_start(&m, N_BROKERS);
+	kgate_plan(&kg, 1);
+	cfg = sni_config(&kg, &m, port, "bootstrap", "b-", NULL);
+	setenv("KGATE_TEST_LOG_LEVEL", "debug", 1);
+	kgate_start(&kg, cfg);
+	unsetenv("KGATE_TEST_LOG_LEVEL");
+	free(cfg);
+	for (int v = 0; v < 2; v++) {
+		SSL_CTX *ctx = client_ctx();
+		SSL_SESSION *sess;
+		SSL *ssl;
+		int fd, reason, resumed, before;
+		char line[160];
+
+		ck_assert_int_eq(SSL_CTX_set_max_proto_version(ctx, v ? TLS1_3_VERSION
+								      : TLS1_2_VERSION),
+				 1);
+		ssl = sni_connect(ctx, port, "b-1." DOMAIN, &fd, &reason);
+		ck_assert_ptr_nonnull(ssl);
+		ck_assert_int_eq(metadata_sees_pattern(ssl), 0); /* TLS 1.3: the ticket is in */
+		sess = SSL_get1_session(ssl);
+		ck_assert_ptr_nonnull(sess);
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+		close(fd);
+		/* The session of b-1, offered for b-2. */
+		snprintf(line, sizeof(line), "via sni] dialling %s", m.addr[1]);
+		before = kgate_log_count(&kg, line);
+		ssl = SSL_new(ctx);
+		fd = raw_connect(port);
+		SSL_set_fd(ssl, fd);
+		ck_assert_int_eq(SSL_set_tlsext_host_name(ssl, "b-2." DOMAIN), 1);
+		ck_assert_int_eq(SSL_set_session(ssl, sess), 1);
+		ck_assert_int_eq(SSL_connect(ssl), 1);
+		resumed = SSL_session_reused(ssl);
+		ck_assert_int_eq(metadata_sees_pattern(ssl), 0);
+		ck_assert_msg(kgate_log_count(&kg, line) == before + 1,
+			      "TLS 1.%d, session %s: b-2 did not reach broker 2", v ? 3 : 2,
+			      resumed ? "resumed" : "not resumed");
+		fprintf(stderr, "0023: TLS 1.%d session of b-1 offered for b-2: %s, routed to 2\n",
+			v ? 3 : 2, resumed ? "resumed" : "not resumed");
+		SSL_SESSION_free(sess);
+		SSL_free(ssl);
+		close(fd);
+		SSL_CTX_free(ctx);
+	}
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	mock_stop(&m);
+}
+END_TEST
+
 TCase *tcase_0023_sni(void)
 {
 	TCase *tc = tcase_create("0023 sni");
@@ -388,5 +448,6 @@ TCase *tcase_0023_sni(void)
 	tcase_add_test(tc, test_sni_refuses_other_names);
 	tcase_add_test(tc, test_sni_reload);
 	tcase_add_test(tc, test_sni_with_login);
+	tcase_add_test(tc, test_sni_resumed_session);
 	return tc;
 }
