@@ -6,8 +6,9 @@
  * reaches the bootstrap upstreams, one that asks for the pattern with a
  * node id in place of "{id}" reaches that broker, and every broker is
  * advertised to its clients under the pattern.  What is here is pure:
- * matching names, writing them, and the TLS callback that refuses a name
- * matching neither when the block says so; routing is gateway/route.c's.
+ * matching names, writing them, and the ClientHello callback that keeps
+ * the name a client sent and refuses one matching neither when the block
+ * says so; routing is gateway/route.c's.
  */
 #ifndef KGATE_SNI_H
 #define KGATE_SNI_H
