@@ -47,6 +47,12 @@
 	X(client_logins, counter, listener, "clients that logged in to kgate (client_auth sasl)") \
 	X(client_login_failures, counter, listener,                                            \
 	  "client logins refused: wrong credentials, unknown user or mechanism, bad exchange") \
+	X(sni_bootstrap, counter, none, "SNI listener clients routed to bootstrap by its name") \
+	X(sni_broker, counter, none, "SNI listener clients routed to a broker by its name")    \
+	X(sni_unmatched, counter, none,                                                        \
+	  "SNI listener clients with no name or another name, routed to bootstrap")            \
+	X(sni_refused, counter, none,                                                          \
+	  "SNI listener clients refused in the handshake: no name or another name")            \
 	X(metadata_fetches, counter, none, "Metadata requests kgate sent itself to learn brokers") \
 	X(addresses_refused, counter, none,                                                    \
 	  "learned broker addresses refused: no host name, or not in upstream_allow")          \
