@@ -383,6 +383,7 @@ bench-peers: deps-bench
 install: $(KGATE)
 	install -D -m 0755 $(KGATE) $(DESTDIR)$(PREFIX)/bin/kgate
 	install -D -m 0644 config/kgate.sample.json $(DESTDIR)$(PREFIX)/share/kgate/kgate.sample.json
+	install -D -m 0644 config/kgate.sni.sample.json $(DESTDIR)$(PREFIX)/share/kgate/kgate.sni.sample.json
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/kgate/README.md
 	install -D -m 0644 LICENSE $(DESTDIR)$(PREFIX)/share/kgate/LICENSE
 	install -D -m 0644 scripts/systemd/kgate.service $(DESTDIR)$(PREFIX)/share/kgate/kgate.service

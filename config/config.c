@@ -167,6 +167,25 @@ static const struct cfg_key broker_ports_keys[] = {
 	 .min = 1, .max = 65535},
 };
 static const struct cfg_table broker_ports_table = TABLE(broker_ports_keys);
+#define SNI(f) offsetof(struct cfg, sni.f)
+#define SNI_LISTENER(f) offsetof(struct cfg, sni_listener.f)
+static const struct cfg_key sni_keys[] = {
+	{.name = "listen", .kind = K_LISTEN, .required = 1, .offset = SNI_LISTENER(listen)},
+	{.name = "advertise_port", .kind = K_INT32, .offset = SNI(advertise_port), .min = 1,
+	 .max = 65535},
+	{.name = "bootstrap_name", .kind = K_STRING, .required = 1, .offset = SNI(bootstrap_name)},
+	{.name = "broker_name", .kind = K_STRING, .required = 1, .offset = SNI(broker_name)},
+	{.name = "unmatched", .kind = K_ENUM, .offset = SNI(unmatched),
+	 .def = CFG_SNI_TO_BOOTSTRAP, .names = cfg_sni_unmatched_names},
+	{.name = "tls", .kind = K_BLOCK, .offset = SNI_LISTENER(tls), .sub = &tls_server_table},
+	{.name = "upstream_tls", .kind = K_BLOCK, .offset = SNI_LISTENER(upstream_tls),
+	 .sub = &tls_client_table, .allow_false = 1},
+	{.name = "upstream_sasl", .kind = K_BLOCK, .offset = SNI_LISTENER(upstream_sasl),
+	 .sub = &sasl_table},
+	{.name = "client_auth", .kind = K_BLOCK, .offset = SNI_LISTENER(client_auth),
+	 .sub = &client_auth_table},
+};
+static const struct cfg_table sni_table = TABLE(sni_keys);
 
 #define MIB (1024 * 1024)
 #define LIMIT(f) offsetof(struct cfg, limits.f)
@@ -243,6 +262,7 @@ static const struct cfg_key root_keys[] = {
 	 .sub = &broker_table},
 	{.name = "broker_ports", .kind = K_BLOCK, .offset = offsetof(struct cfg, broker_ports),
 	 .sub = &broker_ports_table},
+	{.name = "sni", .kind = K_OBJECT, .sub = &sni_table},
 	{.name = "tls", .kind = K_OBJECT, .sub = &tls_table},
 	{.name = "limits", .kind = K_OBJECT, .sub = &limits_table},
 	{.name = "upstream_allow", .kind = K_ALLOW, .offset = offsetof(struct cfg, upstream_allow)},
@@ -617,6 +637,42 @@ static void check_loops(const struct cfg *cfg, const struct cfg_addr *up, const 
 		cfg_err(errs, "%s: %s is kgate's own %s.listen: it would dial itself", path,
 			up->text, where);
 	}
+	if (cfg_has_sni(cfg) && cfg_addr_dials_listener(up, &cfg->sni_listener.listen))
+		cfg_err(errs, "%s: %s is kgate's own sni.listen: it would dial itself", path,
+			up->text);
+}
+
+/* The sni block: its names, TLS (the name arrives in the handshake), and
+ * its address among the others. */
+static void check_sni(struct cfg *cfg, struct cfg_errors *errs)
+{
+	const struct cfg_addr *a = &cfg->sni_listener.listen;
+	char where[64];
+
+	if (!cfg_has_sni(cfg))
+		return;
+	cfg->sni_listener.id = -1;
+	if (!cfg->sni.advertise_port)
+		cfg->sni.advertise_port = a->port;
+	cfg_sni_check(&cfg->sni, "sni", errs);
+	if (!cfg_listener_tls(cfg, &cfg->sni_listener))
+		cfg_err(errs, "sni.tls: missing (the SNI listener serves TLS only: the server "
+			      "name a client asks for arrives in its TLS handshake; set sni.tls "
+			      "or tls.listen)");
+	if (cfg->bootstrap_listen.host && cfg_addr_listen_overlap(a, &cfg->bootstrap_listen))
+		cfg_err(errs, "sni.listen: %s overlaps bootstrap.listen %s", a->text,
+			cfg->bootstrap_listen.text);
+	if (cfg->admin.listen.host && cfg_addr_listen_overlap(a, &cfg->admin.listen))
+		cfg_err(errs, "sni.listen: %s overlaps admin.listen %s", a->text,
+			cfg->admin.listen.text);
+	for (size_t i = 0; i < cfg->n_brokers; i++) {
+		if (!cfg->brokers[i].listen.host ||
+		    !cfg_addr_listen_overlap(a, &cfg->brokers[i].listen))
+			continue;
+		cfg_broker_where(cfg, i, where, sizeof(where));
+		cfg_err(errs, "sni.listen: %s overlaps %s.listen %s", a->text, where,
+			cfg->brokers[i].listen.text);
+	}
 }
 
 /* Rules that span several keys: unique ids, listeners, advertised names,
@@ -646,10 +702,11 @@ static void check_admin(const struct cfg *cfg, struct cfg_errors *errs)
 	}
 }
 
-static void cross_check(const struct cfg *cfg, struct cfg_errors *errs)
+static void cross_check(struct cfg *cfg, struct cfg_errors *errs)
 {
 	char path[80], where[64], other[64];
 
+	check_sni(cfg, errs);
 	check_admin(cfg, errs);
 	if (cfg->discovery.backoff_max_ms < cfg->discovery.backoff_ms)
 		cfg_err(errs, "discovery.backoff_max_ms: %" PRId64 " is below discovery.backoff_ms %"
@@ -772,6 +829,10 @@ static void check_all_tls(struct cfg *cfg, struct cfg_errors *errs)
 	check_tls_client(&cfg->tls_upstream, "tls.upstream", errs, warns);
 	check_tls_server(&cfg->bootstrap_tls, "bootstrap.tls", errs, warns);
 	check_tls_client(&cfg->bootstrap_upstream_tls, "bootstrap.upstream_tls", errs, warns);
+	if (cfg_has_sni(cfg)) {
+		check_tls_server(&cfg->sni_listener.tls, "sni.tls", errs, warns);
+		check_tls_client(&cfg->sni_listener.upstream_tls, "sni.upstream_tls", errs, warns);
+	}
 	for (size_t i = 0; i < cfg->n_brokers; i++) {
 		snprintf(path, sizeof(path), "brokers[%zu].tls", i);
 		check_tls_server(&cfg->brokers[i].tls, path, errs, warns);
@@ -814,6 +875,8 @@ const char *cfg_iam_region(const struct cfg *cfg)
 
 	for (size_t i = 0; !s && i < cfg->n_brokers; i++)
 		s = iam_of(cfg, &cfg->brokers[i]);
+	if (!s && cfg_has_sni(cfg))
+		s = iam_of(cfg, &cfg->sni_listener);
 	return s ? s->region : NULL;
 }
 
@@ -857,9 +920,15 @@ static void check_all_auth(struct cfg *cfg, struct cfg_errors *errs)
 		snprintf(path, sizeof(path), "brokers[%zu].client_auth", i);
 		cfg_login_check(&cfg->brokers[i].client_auth, path, errs);
 	}
+	if (cfg_has_sni(cfg)) {
+		cfg_sasl_check(&cfg->sni_listener.upstream_sasl, "sni.upstream_sasl", errs);
+		cfg_login_check(&cfg->sni_listener.client_auth, "sni.client_auth", errs);
+	}
 	if (errs->n)
 		return;
 	check_listener_auth(cfg, NULL, "bootstrap", errs);
+	if (cfg_has_sni(cfg))
+		check_listener_auth(cfg, &cfg->sni_listener, "sni", errs);
 	for (size_t i = 0; i < cfg->n_brokers; i++) {
 		cfg_broker_where(cfg, i, path, sizeof(path));
 		check_listener_auth(cfg, &cfg->brokers[i], path, errs);
@@ -908,6 +977,8 @@ static int cfg_from_json(json_t *root, struct cfg *cfg, struct cfg_errors *errs)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg_defaults(cfg);
 	parse_object(root, "", &root_table, cfg, errs);
+	/* brokers[] is optional where an sni block fronts the brokers. */
+	cfg->sni_written = json_is_object(root) && json_object_get(root, "sni") != NULL;
 	if (json_is_object(root))
 		cfg_ports_expand(cfg, errs);
 	if (errs->n == 0)
@@ -973,6 +1044,17 @@ static void tls_client_free(struct cfg_tls_client *t)
 	free(t->server_name);
 }
 
+static void broker_free(struct cfg_broker *b)
+{
+	cfg_addr_free(&b->listen);
+	cfg_addr_free(&b->advertise);
+	cfg_addr_free(&b->upstream);
+	tls_server_free(&b->tls);
+	tls_client_free(&b->upstream_tls);
+	cfg_sasl_free(&b->upstream_sasl);
+	cfg_login_free(&b->client_auth);
+}
+
 void cfg_free(struct cfg *cfg)
 {
 	tls_server_free(&cfg->tls_listen);
@@ -988,16 +1070,11 @@ void cfg_free(struct cfg *cfg)
 	for (size_t i = 0; i < cfg->bootstrap_upstream.n; i++)
 		cfg_addr_free(&cfg->bootstrap_upstream.v[i]);
 	free(cfg->bootstrap_upstream.v);
-	for (size_t i = 0; i < cfg->n_brokers; i++) {
-		cfg_addr_free(&cfg->brokers[i].listen);
-		cfg_addr_free(&cfg->brokers[i].advertise);
-		cfg_addr_free(&cfg->brokers[i].upstream);
-		tls_server_free(&cfg->brokers[i].tls);
-		tls_client_free(&cfg->brokers[i].upstream_tls);
-		cfg_sasl_free(&cfg->brokers[i].upstream_sasl);
-		cfg_login_free(&cfg->brokers[i].client_auth);
-	}
+	for (size_t i = 0; i < cfg->n_brokers; i++)
+		broker_free(&cfg->brokers[i]);
 	free(cfg->brokers);
+	broker_free(&cfg->sni_listener);
+	cfg_sni_free(&cfg->sni);
 	free(cfg->by_id);
 	free(cfg->broker_ports.listen_host);
 	free(cfg->broker_ports.advertise_host);
@@ -1027,4 +1104,16 @@ const struct cfg_broker *cfg_broker_by_id(const struct cfg *cfg, int32_t id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+size_t cfg_n_listeners(const struct cfg *cfg)
+{
+	return cfg->n_brokers + 1 + (cfg_has_sni(cfg) ? 1 : 0);
+}
+
+const struct cfg_broker *cfg_listener_conf(const struct cfg *cfg, size_t i)
+{
+	if (i == 0)
+		return NULL;
+	return i <= cfg->n_brokers ? &cfg->brokers[i - 1] : &cfg->sni_listener;
 }

@@ -19,6 +19,7 @@
 #include "allow.h"
 #include "auth.h"
 #include "errors.h"
+#include "sni.h"
 #include "tls.h"
 
 /* One broker kgate fronts: a brokers[] entry, or one made by the
@@ -105,7 +106,13 @@ struct cfg {
 	size_t n_brokers;
 	size_t n_explicit;          /* how many of them brokers[] wrote */
 	int brokers_written;        /* the "brokers" key was there, valid or not */
+	int sni_written;            /* ... and the "sni" key */
 	struct cfg_broker_ports broker_ports;
+	/* The "sni" block: its listener's settings as a broker's (only listen,
+	 * tls, upstream_tls, upstream_sasl and client_auth are used; id -1),
+	 * and its names.  listen.host NULL: no SNI listener (cfg_has_sni). */
+	struct cfg_broker sni_listener;
+	struct cfg_sni sni;
 	const struct cfg_broker **by_id; /* brokers sorted by id (cfg_broker_by_id) */
 	struct cfg_errors warnings;       /* valid, but worth saying (--check, start) */
 	struct cfg_limits limits;
@@ -120,6 +127,18 @@ struct cfg {
  * could use them on. */
 #define CFG_MAX_WORKERS 256
 
+
+/* 1 if the configuration has an SNI listener. */
+static inline int cfg_has_sni(const struct cfg *cfg)
+{
+	return cfg->sni_listener.listen.host != NULL;
+}
+/* Listeners in their order: 0 the bootstrap, 1 .. n_brokers each broker's,
+ * then the SNI listener if configured. */
+size_t cfg_n_listeners(const struct cfg *cfg);
+/* The settings of listener i, to hand to the functions below (NULL for the
+ * bootstrap, whose settings are struct cfg's own). */
+const struct cfg_broker *cfg_listener_conf(const struct cfg *cfg, size_t i);
 
 /* Parses and validates; 0 on success, -1 with errs filled (cfg is then
  * freed).  Never stops at the first error. */

@@ -40,7 +40,7 @@ static void free_tls(struct cfg_gen *g, size_t n)
 int cfg_gen_tls(struct cfg_gen *g, char *err, size_t errlen)
 {
 	const struct cfg *cfg = &g->cfg;
-	size_t n = cfg->n_brokers + 1;
+	size_t n = cfg_n_listeners(cfg);
 	char why[768], name[32];
 
 	if (g->listen_tls)
@@ -52,11 +52,13 @@ int cfg_gen_tls(struct cfg_gen *g, char *err, size_t errlen)
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct cfg_broker *b = i ? &cfg->brokers[i - 1] : NULL;
+		const struct cfg_broker *b = cfg_listener_conf(cfg, i);
 		const struct cfg_tls_server *ts = cfg_listener_tls(cfg, b);
 		const struct cfg_tls_client *tc = cfg_upstream_tls(cfg, b);
 
-		if (b)
+		if (b == &cfg->sni_listener)
+			snprintf(name, sizeof(name), "sni");
+		else if (b)
 			snprintf(name, sizeof(name), "broker %" PRId32, b->id);
 		else
 			snprintf(name, sizeof(name), "bootstrap");
@@ -64,6 +66,9 @@ int cfg_gen_tls(struct cfg_gen *g, char *err, size_t errlen)
 			snprintf(err, errlen, "%s listener: %s", name, why);
 			goto fail;
 		}
+		/* The SNI listener refuses in the handshake what it says to. */
+		if (b == &cfg->sni_listener && g->listen_tls[i])
+			cfg_sni_install(g->listen_tls[i], &cfg->sni);
 		if (tc && !(g->upstream_tls[i] = cfg_tls_client_ctx(tc, why, sizeof(why)))) {
 			snprintf(err, errlen, "%s upstream: %s", name, why);
 			goto fail;
@@ -79,7 +84,7 @@ void cfg_gen_unref(struct cfg_gen *g)
 {
 	if (!g || atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	free_tls(g, g->cfg.n_brokers + 1);
+	free_tls(g, cfg_n_listeners(&g->cfg));
 	cfg_free(&g->cfg);
 	free(g);
 }

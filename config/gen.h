@@ -22,7 +22,8 @@ struct cfg_gen {
 	uint64_t number; /* 1 for the first configuration, then one more per reload */
 	struct cfg cfg;
 	/* Each listener's TLS contexts (cfg_gen_tls), shared by every worker:
-	 * index 0 the bootstrap's, i broker i-1's; NULL where plaintext. */
+	 * indexed as cfg_listener_conf (0 the bootstrap, then each broker, then
+	 * the SNI listener); NULL where plaintext. */
 	SSL_CTX **listen_tls, **upstream_tls;
 };
 

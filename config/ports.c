@@ -76,9 +76,9 @@ void cfg_ports_expand(struct cfg *cfg, struct cfg_errors *errs)
 	char why[256];
 
 	/* Said along with every other mistake; brokers: [] said so already. */
-	if (r->set != CFG_TLS_ON && !cfg->brokers_written)
+	if (r->set != CFG_TLS_ON && !cfg->brokers_written && !cfg->sni_written)
 		cfg_error(errs, "brokers: missing (expected a non-empty array of broker objects, "
-				"or a broker_ports rule)");
+				"a broker_ports rule, or an sni block)");
 	/* The rule's values are whole only if nothing failed to parse. */
 	if (r->set != CFG_TLS_ON || errs->n || check_rule(r, errs) < 0)
 		return;

@@ -67,7 +67,7 @@ static int is_own_address(const struct cfg *cfg, const char *host, size_t host_l
 		if (same_addr(&cfg->brokers[i].advertise, host, host_len, port) ||
 		    same_addr(&cfg->brokers[i].listen, host, host_len, port))
 			return 1;
-	return 0;
+	return cfg_has_sni(cfg) && same_addr(&cfg->sni_listener.listen, host, host_len, port);
 }
 
 /* A new node for id at host (already checked), or NULL if out of memory. */

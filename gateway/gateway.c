@@ -301,6 +301,8 @@ int gateway_counters_add(const struct gateway *gw, struct gw_counters *c)
 	for (unsigned i = 0; i < KG_API_SLOTS; i++)
 		kg_api_stats_add(&c->apis[i], &gw->apis[i]);
 	kg_stats_add(&c->bootstrap, &gw->bootstrap_stats);
+	kg_stats_add(&c->sni, &gw->sni_stats);
+	c->has_sni |= cfg_has_sni(gateway_cfg(gw));
 	if (gw->worker < c->n_workers)
 		kg_stats_add(&c->workers[gw->worker], &gw->stats);
 	for (size_t i = 0; i < m->cap; i++) {

@@ -85,6 +85,7 @@ struct gateway {
 	struct listener **listeners;  /* the current configuration's (listener.h) */
 	size_t n_listeners;
 	struct kg_stats bootstrap_stats; /* each listener name's share of the counters */
+	struct kg_stats sni_stats;       /* ... the SNI listener's */
 	struct idmap broker_stats;       /* ... by broker id */
 	struct gw_node *open; /* every open pair */
 	struct gw_node *dead; /* closed pairs awaiting release */
@@ -128,6 +129,8 @@ struct gw_counters {
 	uint64_t unmapped_other;   /* ... of ids past GW_UNMAPPED_NODES_MAX */
 	struct kg_api_stats apis[KG_API_SLOTS];
 	struct kg_stats bootstrap; /* the bootstrap listener's share */
+	struct kg_stats sni;       /* the SNI listener's */
+	int has_sni;               /* an SNI listener is configured: show its share */
 	struct idmap brokers;      /* broker id -> its listener's share (struct kg_stats) */
 	struct kg_stats *workers;  /* each worker's totals, [n_workers] */
 	unsigned n_workers;

@@ -58,6 +58,7 @@ void kstream_init(struct kstream *ks, struct kstream_env *env, struct kg_stats *
 	ks->env = env;
 	ks->local = local;
 	ks->names = *names;
+	ks->map = env->map;
 	ks->max_frame = limits->max_frame_bytes;
 	ks->high_water = (size_t)limits->buffer_bytes;
 	fifo_init(&ks->inflight, (size_t)limits->max_inflight);
@@ -366,12 +367,12 @@ static int rewrite_whole(struct kstream *ks, struct evbuffer *in, struct evbuffe
 		return fail(ks, "out of memory holding a %zu-byte response", total);
 	kw_reset(w);
 	rc = api->rewrite(frame + KFRAME_SIZE_LEN, (size_t)ks->frame_size, ks->req.api_version, w,
-			  ks->env->map);
+			  ks->map);
 	if (rc == KRW_TOO_MANY)
 		return fail(ks, "%s v%d response from %s lists more than %" PRId32 " brokers "
 				"(limits.max_brokers): refused",
 			    kapi_name(ks->req.api_key, scratch, sizeof(scratch)), ks->req.api_version,
-			    ks->names.upstream, ks->env->map->max_nodes);
+			    ks->names.upstream, ks->map->max_nodes);
 	if (rc == KRW_ERROR)
 		return fail(ks, "malformed %s v%d response (%" PRId32 " bytes) from %s",
 			    kapi_name(ks->req.api_key, scratch, sizeof(scratch)), ks->req.api_version,
@@ -484,7 +485,7 @@ static int rewrite_tail(struct kstream *ks, struct evbuffer *in, struct evbuffer
 	if (!tail || !rewritten)
 		return fail(ks, "out of memory holding a %s tagged section",
 			    kapi_name(ks->req.api_key, name, sizeof(name)));
-	rc = api->stream->rewrite_tail(tail, len, ks->req.api_version, rewritten, ks->env->map,
+	rc = api->stream->rewrite_tail(tail, len, ks->req.api_version, rewritten, ks->map,
 				       &dropped);
 	if (rc == KRW_ERROR)
 		return fail(ks, "malformed tagged section in %s v%d response from %s",

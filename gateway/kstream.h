@@ -83,6 +83,9 @@ struct kstream {
 	struct kstream_env *env;
 	struct kg_stats *local;  /* the listener's share of the counters */
 	struct kstream_names names;
+	/* node id -> advertised address: env's, or its listener's own (the
+	 * SNI listener's clients see every broker under its pattern) */
+	const struct kmap *map;
 	int64_t max_frame;       /* limits.max_frame_bytes */
 	size_t high_water;       /* limits.buffer_bytes */
 	struct fifo inflight;    /* requests awaiting responses, oldest first */

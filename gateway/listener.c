@@ -82,13 +82,42 @@ void listener_unref(struct listener *lst)
 	free(lst);
 }
 
-/* Listener index of gw's current generation (0: bootstrap, i: broker
- * i-1), not yet listening; NULL with err filled. */
+/* The SNI listener's kmap: every node at its pattern name and the
+ * listener's advertised port; where the cluster says it is, learned as
+ * through the gateway's own map. */
+static int sni_lookup(void *ctx, int32_t node_id, const struct kstr *orig_host,
+		      int32_t orig_port, struct kmap_addr *out)
+{
+	struct listener *lst = ctx;
+	int n;
+
+	cluster_learn(&lst->gw->cluster, node_id, (const char *)orig_host->ptr,
+		      (size_t)orig_host->len, orig_port);
+	n = cfg_sni_name(lst->sni, node_id, lst->sni_host, sizeof(lst->sni_host));
+	if (n < 0) /* cfg_sni_check made sure every id fits */
+		return 0;
+	out->host = lst->sni_host;
+	out->host_len = n;
+	out->port = lst->sni->advertise_port;
+	lst->gw->stats.endpoints_rewritten++;
+	return 1;
+}
+
+/* Its listings are the gateway's to follow, as through the gateway's map. */
+static void sni_listing(void *ctx, int end)
+{
+	gateway_listing(((struct listener *)ctx)->gw, end);
+}
+
+/* Listener index of gw's current generation (cfg_listener_conf), not yet
+ * listening; NULL with err filled. */
 static struct listener *listener_new(struct gateway *gw, size_t index, listener_accept_fn accept,
 				     char *err, size_t errlen)
 {
 	const struct cfg *cfg = gateway_cfg(gw);
-	const struct cfg_broker *b = index ? &cfg->brokers[index - 1] : NULL;
+	const struct cfg_broker *conf = cfg_listener_conf(cfg, index);
+	int sni = conf == &cfg->sni_listener;
+	const struct cfg_broker *b = sni ? NULL : conf;
 	struct listener *lst = calloc(1, sizeof(*lst));
 
 	if (!lst) {
@@ -98,24 +127,33 @@ static struct listener *listener_new(struct gateway *gw, size_t index, listener_
 	lst->refs = 1;
 	lst->gw = gw;
 	lst->gen = cfg_gen_ref(gw->gen);
-	lst->addr = b ? &b->listen : &cfg->bootstrap_listen;
+	lst->addr = conf ? &conf->listen : &cfg->bootstrap_listen;
 	lst->broker = b;
+	lst->conf = conf;
+	lst->sni = sni ? &cfg->sni : NULL;
 	lst->accept = accept;
-	if (b) {
+	if (sni) {
+		lst->map.lookup = sni_lookup;
+		lst->map.ctx = lst;
+		lst->map.listing = sni_listing;
+		lst->map.max_nodes = (int32_t)cfg->limits.max_brokers;
+		snprintf(lst->name, sizeof(lst->name), "sni");
+		snprintf(lst->label, sizeof(lst->label), "sni");
+	} else if (b) {
 		snprintf(lst->name, sizeof(lst->name), "broker %" PRId32, b->id);
 		snprintf(lst->label, sizeof(lst->label), "broker-%" PRId32, b->id);
 	} else {
 		snprintf(lst->name, sizeof(lst->name), "bootstrap");
 		snprintf(lst->label, sizeof(lst->label), "bootstrap");
 	}
-	lst->stats = gateway_listener_stats(gw, b ? b->id : -1);
+	lst->stats = sni ? &gw->sni_stats : gateway_listener_stats(gw, b ? b->id : -1);
 	lst->backoff = evtimer_new(gw->base, accept_resume_cb, lst);
 	if (!lst->stats || !lst->backoff) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	lst->tls_cfg = cfg_listener_tls(cfg, b);
-	lst->upstream_tls_cfg = cfg_upstream_tls(cfg, b);
+	lst->tls_cfg = cfg_listener_tls(cfg, conf);
+	lst->upstream_tls_cfg = cfg_upstream_tls(cfg, conf);
 	/* The generation's contexts, built once for every worker. */
 	if (cfg_gen_tls(lst->gen, err, errlen) < 0)
 		goto fail;
@@ -190,7 +228,13 @@ static void log_listening(const struct listener *lst, const char *how)
 
 	if (lst->gw->worker != 0)
 		return;
-	if (b)
+	if (lst->sni)
+		log_info("sni %s %s (TLS), bootstrap name %s, brokers as %s:%" PRId32
+			 ", unmatched names %s%s",
+			 how, lst->addr->text, lst->sni->bootstrap_name, lst->sni->broker_name,
+			 lst->sni->advertise_port, cfg_sni_unmatched_names[lst->sni->unmatched],
+			 lst->upstream_tls ? ", upstreams over TLS" : "");
+	else if (b)
 		log_info("broker %" PRId32 " %s %s%s, advertised as %s, upstream %s%s", b->id, how,
 			 lst->addr->text, lst->tls ? " (TLS)" : "", b->advertise.text,
 			 b->upstream.text ? b->upstream.text : "(as the cluster advertises it)",
@@ -216,7 +260,7 @@ static struct listener *find_open(struct gateway *gw, const struct cfg_addr *a)
 int listeners_apply(struct gateway *gw, listener_accept_fn accept, char *err, size_t errlen)
 {
 	const struct cfg *cfg = gateway_cfg(gw);
-	size_t n = cfg->n_brokers + 1;
+	size_t n = cfg_n_listeners(cfg);
 	struct listener **fresh = calloc(n, sizeof(*fresh));
 	struct listener **heir = calloc(n, sizeof(*heir)); /* whose socket each takes */
 

@@ -1,5 +1,5 @@
 /* listener.h — kgate's listening sockets: the bootstrap one, and one per
- * broker.
+ * broker, and the SNI listener (one port for every broker).
  *
  * A listener belongs to the configuration generation it was made from: its
  * broker entry, its name and the TLS contexts built from its files never
@@ -19,6 +19,7 @@
 
 #include "../config/gen.h"
 #include "../protocol/kdefs.h"
+#include "../protocol/kmap.h"
 #include "stats.h"
 
 struct event;
@@ -39,9 +40,18 @@ struct listener {
 	struct evconnlistener *evl;      /* NULL once it stops accepting */
 	struct event *backoff;           /* accepting paused after an error */
 	const struct cfg_addr *addr;
-	const struct cfg_broker *broker; /* NULL for bootstrap */
-	char name[96];                   /* "bootstrap" or "broker 1", for logs */
-	char label[32];                  /* "bootstrap" or "broker-1", for metrics */
+	const struct cfg_broker *broker; /* NULL for bootstrap and SNI */
+	/* Its settings, to hand to cfg_login, cfg_upstream_sasl ...: broker,
+	 * or the SNI listener's, or NULL for the bootstrap's. */
+	const struct cfg_broker *conf;
+	const struct cfg_sni *sni;       /* the SNI listener's names, else NULL */
+	/* The SNI listener's view of the cluster (its pairs' kstream map):
+	 * node N at the pattern's name for N (sni_host holds the last one
+	 * written).  Unused elsewhere. */
+	struct kmap map;
+	char sni_host[CFG_HOST_MAX + 1];
+	char name[96];                   /* "bootstrap", "broker 1", "sni", for logs */
+	char label[32];                  /* "bootstrap", "broker-1", "sni", for metrics */
 	SSL_CTX *tls;                    /* serving clients; NULL: plaintext */
 	const struct cfg_tls_server *tls_cfg;
 	SSL_CTX *upstream_tls;           /* towards its upstream; NULL: plaintext */

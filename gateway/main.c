@@ -258,8 +258,8 @@ static void print_brokers(const struct cfg *cfg)
 /* --check: who signs in where, one line per listener, when anyone does. */
 static void print_auth(const struct cfg *cfg)
 {
-	for (size_t i = 0; i <= cfg->n_brokers; i++) {
-		const struct cfg_broker *b = i ? &cfg->brokers[i - 1] : NULL;
+	for (size_t i = 0; i < cfg_n_listeners(cfg); i++) {
+		const struct cfg_broker *b = cfg_listener_conf(cfg, i);
 		const struct cfg_login *a = cfg_login(cfg, b);
 		const struct cfg_sasl *s = cfg_upstream_sasl(cfg, b);
 		char who[300], mechs[64] = "", name[32];
@@ -272,7 +272,9 @@ static void print_auth(const struct cfg *cfg)
 			if (a->mechanisms & (1u << m))
 				snprintf(mechs + strlen(mechs), sizeof(mechs) - strlen(mechs), "%s%s",
 					 mechs[0] ? ", " : " ", cfg_sasl_mech_names[m]);
-		if (b)
+		if (b == &cfg->sni_listener)
+			snprintf(name, sizeof(name), "sni");
+		else if (b)
 			snprintf(name, sizeof(name), "broker %d", b->id);
 		else
 			snprintf(name, sizeof(name), "bootstrap");
@@ -335,6 +337,13 @@ int main(int argc, char **argv)
 		printf("%s: OK: bootstrap %s, %zu broker%s, %u worker%s\n", o.config_path,
 		       cfg.bootstrap_listen.text, cfg.n_brokers, cfg.n_brokers == 1 ? "" : "s",
 		       workers, workers == 1 ? "" : "s");
+		if (cfg_has_sni(&cfg))
+			printf("  sni %s (TLS): bootstrap name %s; broker N as %s, advertised at "
+			       "port %" PRId32 "; other names and none: %s\n",
+			       cfg.sni_listener.listen.text, cfg.sni.bootstrap_name,
+			       cfg.sni.broker_name, cfg.sni.advertise_port,
+			       cfg.sni.unmatched == CFG_SNI_REFUSE ? "refused (TLS unrecognized_name)"
+								    : "routed to bootstrap");
 		print_brokers(&cfg);
 		print_auth(&cfg);
 		printf("  discovery: Metadata at least every %" PRId64 " ms; after a dial failure "

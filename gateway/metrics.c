@@ -85,6 +85,9 @@ static void family(struct evbuffer *out, const struct gw_counters *c, const char
 	if (strcmp(label, "listener") == 0) {
 		evbuffer_add_printf(out, "%s{listener=\"bootstrap\"} %" PRIu64 "\n", full,
 				    FIELD(&c->bootstrap));
+		if (c->has_sni)
+			evbuffer_add_printf(out, "%s{listener=\"sni\"} %" PRIu64 "\n", full,
+					    FIELD(&c->sni));
 		ids = sorted_ids(&c->brokers, &n);
 		for (size_t i = 0; i < n; i++)
 			evbuffer_add_printf(out, "%s{listener=\"broker-%" PRId32 "\"} %" PRIu64 "\n",

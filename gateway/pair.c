@@ -108,6 +108,10 @@ static int pair_fail(struct pair *p, const char *why)
 /* TLS failed on one side (handshake, certificate, record): count, close. */
 void pair_fail_tls(struct pair *p, const char *why)
 {
+	if (p->await_sni && cfg_sni_refused(side_ssl(&p->client))) {
+		pair_sni_refused(p);
+		return;
+	}
 	p->gw->stats.tls_failures++;
 	pair_end(p, LOG_WARN, why);
 }
@@ -444,7 +448,9 @@ void pair_side_cb(struct side *s, enum side_event ev, void *arg)
 			side_describe(s, why, sizeof(why));
 			pair_log(p, LOG_DEBUG, "TLS with client: %s", why);
 		}
-		if (p->await_cert)
+		if (p->await_sni)
+			pair_sni_ready(p);
+		if (p->await_cert && p->state != PAIR_CLOSED)
 			pair_login_cert(p);
 		break;
 	case SIDE_EOF:

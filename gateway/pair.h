@@ -67,6 +67,8 @@ struct pair {
 	int64_t login_ns;             /* ... since (limits.frame_timeout_ms bounds it) */
 	int await_cert;               /* client_auth tls with identities: route
 					 * once the certificate is in */
+	int await_sni;                /* SNI listener: route once the client's
+					 * handshake has said its server name */
 	int64_t active_ns;            /* last bytes read from either side */
 	int64_t frame_ns;             /* a request begun, waiting for the client */
 	uint64_t frame_done;          /* ks.up.done when frame_ns was last judged */

@@ -46,6 +46,12 @@ int pair_login_read(struct pair *p);
 void pair_login_free(struct pair *p);
 /* The client's TLS handshake is done: map its certificate and route. */
 void pair_login_cert(struct pair *p);
+/* The SNI listener's client finished its handshake: its server name
+ * chooses the route, then it logs in or is routed (pair_open.c). */
+void pair_sni_ready(struct pair *p);
+/* Its handshake failed because its server name was refused: counted,
+ * logged (a line now and then, not one per client), closed. */
+void pair_sni_refused(struct pair *p);
 /* Closes once the client has been sent what its output holds. */
 void pair_finish(struct pair *p, const char *reason);
 /* Acts on a hold once nothing is in flight (see pair.c); -1 = closed. */

@@ -61,7 +61,7 @@ static const char *const login_mech_names[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-
 
 int pair_login_begin(struct pair *p)
 {
-	const struct cfg_login *a = cfg_login(&p->gen->cfg, p->lst->broker);
+	const struct cfg_login *a = cfg_login(&p->gen->cfg, p->lst->conf);
 
 	/* A certificate's name can pick upstream credentials only once the
 	 * handshake has shown it (pair_login_cert). */
@@ -181,7 +181,7 @@ static int logged_in(struct pair *p)
 
 void pair_login_cert(struct pair *p)
 {
-	const struct cfg_login *a = cfg_login(&p->gen->cfg, p->lst->broker);
+	const struct cfg_login *a = cfg_login(&p->gen->cfg, p->lst->conf);
 	const struct cfg_sasl *mapped;
 	char cn[SCRAM_MAX_USER + 1];
 

@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,8 @@ static void connect_failed(struct pair *p, const char *why, int local)
 		return;
 	}
 	p->gw->stats.upstream_connect_failures++;
-	if (p->lst->broker)
-		gateway_broker_seen(p->gw, p->lst->broker->id, 0);
+	if (route_node(p->lst, &p->route) >= 0)
+		gateway_broker_seen(p->gw, route_node(p->lst, &p->route), 0);
 	pair_log(p, LOG_WARN, "cannot reach %s: %s", p->upstream_addr, why);
 	/* The address is kept (the next client dials it too: a broker
 	 * that restarts answers there again); where it is now is asked for
@@ -128,8 +129,8 @@ static void dialed(void *ctx, struct bufferevent *bev, const char *why, int loca
 		return;
 	}
 	p->gw->stats.upstream_connects++;
-	if (p->lst->broker)
-		gateway_broker_seen(p->gw, p->lst->broker->id, 1);
+	if (route_node(p->lst, &p->route) >= 0)
+		gateway_broker_seen(p->gw, route_node(p->lst, &p->route), 1);
 	if (p->route.learned_id >= 0)
 		refresh_dial_ok(p->gw, p->route.learned_id);
 	if (!p->sasl) {
@@ -188,7 +189,7 @@ void pair_route(struct pair *p, const char *failure)
 	/* Set once the client's identity is settled (a login maps it).  With
 	 * neither, a client's SASL is the broker's business: it passes. */
 	p->ks.own_sasl =
-		p->sasl != NULL || cfg_login(&p->gen->cfg, p->lst->broker)->mode == CFG_LOGIN_SASL;
+		p->sasl != NULL || cfg_login(&p->gen->cfg, p->lst->conf)->mode == CFG_LOGIN_SASL;
 	p->state = PAIR_CONNECTING;
 	cfg_addr_format(p->upstream_addr, sizeof(p->upstream_addr), t.host, t.port);
 	/* AWS_MSK_IAM signs the broker's own name, which TLS verifies: not an
@@ -275,6 +276,8 @@ static int open_client(struct pair *p, evutil_socket_t fd)
 	return 0;
 }
 
+static void pair_begin(struct pair *p);
+
 void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr *sa, int socklen)
 {
 	struct gateway *gw = lst->gw;
@@ -294,7 +297,8 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	p->active_ns = kg_now_ns();
 	p->node.release = pair_release;
 	p->route.learned_id = -1;
-	p->sasl = cfg_upstream_sasl(&p->gen->cfg, lst->broker);
+	p->route.sni_id = -1;
+	p->sasl = cfg_upstream_sasl(&p->gen->cfg, lst->conf);
 	format_peer(sa, p->client_addr, sizeof(p->client_addr));
 	names.id = p->id;
 	names.client = p->client_addr;
@@ -302,6 +306,8 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	names.listener_name = lst->name;
 	names.upstream = p->upstream_addr;
 	kstream_init(&p->ks, &gw->streams, lst->stats, &names, pair_limits(p));
+	if (lst->sni)
+		p->ks.map = &lst->map;
 	gateway_pair_opened(gw, &p->node);
 	gw->stats.connections_accepted++;
 	gw->stats.connections_open++;
@@ -310,6 +316,78 @@ void pair_accept(struct listener *lst, evutil_socket_t fd, const struct sockaddr
 	if (open_client(p, fd) < 0)
 		return;
 	pair_log(p, LOG_DEBUG, "accepted");
+	/* The SNI listener knows where its client goes once the handshake
+	 * has said the server name (SIDE_READY). */
+	if (lst->sni) {
+		p->await_sni = 1;
+		return;
+	}
+	pair_begin(p);
+}
+
+/* ---- the SNI listener ---- */
+
+/* At most one line this often about refused names, whichever worker
+ * refuses them (a scanner must not flood the log); the rest are counted
+ * (sni_refused) and their number said in the next line. */
+#define SNI_REFUSED_LOG_NS (10 * 1000000000LL)
+static _Atomic int64_t refused_log_ns;
+static _Atomic uint64_t refused_unlogged;
+
+void pair_sni_refused(struct pair *p)
+{
+	const char *name = cfg_sni_sent(side_ssl(&p->client));
+	char shown[CFG_HOST_MAX * 4 + 8];
+	int64_t now = kg_now_ns(), last = atomic_load(&refused_log_ns);
+
+	p->gw->stats.sni_refused++;
+	if ((last && now - last < SNI_REFUSED_LOG_NS) ||
+	    !atomic_compare_exchange_strong(&refused_log_ns, &last, now)) {
+		atomic_fetch_add(&refused_unlogged, 1);
+		pair_end(p, LOG_DEBUG, "server name refused (sni.unmatched is \"refuse\")");
+		return;
+	}
+	if (name)
+		log_escape(shown, sizeof(shown), name, strlen(name));
+	pair_log(p, LOG_WARN,
+		 "refused server name %s%s%s: neither sni.bootstrap_name nor sni.broker_name "
+		 "(sni.unmatched is \"refuse\"; %" PRIu64 " more refused since the last line)",
+		 name ? "\"" : "(none sent)", name ? shown : "", name ? "\"" : "",
+		 atomic_exchange(&refused_unlogged, 0));
+	pair_end(p, LOG_DEBUG, "server name refused");
+}
+
+void pair_sni_ready(struct pair *p)
+{
+	const char *name = cfg_sni_sent(side_ssl(&p->client));
+	int64_t m = cfg_sni_match(p->lst->sni, name);
+	char shown[CFG_HOST_MAX * 4 + 8] = "";
+
+	p->await_sni = 0;
+	if (name)
+		log_escape(shown, sizeof(shown), name, strlen(name));
+	if (m >= 0) {
+		p->route.sni_id = (int32_t)m;
+		p->gw->stats.sni_broker++;
+		pair_log(p, LOG_DEBUG, "server name \"%s\": broker %" PRId64, shown, m);
+	} else if (m == CFG_SNI_BOOTSTRAP) {
+		p->gw->stats.sni_bootstrap++;
+		pair_log(p, LOG_DEBUG, "server name \"%s\": bootstrap", shown);
+	} else {
+		/* sni.unmatched "bootstrap" (the TLS callback refuses otherwise) */
+		p->gw->stats.sni_unmatched++;
+		pair_log(p, LOG_DEBUG, "server name %s%s%s matches no broker: bootstrap",
+			 name ? "\"" : "(none sent)", shown, name ? "\"" : "");
+	}
+	pair_begin(p);
+	/* A login's first request may have come with the handshake's end. */
+	if (p->login && p->state == PAIR_NEW)
+		pair_login_read(p);
+}
+
+/* The client may log in to kgate first; then it is routed. */
+static void pair_begin(struct pair *p)
+{
 	switch (pair_login_begin(p)) {
 	case 0:
 		pair_route(p, NULL);

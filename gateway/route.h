@@ -6,9 +6,10 @@
  * configured upstream, or the address the cluster advertises for its node id
  * once that is known.  The same function decides whether to wait for the
  * cluster's Metadata first, and which TLS name an upstream's certificate must
- * carry.  A pair asks when it is ready to dial — today at accept; a listener
- * that routes by the client's TLS server name (SNI) will ask after the
- * client's handshake.
+ * carry.  A pair asks when it is ready to dial: at accept, or on the SNI
+ * listener after the client's TLS handshake, whose server name chose the
+ * bootstrap route or a broker's (route.sni_id): that broker's brokers[]
+ * upstream if it has one, else the address the cluster advertises for it.
  */
 #ifndef KGATE_ROUTE_H
 #define KGATE_ROUTE_H
@@ -28,6 +29,8 @@ struct route {
 	int32_t learned_id;  /* node whose learned address was picked, or -1 */
 	int32_t wait_id;     /* ROUTE_WAIT for this node's address (else -1): a
 				wait refresh.h may refuse while it backs off */
+	int32_t sni_id;      /* SNI listener: the node its client named, or -1
+			      * for the bootstrap route */
 };
 
 /* Where to dial.  The strings may point into what the cluster learned:
@@ -45,6 +48,9 @@ enum route_decision {
 	ROUTE_NONE  /* no upstream for this client: why says so */
 };
 
+/* The broker lst's client goes to (its own, or the one its server name
+ * chose), or -1 for the bootstrap route. */
+int32_t route_node(const struct listener *lst, const struct route *r);
 /* Decides where lst's client goes next.  failure: why asking the cluster
  * failed, after a ROUTE_WAIT (else NULL).  why is the reason for
  * ROUTE_NONE, or for ROUTE_DIAL something worth an info line (may be

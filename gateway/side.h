@@ -18,6 +18,7 @@
 #ifndef KGATE_SIDE_H
 #define KGATE_SIDE_H
 
+#include <openssl/ssl.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -163,6 +164,8 @@ void side_tune_tcp(struct side *s);
 /* The common name of a TLS peer's verified certificate: 0, or -1 if
  * there is none (plaintext, no certificate, no CN). */
 int side_peer_name(const struct side *s, char *buf, size_t len);
+/* s's TLS connection (during the handshake or after), or NULL. */
+SSL *side_ssl(const struct side *s);
 /* See side_ops. */
 int side_failure(struct side *s, const char *peer, int serving, char *buf, size_t len);
 void side_describe(const struct side *s, char *buf, size_t len);

@@ -339,9 +339,14 @@ static int direct_writable(struct side *s)
 	return evbuffer_get_length(s->tls->out) <= (s->flush_all ? 0 : s->write_low);
 }
 
+SSL *side_ssl(const struct side *s)
+{
+	return s->tls ? s->tls->ssl : s->bev ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+}
+
 int side_peer_name(const struct side *s, char *buf, size_t len)
 {
-	SSL *ssl = s->tls ? s->tls->ssl : s->bev ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+	SSL *ssl = side_ssl(s);
 	X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
 	X509_NAME *subject = cert ? X509_get_subject_name(cert) : NULL;
 	unsigned char *utf8 = NULL;

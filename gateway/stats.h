@@ -35,10 +35,11 @@
 	X(endpoints_unmapped, counter, node,                                                   \
 	  "endpoints left unchanged: node id neither in brokers[] nor in broker_ports")       \
 	X(leader_hints_rewritten, counter, none,                                               \
-	  "Produce/Fetch responses whose NodeEndpoints were rewritten")                        \
-	X(node_endpoints_dropped, counter, none, "Fetch NodeEndpoints removed to keep a frame's length") \
+	  "Produce/Fetch/ShareFetch/ShareAcknowledge responses whose NodeEndpoints were rewritten") \
+	X(node_endpoints_dropped, counter, none,                                               \
+	  "Fetch/ShareFetch NodeEndpoints left out to keep a frame's length")                  \
 	X(requests_refused, counter, none,                                                     \
-	  "requests refused: hidden API, or version outside what kgate forwards")              \
+	  "requests refused: a version kgate does not forward, or a SASL kgate does itself")  \
 	X(protocol_errors, counter, none, "connections closed for malformed or unexpected frames") \
 	X(tls_failures, counter, none, "connections closed because TLS failed (handshake or record)") \
 	X(timeouts, counter, none, "connections closed for idleness or a request begun and not finished") \
@@ -50,6 +51,12 @@
 	X(client_logins, counter, listener, "clients that logged in to kgate (client_auth sasl)") \
 	X(client_login_failures, counter, listener,                                            \
 	  "client logins refused: wrong credentials, unknown user or mechanism, bad exchange") \
+	X(sni_bootstrap, counter, none, "SNI listener clients routed to bootstrap by its name") \
+	X(sni_broker, counter, none, "SNI listener clients routed to a broker by its name")    \
+	X(sni_unmatched, counter, none,                                                        \
+	  "SNI listener clients with no name or another name, routed to bootstrap")            \
+	X(sni_refused, counter, none,                                                          \
+	  "SNI listener clients refused in the handshake: no name or another name")            \
 	X(metadata_fetches, counter, none, "Metadata requests kgate sent itself to learn brokers") \
 	X(metadata_refreshes__interval, counter, reason, KG_REFRESH_HELP)                      \
 	X(metadata_refreshes__readiness, counter, reason, KG_REFRESH_HELP)                     \

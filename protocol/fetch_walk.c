@@ -10,11 +10,10 @@
  */
 #include "fetch_walk.h"
 
+#include "fetch_walk_internal.h"
+
 enum {
-	S_TAGS_COUNT,  /* a tagged section: count ... */
-	S_TAG_KEY,     /* ... then tag ... */
-	S_TAG_SIZE,    /* ... and size, the data skipped */
-	S_FIXED,       /* ThrottleTimeMs, ErrorCode, SessionId */
+	S_FIXED = KW_S_FIRST, /* ThrottleTimeMs, ErrorCode, SessionId */
 	S_TOPICS,      /* Responses[] count */
 	S_TOPIC,       /* Topic name or TopicId */
 	S_PARTS,       /* Partitions[] count */
@@ -42,13 +41,12 @@ _Static_assert(FIXED_TOP <= KFW_MAX_PRIMITIVE && FIXED_PART <= KFW_MAX_PRIMITIVE
 void kfw_init(struct kfetch_walk *w, int16_t version)
 {
 	w->version = version;
-	w->state = S_TAGS_COUNT; /* the response header's tagged fields */
-	w->after_tags = S_FIXED;
+	w->state = KW_S_TAGS_COUNT; /* the response header's tagged fields */
+	w->after = S_FIXED;
 	w->topics_left = w->parts_left = w->aborted_left = w->tags_left = 0;
 }
 
-/* 1 = read, 0 = incomplete, -1 = invalid (more than 5 bytes). */
-static int uvarint(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v)
+int kfw_uvarint(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v)
 {
 	uint32_t value = 0;
 
@@ -73,8 +71,8 @@ static int uvarint(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v)
 /* Enter a tagged section, resuming at next once it is done. */
 static void tags_then(struct kfetch_walk *w, uint8_t next)
 {
-	w->state = S_TAGS_COUNT;
-	w->after_tags = next;
+	w->state = KW_S_TAGS_COUNT;
+	w->after = next;
 }
 
 int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used,
@@ -84,55 +82,20 @@ int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used
 	uint32_t n;
 	int rc;
 
-#define NEED(k)                                                               \
-	do {                                                                  \
-		if (len - pos < (k))                                          \
-			goto need_more;                                       \
-	} while (0)
-#define VARINT(v)                                                             \
-	do {                                                                  \
-		rc = uvarint(buf, len, &pos, &(v));                           \
-		if (rc == 0)                                                  \
-			goto need_more;                                       \
-		if (rc < 0)                                                   \
-			return KFW_ERROR;                                     \
-	} while (0)
-#define SKIP(k)                                                               \
-	do {                                                                  \
-		if ((k) > 0) {                                                \
-			*used = pos;                                          \
-			*skip = (k);                                          \
-			return KFW_SKIP;                                      \
-		}                                                             \
-	} while (0)
-
 	/* Nothing consumed until a primitive is complete: every return,
 	 * errors included, leaves both outputs defined. */
 	*used = 0;
 	*skip = 0;
 	for (;;) {
 		switch (w->state) {
-		case S_TAGS_COUNT:
-			VARINT(n);
-			w->tags_left = n;
-			w->state = n ? S_TAG_KEY : w->after_tags;
-			break;
-		case S_TAG_KEY:
-			VARINT(n); /* the tag: every one is opaque here */
-			w->state = S_TAG_SIZE;
-			break;
-		case S_TAG_SIZE:
-			VARINT(n);
-			w->state = --w->tags_left ? S_TAG_KEY : w->after_tags;
-			SKIP(n);
-			break;
+		KW_TAG_STATES(w, n);
 		case S_FIXED:
-			NEED(FIXED_TOP);
+			KW_NEED(FIXED_TOP);
 			pos += FIXED_TOP;
 			w->state = S_TOPICS;
 			break;
 		case S_TOPICS:
-			VARINT(n);
+			KW_VARINT(n);
 			if (n == 0) /* null: Responses is not nullable */
 				return KFW_ERROR;
 			w->topics_left = n - 1;
@@ -140,19 +103,19 @@ int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used
 			break;
 		case S_TOPIC:
 			if (w->version >= 13) {
-				NEED(TOPIC_ID);
+				KW_NEED(TOPIC_ID);
 				pos += TOPIC_ID;
 				w->state = S_PARTS;
 			} else {
-				VARINT(n);
+				KW_VARINT(n);
 				if (n == 0)
 					return KFW_ERROR;
 				w->state = S_PARTS;
-				SKIP(n - 1);
+				KW_SKIP(n - 1);
 			}
 			break;
 		case S_PARTS:
-			VARINT(n);
+			KW_VARINT(n);
 			if (n == 0)
 				return KFW_ERROR;
 			w->parts_left = n - 1;
@@ -162,17 +125,17 @@ int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used
 				tags_then(w, S_TOPIC_END);
 			break;
 		case S_PART_FIXED:
-			NEED(FIXED_PART);
+			KW_NEED(FIXED_PART);
 			pos += FIXED_PART;
 			w->state = S_ABORTED;
 			break;
 		case S_ABORTED:
-			VARINT(n); /* 0 is null */
+			KW_VARINT(n); /* 0 is null */
 			w->aborted_left = n ? n - 1 : 0;
 			w->state = w->aborted_left ? S_ABORTED_ONE : S_PREFERRED;
 			break;
 		case S_ABORTED_ONE:
-			NEED(FIXED_ABORTED);
+			KW_NEED(FIXED_ABORTED);
 			pos += FIXED_ABORTED;
 			tags_then(w, S_ABORTED_END);
 			break;
@@ -180,15 +143,15 @@ int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used
 			w->state = --w->aborted_left ? S_ABORTED_ONE : S_PREFERRED;
 			break;
 		case S_PREFERRED:
-			NEED(PREFERRED);
+			KW_NEED(PREFERRED);
 			pos += PREFERRED;
 			w->state = S_RECORDS;
 			break;
 		case S_RECORDS:
-			VARINT(n); /* 0 is null */
+			KW_VARINT(n); /* 0 is null */
 			tags_then(w, S_PART_END);
 			if (n > 1)
-				SKIP(n - 1);
+				KW_SKIP(n - 1);
 			break;
 		case S_PART_END:
 			if (--w->parts_left)
@@ -209,7 +172,4 @@ int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used
 need_more:
 	*used = pos;
 	return KFW_NEED_MORE;
-#undef NEED
-#undef VARINT
-#undef SKIP
 }

@@ -30,7 +30,7 @@ enum kfw_result {
 struct kfetch_walk {
 	int16_t version;
 	uint8_t state;
-	uint8_t after_tags;    /* state to resume once a tagged section ends */
+	uint8_t after;         /* state to resume once a tagged section ends */
 	uint32_t topics_left;
 	uint32_t parts_left;
 	uint32_t aborted_left;
@@ -47,5 +47,10 @@ void kfw_init(struct kfetch_walk *w, int16_t version);
  * (to be forwarded), *skip how many opaque bytes follow on KFW_SKIP. */
 int kfw_walk(struct kfetch_walk *w, const uint8_t *buf, size_t len, size_t *used,
 	     uint64_t *skip);
+
+/* Reads an unsigned varint at buf[*pos..len) for a walker (ShareFetch's
+ * too): 1 = read (*pos moved past it), 0 = incomplete, -1 = invalid (more
+ * than 5 bytes). */
+int kfw_uvarint(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v);
 
 #endif

@@ -28,6 +28,24 @@ static const struct kapi_stream fetch_stream = {
 	.rewrite_tail = krw_fetch_tail,
 };
 
+/* ShareFetch's: the same interface; its tail starts at NodeEndpoints. */
+static void share_walk_init(union kapi_walk *w, int16_t version)
+{
+	ksw_init(&w->share, version);
+}
+
+static int share_walk(union kapi_walk *w, const uint8_t *buf, size_t len, size_t *used,
+		      uint64_t *skip)
+{
+	return ksw_walk(&w->share, buf, len, used, skip);
+}
+
+static const struct kapi_stream share_fetch_stream = {
+	.init = share_walk_init,
+	.walk = share_walk,
+	.rewrite_tail = krw_share_fetch_tail,
+};
+
 static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 	/* Produce v10+ carries NodeEndpoints (KIP-951); v13 (4.4) swaps topic
 	 * names for ids.  Responses are small, so they are decoded whole. */
@@ -103,14 +121,20 @@ static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 		.flags = KAPI_F_LENIENT,
 		.rewrite = krw_api_versions,
 	},
-	/* DescribeQuorum v2 lists controller listeners; v0-1 carry none. */
+	/* DescribeQuorum v2 lists controller listeners; v0-1 carry none.
+	 * Capped at v1 by decision, not for want of a decoder: kgate fronts
+	 * brokers only, so a controller's address has no kgate address to
+	 * become, and a configured one would send controller traffic where
+	 * nothing serves it (README, "What is rewritten"). */
 	[KAPI_DESCRIBE_QUORUM] = {
 		.name = "DescribeQuorum",
 		.max_version = 1,
 		.first_flexible = 0,
 		.mode = KAPI_PASS,
 	},
-	/* DescribeCluster v2 (4.4) adds Brokers[].IsFenced. */
+	/* DescribeCluster v2 (4.4) adds Brokers[].IsFenced.  Answers that
+	 * describe controllers (EndpointType 2) pass unrewritten, for the
+	 * reason above (see rw_cluster.c). */
 	[KAPI_DESCRIBE_CLUSTER] = {
 		.name = "DescribeCluster",
 		.max_version = 2,
@@ -119,22 +143,29 @@ static const struct kapi kapi_table[KAPI_MAX_KEY + 1] = {
 		.mode = KAPI_REWRITE,
 		.rewrite = krw_describe_cluster,
 	},
-	/* Share groups (KIP-932) put NodeEndpoints after records from v0 on;
-	 * kgate does not rewrite them yet, so it hides these APIs rather than
-	 * let a real broker address reach the client. */
+	/* Share groups (KIP-932): both answers end with NodeEndpoints, an
+	 * ordinary field before the top-level tags.  v0 is the 4.0 snapshot's
+	 * (early access), v1-2 4.4's; v2's responses are v1's except
+	 * ShareAcknowledge's AcquisitionLockTimeoutMs.  ShareFetch carries
+	 * records, so it is streamed like Fetch and only NodeEndpoints and the
+	 * tags after it are held and rewritten (same length). */
 	[KAPI_SHARE_FETCH] = {
 		.name = "ShareFetch",
-		.max_version = -1,
+		.max_version = 2,
 		.first_flexible = 0,
-		.mode = KAPI_PASS,
-		.flags = KAPI_F_HIDDEN,
+		.rewrite_from = 0,
+		.mode = KAPI_TAIL,
+		.flags = KAPI_F_LEADER_HINTS,
+		.stream = &share_fetch_stream,
 	},
 	[KAPI_SHARE_ACKNOWLEDGE] = {
 		.name = "ShareAcknowledge",
-		.max_version = -1,
+		.max_version = 2,
 		.first_flexible = 0,
-		.mode = KAPI_PASS,
-		.flags = KAPI_F_HIDDEN,
+		.rewrite_from = 0,
+		.mode = KAPI_REWRITE,
+		.flags = KAPI_F_LEADER_HINTS,
+		.rewrite = krw_share_acknowledge,
 	},
 };
 
@@ -231,11 +262,6 @@ int kapi_request_check(int16_t key, int16_t version, const char **why)
 	}
 	if (version < a->min_version) {
 		*why = a->too_old;
-		return -1;
-	}
-	if (a->flags & KAPI_F_HIDDEN) {
-		*why = "API hidden by kgate: its responses carry broker addresses "
-		       "kgate does not rewrite";
 		return -1;
 	}
 	if (a->max_version >= 0 && version > a->max_version &&

@@ -14,6 +14,7 @@
 #include "kbuf.h"
 #include "kmap.h"
 #include "rewrite.h"
+#include "share_walk.h"
 
 enum {
 	KAPI_PRODUCE = 0,
@@ -37,10 +38,10 @@ enum kapi_mode {
 	KAPI_TAIL = 2     /* stream it, rewrite the trailing tagged section in place */
 };
 
-/* A streamed response's walker position; each walker keeps its own member
- * (ShareFetch's joins Fetch's here). */
+/* A streamed response's walker position; each walker keeps its own member. */
 union kapi_walk {
 	struct kfetch_walk fetch;
+	struct kshare_walk share;
 };
 
 /* How a KAPI_TAIL response is streamed: a walker that follows the frame's
@@ -58,7 +59,6 @@ struct kapi_stream {
 			    const struct kmap *map, int *dropped);
 };
 
-#define KAPI_F_HIDDEN 0x01  /* removed from ApiVersions; requests refused */
 #define KAPI_F_LENIENT 0x02 /* requests above max_version are still forwarded */
 #define KAPI_F_LEADER_HINTS 0x04 /* what is rewritten is NodeEndpoints (KIP-951) */
 

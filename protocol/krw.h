@@ -55,6 +55,11 @@ int krw_list_begin(struct krw *x, int32_t n);
 int krw_failed(const struct krw *x);
 /* Emits input [copied, off) to the output. */
 void krw_emit_to(struct krw *x, size_t off);
+/* Writes a tagged section of count fields (their bytes in body) into out
+ * as exactly target bytes, adding padding fields (tag KRW_PAD_TAG) to fill
+ * the difference; -1 if no padding can (a gap of 1 or 2 bytes, or body too
+ * long).  The same-length rewrites of streamed tails use it. */
+int krw_tags_fit(const struct kwbuf *body, uint32_t count, size_t target, uint8_t *out);
 /* Requires the whole input consumed; returns the krw_result (and ends a
  * listing begun with krw_list_begin). */
 int krw_finish(struct krw *x);

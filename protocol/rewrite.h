@@ -34,7 +34,7 @@ int krw_produce(const uint8_t *in, size_t len, int16_t version, struct kwbuf *ou
 		const struct kmap *map);
 int krw_api_versions(const uint8_t *in, size_t len, int16_t version,
 		     struct kwbuf *out, const struct kmap *map);
-/* What becomes of one ApiVersions entry: -1 to drop it (hidden, or no
+/* What becomes of one ApiVersions entry: -1 to drop it (no
  * version kgate forwards), else its MaxVersion, capped. */
 int krw_api_versions_cap(int16_t key, int16_t min_version, int16_t max_version);
 
@@ -48,6 +48,17 @@ int krw_api_versions_cap(int16_t key, int16_t min_version, int16_t max_version);
  * when NodeEndpoints had to be removed. */
 int krw_fetch_tail(const uint8_t *in, size_t len, int16_t version, uint8_t *out,
 		   const struct kmap *map, int *dropped);
+
+/* ShareAcknowledge (v0-2), decoded whole: NodeEndpoints rewritten. */
+int krw_share_acknowledge(const uint8_t *in, size_t len, int16_t version,
+			  struct kwbuf *out, const struct kmap *map);
+/* The tail of a ShareFetch response (v0-2): NodeEndpoints, an ordinary
+ * field, then the top-level tagged section (see share_walk.h), rewritten in
+ * place like krw_fetch_tail: same length, padding in the tagged section
+ * for a shorter NodeEndpoints, and an empty NodeEndpoints (*dropped = 1)
+ * when the rewritten one would be longer. */
+int krw_share_fetch_tail(const uint8_t *in, size_t len, int16_t version, uint8_t *out,
+			 const struct kmap *map, int *dropped);
 
 /* Tag number of the padding fields krw_fetch_tail adds: far above any tag
  * Kafka assigns, so clients skip it as unknown. */

@@ -2,7 +2,7 @@
  *
  * Caps each API kgate decodes at the newest version it understands, so a
  * newer broker cannot lead a client into a layout kgate cannot rewrite, and
- * removes APIs kgate hides (see kapi.c).  Everything else — unknown APIs,
+ * removes APIs none of whose versions kgate forwards.  Everything else — unknown APIs,
  * ThrottleTimeMs, features, tagged fields — is kept byte for byte.
  *
  * An answer with an error (UNSUPPORTED_VERSION in the v0 layout, KIP-511, or
@@ -18,8 +18,6 @@ int krw_api_versions_cap(int16_t key, int16_t min_version, int16_t max_version)
 	const struct kapi *a = kapi_get(key);
 	int16_t max = max_version;
 
-	if (a->flags & KAPI_F_HIDDEN)
-		return -1;
 	if (a->max_version >= 0 && max > a->max_version)
 		max = a->max_version;
 	if (min_version > max)

@@ -2,7 +2,12 @@
  *
  * From v1 the request can ask for controllers instead (EndpointType 2); those
  * ids are controller ids, not brokers kgate maps, so such answers are only
- * validated, never rewritten.
+ * validated, never rewritten.  A decision, not a gap: kgate fronts brokers
+ * only and has no address a controller's could become (mapping the ids
+ * through the broker table would hand out brokers for controllers), and
+ * the brokers kgate talks to answer such requests with
+ * MISMATCHED_ENDPOINT_TYPE and no entries anyway (KIP-919: controllers
+ * serve them).  test_share.c and the vectors pin it.
  */
 #include "krw.h"
 #include "rewrite.h"

@@ -142,9 +142,7 @@ static long pads_for(size_t g, uint32_t count, size_t len)
 	return -1;
 }
 
-/* Writes count (plus padding fields) and body into out so that exactly
- * target bytes result; -1 if that cannot be done. */
-static int tail_fit(const struct kwbuf *body, uint32_t count, size_t target, uint8_t *out)
+int krw_tags_fit(const struct kwbuf *body, uint32_t count, size_t target, uint8_t *out)
 {
 	/* Padding fields lengthen the count's varint, which changes the gap:
 	 * try each varint length and keep the first that is consistent. */
@@ -189,12 +187,12 @@ int krw_fetch_tail(const uint8_t *in, size_t len, int16_t version, uint8_t *out,
 	if (!changed)
 		goto out;
 	rc = KRW_CHANGED;
-	if (tail_fit(&body, count, len, out) == 0)
+	if (krw_tags_fit(&body, count, len, out) == 0)
 		goto out;
 	kw_reset(&body);
 	*dropped = 1;
 	if (tail_fields(in, len, map, 1, 1, &body, &count, &changed) < 0 ||
-	    tail_fit(&body, count, len, out) < 0)
+	    krw_tags_fit(&body, count, len, out) < 0)
 		rc = KRW_ERROR;
 out:
 	kw_free(&body);

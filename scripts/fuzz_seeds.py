@@ -30,8 +30,8 @@ MAX_LEN = 16384  # the -max_len the Makefile fuzzes with
 
 # From protocol/kapi.c: first flexible version of the APIs the vectors
 # answer (request header v2 from there on).
-FIRST_FLEXIBLE = {0: 9, 1: 12, 3: 9, 10: 3, 18: 3, 60: 0}
-PRODUCE, FETCH, METADATA, API_VERSIONS = 0, 1, 3, 18
+FIRST_FLEXIBLE = {0: 9, 1: 12, 3: 9, 10: 3, 18: 3, 60: 0, 78: 0, 79: 0}
+PRODUCE, FETCH, METADATA, API_VERSIONS, SHARE_FETCH = 0, 1, 3, 18, 78
 
 
 def uvarint(n):
@@ -92,11 +92,13 @@ def seeds():
     """(target, input) pairs."""
     vecs = [v for v in vectors() if len(v[2]) + 64 <= MAX_LEN]
     for key, version, frame in vecs:
-        if key != FETCH:
+        if key not in (FETCH, SHARE_FETCH):
             yield "rewriters", bytes([key, version]) + frame
         else:
+            # fuzz_fetch's first byte: Fetch v12 + b % 7 below 128, ShareFetch v(b % 3) above.
+            first = version - 12 if key == FETCH else 129 + version  # 129 % 3 == 0
             for window, pieces in ((240, (255,)), (48, (0, 6, 63))):
-                yield "fetch", bytes([version - 12, window, len(pieces) - 1]) + bytes(pieces) + frame
+                yield "fetch", bytes([first, window, len(pieces) - 1]) + bytes(pieces) + frame
         if key == METADATA:
             yield "decoders", bytes([1, version, 0]) + frame
         if key == API_VERSIONS and version == 0:
@@ -129,7 +131,7 @@ def seeds():
         request(METADATA, 13, 6),
         request(API_VERSIONS, 9, 7),
         request(200, 0, 8),
-        request(78, 0, 9),  # ShareFetch: refused
+        request(55, 2, 9),  # DescribeQuorum v2: refused
     ])
     yield "framing", framing_input(reqs, b"", pieces=(0, 1, 2, 3, 250))
     for cfg in (0, 4):

@@ -7,7 +7,9 @@
 # DIR gets: ca.pem (the test CA) and other-ca.pem (a CA nobody trusts);
 # broker-N.{pem,key} for b-N.msk.internal (and *.msk.internal, the way
 # MSK's broker certificates are wildcards); gateway.{pem,key} for
-# nlb.kgate.test, localhost and 127.0.0.1; client.{pem,key} for mTLS;
+# nlb.kgate.test, localhost and 127.0.0.1; sni.{pem,key}, the wildcard an
+# SNI listener serves (*.sni.kgate.test, and bootstrap.sni.kgate.test named
+# too); client.{pem,key} for mTLS;
 # and bad ones: expired.{pem,key}, wrong-host.{pem,key} (wrong.example),
 # untrusted.{pem,key} (signed by other-ca), all for localhost/127.0.0.1
 # except wrong-host.
@@ -45,6 +47,7 @@ for i in 1 2 3; do
   leaf "broker-$i" ca "DNS:b-$i.msk.internal,DNS:*.msk.internal" -days 30
 done
 leaf gateway ca "DNS:nlb.kgate.test,DNS:localhost,IP:127.0.0.1" -days 30
+leaf sni ca "DNS:*.sni.kgate.test,DNS:bootstrap.sni.kgate.test" -days 30
 leaf client ca "DNS:client.kgate.test" -days 30
 leaf wrong-host ca "DNS:wrong.example" -days 30
 leaf untrusted other-ca "DNS:localhost,IP:127.0.0.1" -days 30
@@ -72,6 +75,6 @@ ossl ca -batch -config expired-ca/ca.cnf -cert ca.pem -keyfile ca.key -in expire
   -out expired.pem -startdate 20200101000000Z -enddate 20200102000000Z -notext
 rm -rf expired.csr expired-ca ca.srl other-ca.srl
 
-for f in ca other-ca broker-1 broker-2 broker-3 gateway client wrong-host untrusted expired; do
+for f in ca other-ca broker-1 broker-2 broker-3 gateway sni client wrong-host untrusted expired; do
   [ -s "$f.pem" ] || { echo "gen-certs: $f.pem was not made" >&2; exit 1; }
 done

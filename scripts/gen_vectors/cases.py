@@ -333,7 +333,7 @@ API_KEY_TABLE = [  # (api key, min, max) of a hypothetical newer broker
     (36, 0, 2), (37, 0, 3), (42, 0, 2), (43, 0, 2), (44, 0, 1), (45, 0, 0), (46, 0, 0), (47, 0, 0),
     (48, 0, 1), (49, 0, 1), (50, 0, 0), (51, 0, 0), (55, 0, 2), (57, 0, 1), (60, 0, 2), (61, 0, 0),
     (64, 0, 0), (65, 0, 0), (66, 0, 1), (68, 0, 1), (69, 0, 1), (71, 0, 0), (72, 0, 0), (74, 0, 0),
-    (75, 0, 0), (76, 0, 1), (77, 0, 1), (78, 0, 1), (79, 0, 1), (80, 0, 1), (81, 0, 0), (1000, 0, 3),
+    (75, 0, 0), (76, 0, 1), (77, 0, 1), (78, 1, 3), (79, 1, 3), (80, 0, 1), (81, 0, 0), (1000, 0, 3),
 ]
 # Entries every typical case keeps, one per rule (see the brief).
 API_KEY_REQUIRED = {0, 1, 3, 10, 17, 18, 55, 60, 78, 79, 1000}
@@ -385,8 +385,8 @@ def api_versions_cases(v):
         cases.append((f"typical_{i}",
                       "newer broker: Fetch 19->18, Metadata 14->13, Produce 14->13, FindCoordinator 7->6, "
                       "ApiVersions 6->5, DescribeQuorum 2->1, SaslHandshake 1 kept, DescribeCluster 2 kept, "
-                      "ShareFetch/ShareAcknowledge removed, unknown key 1000 kept",
-                      lambda g: api_versions_body(g, typical_table(g.rng)), {"len": "<"}))
+                      "ShareFetch 3->2, ShareAcknowledge 3->2, unknown key 1000 kept",
+                      lambda g: api_versions_body(g, typical_table(g.rng)), {"same": False}))
     cases.append(("min_above_cap_removed",
                   "Fetch 20-21 (MinVersion above the cap 18) removed; Metadata 13-14 capped to 13-13 and kept",
                   lambda g: api_versions_body(g, [(0, 3, 13), (1, 20, 21), (3, 13, 14), (18, 0, 4), (1000, 0, 1)]),
@@ -398,12 +398,13 @@ def api_versions_cases(v):
     cases.append(("old_broker_unchanged", "every version already at or below the caps: unchanged",
                   lambda g: api_versions_body(g, OLD_BROKER_TABLE), {"same": True}))
     cases.append(("empty_api_keys", "empty ApiKeys array", lambda g: api_versions_body(g, []), {"same": True}))
-    cases.append(("only_hidden", "only ShareFetch and ShareAcknowledge: array becomes empty",
-                  lambda g: api_versions_body(g, [(78, 0, 1), (79, 0, 1)]), {"len": "<"}))
+    cases.append(("share_capped",
+                  "ShareFetch 0-3 capped to 0-2 and kept; ShareAcknowledge 3-4 (MinVersion above the cap 2) removed",
+                  lambda g: api_versions_body(g, [(78, 0, 3), (79, 3, 4)]), {"len": "<"}))
     if v >= 3:
         cases.append(("no_features", "flexible version without any top-level tagged fields",
                       lambda g: api_versions_body(g, typical_table(g.rng), features=False, unknown="none"),
-                      {"len": "<"}))
+                      {"same": False}))
         cases.append(("unknown_tags_everywhere",
                       "unknown tags in the body, every ApiKeys entry (incl. removed ones) and every feature entry",
                       lambda g: api_versions_body(g, typical_table(g.rng), unknown="all"), {"unknown_all": True}))
@@ -586,5 +587,87 @@ def count_growth_case(gen):
     return header, body
 
 
+def share_fetch_body(gen, node_specs, unknown="typical", records=None):
+    """A ShareFetch body: records in some partitions, NOT_LEADER_OR_FOLLOWER
+    (with CurrentLeader) in others, then NodeEndpoints."""
+    rf = gen.spec.field("Responses")
+    pf = rf.child("Partitions")
+    tlist = []
+    for _ in range(gen.rng.randint(1, 3)):
+        plist = []
+        for idx in sorted(gen.rng.sample(range(12), gen.rng.randint(1, 3))):
+            err = 0 if gen.rng.random() < 0.7 else 6
+            blob = records(gen.rng) if records else records_blob(gen.rng)
+            over = {"PartitionIndex": idx, "ErrorCode": err,
+                    "Records": b"" if err or (blob is None and gen.v >= 1) else blob}
+            if err:
+                over["AcquiredRecords"] = []
+                over["CurrentLeader"] = gen.struct(pf.child("CurrentLeader").fields,
+                                                   LeaderId=gen.rng.choice([1, 2, 3, 4, 7]))
+            plist.append(gen.struct(pf.fields, **over))
+        tlist.append(gen.struct(rf.fields, Partitions=plist))
+    sp = node_specs(gen) if callable(node_specs) else node_specs
+    body = gen.struct(gen.spec.fields, Responses=tlist, ErrorCode=0, ErrorMessage=None,
+                      NodeEndpoints=endpoint_list(gen, gen.spec.field("NodeEndpoints"), sp))
+    return finish(gen, gen.header(), body, unknown)
+
+
+def share_common_cases(body, typical):
+    """The cases both share groups' answers have: typical, empty, unmapped."""
+    cases = [(f"typical_{i}", typical, lambda g: body(g, random_node_specs), None) for i in range(3)]
+    cases.append(("empty_node_endpoints", "NodeEndpoints with zero entries: unchanged",
+                  lambda g: body(g, []), {"same": True}))
+    cases.append(("all_unmapped", "NodeEndpoints only with unmapped ids: unchanged",
+                  lambda g: body(g, std_endpoint_cases("all_unmapped")), {"same": True}))
+    return cases
+
+
+def share_fetch_cases(v):
+    cases = share_common_cases(share_fetch_body,
+                               "records and NOT_LEADER_OR_FOLLOWER partitions, random NodeEndpoints")
+    cases.append(("shorter", "mapped hosts shorter: padding after the top-level fields",
+                  lambda g: share_fetch_body(g, std_endpoint_cases("shorter")),
+                  {"branch": "b_padded", "len": "="}))
+    cases.append(("longer", "mapped hosts longer: NodeEndpoints goes out empty, padding fills the rest",
+                  lambda g: share_fetch_body(g, std_endpoint_cases("longer")),
+                  {"branch": "c_dropped_node_endpoints"}))
+    cases.append(("same_length", "same-length host, different bytes: no padding",
+                  lambda g: share_fetch_body(g, std_endpoint_cases("same_length")),
+                  {"branch": "a_same_length", "same": False}))
+    cases.append(("unknown_tags_everywhere", "unknown tagged fields in every struct, NodeEndpoints included",
+                  lambda g: share_fetch_body(g, random_node_specs, "all"), {"unknown_all": True}))
+    if v == 1:
+        cases.append(("large_records_200k", "a ~200 KB record blob (3-byte length uvarint) before NodeEndpoints",
+                      lambda g: share_fetch_body(g, [(1, None, 9092, OMIT), (2, None, 9092, OMIT)],
+                                                 records=one_big_blob()), None))
+    return cases
+
+
+def share_ack_body(gen, node_specs, unknown="typical"):
+    rf = gen.spec.field("Responses")
+    pf = rf.child("Partitions")
+    tlist = []
+    for _ in range(gen.rng.randint(1, 3)):
+        plist = [gen.struct(pf.fields, PartitionIndex=idx, ErrorCode=gen.rng.choice([0, 0, 6]))
+                 for idx in sorted(gen.rng.sample(range(12), gen.rng.randint(1, 3)))]
+        tlist.append(gen.struct(rf.fields, Partitions=plist))
+    sp = node_specs(gen) if callable(node_specs) else node_specs
+    body = gen.struct(gen.spec.fields, Responses=tlist, ErrorCode=0, ErrorMessage=None,
+                      NodeEndpoints=endpoint_list(gen, gen.spec.field("NodeEndpoints"), sp))
+    return finish(gen, gen.header(), body, unknown)
+
+
+def share_ack_cases(v):
+    cases = share_common_cases(share_ack_body, "random NodeEndpoints (mapped and unmapped ids)")
+    cases.append(("shorter", "mapped hosts shorter", lambda g: share_ack_body(g, std_endpoint_cases("shorter")),
+                  {"len": "<"}))
+    cases.append(("longer", "mapped hosts longer", lambda g: share_ack_body(g, std_endpoint_cases("longer")),
+                  {"len": ">"}))
+    cases.append(("unknown_tags_everywhere", "unknown tagged fields in every struct",
+                  lambda g: share_ack_body(g, random_node_specs, "all"), {"unknown_all": True}))
+    return cases
+
+
 CASES = {3: metadata_cases, 10: find_coordinator_cases, 60: describe_cluster_cases,
-         0: produce_cases, 18: api_versions_cases, 1: fetch_cases}
+         0: produce_cases, 18: api_versions_cases, 1: fetch_cases, 78: share_fetch_cases,
+         79: share_ack_cases}

@@ -8,8 +8,9 @@ exercises what its name says (only while generating: it needs the case).
 
 from collections import Counter
 
-from .kgate import CAP, HIDE, MAPPING, PAD_MAX_S, PAD_TAG, mode_for, pad_sizes
+from .kgate import CAP, MAPPING, PAD_MAX_S, PAD_TAG, mode_for, pad_sizes
 from .protocol import node_endpoints_field
+from .rewrite import share_node_endpoints_offset
 from .wire import Reader, build_tagged_section, dec_field, enc_field, parse_tagged_section
 
 
@@ -93,6 +94,8 @@ def check_vector(proto, vec):
         assert "tail_offset" not in vec
     elif mode == "tail_same_size":
         check_fetch_tail(proto, vec, inp, exp, toff, unk_in, unk_out)
+    elif mode == "share_tail_same_size":
+        check_share_tail(proto, vec, inp, exp, b, be, toff, unk_in, unk_out)
     else:
         assert "tail_offset" not in vec
         if api == 18:
@@ -118,7 +121,7 @@ def check_vector(proto, vec):
             elif api == 60:
                 if ver == 0 or b["EndpointType"] == 1:
                     subst = endpoint_substs(b["Brokers"], "BrokerId", ("b", "Brokers"))
-            elif api == 0:
+            elif api in (0, 79):
                 subst = endpoint_substs(b.get("NodeEndpoints"), "NodeId", ("b", "NodeEndpoints"))
             check_substitutions(tree_in, tree_out, subst, name)
             assert unk_out == unk_in, f"{name}: unknown tags changed"
@@ -127,7 +130,7 @@ def check_vector(proto, vec):
 
 def api_key_dropped(e):
     k = e["ApiKey"]
-    return k in HIDE or (k in CAP and e["MinVersion"] > min(e["MaxVersion"], CAP[k]))
+    return k in CAP and e["MinVersion"] > min(e["MaxVersion"], CAP[k])
 
 
 def check_api_versions(name, tin, tout):
@@ -148,6 +151,45 @@ def check_api_versions(name, tin, tout):
     rest_in = dict(tin, b={k: v for k, v in b.items() if k != "ApiKeys"})
     rest_out = dict(tout, b={k: v for k, v in be.items() if k != "ApiKeys"})
     check_substitutions(rest_in, rest_out, {}, f"{name} (outside ApiKeys)")
+
+
+def check_share_tail(proto, vec, inp, exp, b, be, tags_off, unk_in, unk_out):
+    """ShareFetch: same size; everything before NodeEndpoints untouched;
+    NodeEndpoints mapped, or emptied only when the mapped form cannot fit;
+    the top-level section keeps its fields and gains only zero padding."""
+    name, ver = vec["name"], vec["api_version"]
+    ne_off, old = share_node_endpoints_offset(proto, ver, b, tags_off)
+    assert vec["tail_offset"] == ne_off, f"{name}: tail_offset {vec['tail_offset']} != {ne_off}"
+    assert len(exp) == len(inp), f"{name}: length changed"
+    assert exp[:ne_off] == inp[:ne_off], f"{name}: bytes before NodeEndpoints changed"
+    rest_in = {k: v for k, v in b.items() if k not in ("NodeEndpoints", "_tf")}
+    rest_out = {k: v for k, v in be.items() if k not in ("NodeEndpoints", "_tf")}
+    assert rest_in == rest_out, f"{name}: fields before NodeEndpoints changed"
+    tf = be["_tf"]
+    npad = 0
+    while npad < len(tf) and tf[-1 - npad][0] == PAD_TAG and tf[-1 - npad][1] == bytes(len(tf[-1 - npad][1])):
+        npad += 1
+    pads = tf[len(tf) - npad:]
+    assert tf[:len(tf) - npad] == b["_tf"], f"{name}: top-level tagged fields changed"
+    if npad:
+        assert pad_sizes(sum(3 + len(r) for _, r in pads)) == [len(r) for _, r in pads], \
+            f"{name}: padding split differs from the specified greedy split"
+    dropped = Counter()
+    if be["NodeEndpoints"] or not b["NodeEndpoints"]:
+        check_substitutions(b["NodeEndpoints"], be["NodeEndpoints"],
+                            endpoint_substs(b["NodeEndpoints"], "NodeId", ()), name)
+    else:
+        lst = [dict(e) for e in b["NodeEndpoints"]]
+        for e in lst:
+            if e["NodeId"] in MAPPING:
+                e["Host"], e["Port"] = MAPPING[e["NodeId"]]
+        raw = bytearray()
+        enc_field(proto.spec(78, ver).field("NodeEndpoints"), lst, ver, True, raw)
+        assert len(raw) > len(old) or len(old) - len(raw) in (1, 2), \
+            f"{name}: NodeEndpoints emptied although it fits"
+        dropped = unknown_fields(b["NodeEndpoints"])
+    pad_unknown = Counter((PAD_TAG, bytes(r)) for _, r in pads)
+    assert unk_out - pad_unknown == unk_in - dropped, f"{name}: unknown tags changed"
 
 
 def check_fetch_tail(proto, vec, inp, exp, toff, unk_in, unk_out):

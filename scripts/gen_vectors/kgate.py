@@ -14,9 +14,9 @@ MAPPING = {
     3: ("a-much-longer-gateway-host-name.nlb.us-east-1.example.internal", 19445),
 }
 
-# ApiVersions: per-API maximum version kgate can rewrite, and APIs it hides.
-CAP = {0: 13, 1: 18, 3: 13, 10: 6, 18: 5, 60: 2, 17: 1, 55: 1}
-HIDE = (78, 79)
+# ApiVersions: per-API maximum version kgate can rewrite (DescribeQuorum 55
+# stays at 1: v2 lists controllers, which kgate does not front).
+CAP = {0: 13, 1: 18, 3: 13, 10: 6, 18: 5, 60: 2, 17: 1, 55: 1, 78: 2, 79: 2}
 
 # Fetch tail padding: tag 16383 is the largest tag whose uvarint is two bytes
 # (0xFF 0x7F), so a padding field costs 2 (tag) + 1 (size, s <= 127) + s bytes.
@@ -26,10 +26,11 @@ PAD_MIN_COST = 3
 PAD_MAX_COST = 3 + PAD_MAX_S  # 130
 
 API_NAMES = {0: "produce", 1: "fetch", 3: "metadata", 10: "find_coordinator",
-             18: "api_versions", 60: "describe_cluster"}
+             18: "api_versions", 60: "describe_cluster", 78: "share_fetch", 79: "share_acknowledge"}
 SCHEMA_BASENAMES = {0: "ProduceResponse", 1: "FetchResponse", 3: "MetadataResponse",
                     10: "FindCoordinatorResponse", 18: "ApiVersionsResponse",
-                    60: "DescribeClusterResponse"}
+                    60: "DescribeClusterResponse", 78: "ShareFetchResponse",
+                    79: "ShareAcknowledgeResponse"}
 
 # (api_key, first version, last version, mode) in output order.
 PLAN = [
@@ -41,6 +42,10 @@ PLAN = [
     (18, 0, 5, "rewrite"),
     (1, 12, 15, "unchanged"),
     (1, 16, 18, "tail_same_size"),
+    (79, 0, 2, "rewrite"),
+    # ShareFetch: NodeEndpoints is an ordinary field before the top-level
+    # tags; the tail (tail_offset) starts at NodeEndpoints and keeps its size.
+    (78, 0, 2, "share_tail_same_size"),
 ]
 
 

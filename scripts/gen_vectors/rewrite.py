@@ -5,7 +5,7 @@ re-encoded whole; Fetch v16+ goes through rewrite_fetch_tail(), which
 rewrites only the top-level tagged section and keeps the frame's size.
 """
 
-from .kgate import CAP, HIDE, MAPPING, PAD_TAG, mode_for, pad_sizes
+from .kgate import CAP, MAPPING, PAD_TAG, mode_for, pad_sizes
 from .protocol import node_endpoints_field
 from .wire import CodecError, Reader, build_tagged_section, dec_field, enc_field, parse_tagged_section, uvarint
 
@@ -22,8 +22,6 @@ def rewrite_api_versions(body):
     kept = []
     for e in body["ApiKeys"]:
         k = e["ApiKey"]
-        if k in HIDE:
-            continue
         if k in CAP:
             e["MaxVersion"] = min(e["MaxVersion"], CAP[k])
             if e["MinVersion"] > e["MaxVersion"]:
@@ -48,7 +46,7 @@ def rewrite_tree(api, version, body):
         if version == 0 or body["EndpointType"] == 1:
             for b in body["Brokers"]:
                 map_endpoint(b, "BrokerId")
-    elif api == 0:
+    elif api in (0, 79):
         for e in body.get("NodeEndpoints") or []:
             map_endpoint(e, "NodeId")
     elif api == 18:
@@ -121,6 +119,48 @@ def rewrite_fetch_tail(proto, version, frame, tail_offset):
     return frame[:tail_offset] + sec, info
 
 
+def share_node_endpoints_offset(proto, version, body, tags_off):
+    """Where ShareFetch's NodeEndpoints starts: right before the top-level tags."""
+    f = proto.spec(78, version).field("NodeEndpoints")
+    raw = bytearray()
+    enc_field(f, body["NodeEndpoints"], version, True, raw)
+    return tags_off - len(raw), bytes(raw)
+
+
+def rewrite_share_fetch_tail(proto, version, frame, body, tags_off):
+    """ShareFetch: NodeEndpoints (an ordinary field) and the top-level tags
+    after it keep their size. A shorter NodeEndpoints is followed by padding
+    fields after the section's own; a longer one (or a gap of 1-2 bytes)
+    goes out as an empty array, the section padded to fill."""
+    f = proto.spec(78, version).field("NodeEndpoints")
+    ne_off, old = share_node_endpoints_offset(proto, version, body, tags_off)
+    lst = [dict(e) for e in body["NodeEndpoints"]]
+    for e in lst:
+        map_endpoint(e, "NodeId")
+    new = bytearray()
+    enc_field(f, lst, version, True, new)
+    new = bytes(new)
+    items = parse_tagged_section(frame, tags_off)
+    L0 = len(frame) - ne_off
+    info = {"L0": L0, "L1": len(new) + len(frame) - tags_off, "pads": [],
+            "count_before": len(items)}
+    sec = frame[tags_off:]
+    if new == old:
+        info["branch"] = "a_same_length"
+    else:
+        try:
+            if len(new) > len(old):
+                raise NoPaddingFit("longer")
+            sec, info["pads"] = pad_section(items, L0 - len(new))
+            info["branch"] = "a_same_length" if len(new) == len(old) else "b_padded"
+        except NoPaddingFit:
+            info["branch"] = "c_dropped_node_endpoints"
+            new = uvarint(1)  # an empty compact array
+            sec, info["pads"] = pad_section(items, L0 - len(new))
+    info["count_after"] = len(parse_tagged_section(sec, 0))
+    return frame[:ne_off] + new + sec, ne_off, info
+
+
 def kgate_rewrite(proto, api, version, frame):
     """Expected kgate output for a frame: (expected bytes, tail_offset, info)."""
     mode = mode_for(api, version)
@@ -130,6 +170,8 @@ def kgate_rewrite(proto, api, version, frame):
     if mode == "tail_same_size":
         exp, info = rewrite_fetch_tail(proto, version, frame, tail_offset)
         return exp, tail_offset, info
+    if mode == "share_tail_same_size":
+        return rewrite_share_fetch_tail(proto, version, frame, body, tail_offset)
     rewrite_tree(api, version, body)
     exp, _ = proto.encode_frame(api, version, header, body)
     return exp, None, {}

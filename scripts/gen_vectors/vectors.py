@@ -35,7 +35,7 @@ def generate(proto, seed):
                 expected, tail_offset, info = kgate_rewrite(proto, api, v, frame)
                 vec = {"name": name, "api_key": api, "api_version": v, "mode": mode,
                        "input": frame.hex(), "expected": expected.hex()}
-                if mode == "tail_same_size":
+                if mode in ("tail_same_size", "share_tail_same_size"):
                     vec["tail_offset"] = tail_offset
                 vec["notes"] = notes + describe_info(info)
                 check_vector(proto, vec)

@@ -10,13 +10,7 @@ scenario_05_tls_standalone() {
   KGATE_E2E_LOG_LEVEL=debug kgate_up kgate-tls "$NS_MSK" "$E2E_DIR/tls-standalone.json"
   nlb_up gateway
   capture_start s05 "$NS_CLI" "kc$E2E_ID"
-  security tls
-  core_suite "$NS_CLI" "$NLB_NAME:9094" "$expect" s05
-  create_topic s05-kpy
-  in_ns "$NS_CLI" env KPY_CA="$CERTS/ca.pem" "$PYTHON" "$E2E_ROOT/test/e2e/clients/kpy.py" \
-    "$NLB_NAME:9094" s05-kpy 5000 "$expect" >"$E2E_DIR/s05-kpy.out" 2>&1 ||
-    die "kafka-python over TLS (see $E2E_DIR/s05-kpy.out)"
-  log "$(head -1 "$E2E_DIR/s05-kpy.out")"
+  tls_core_suite "$NS_CLI" "$NLB_NAME:9094" "$expect" s05
   security plain
   capture_stop s05
   nlb_down

@@ -628,6 +628,18 @@ core_suite() {
   java_consume "$ns" "$bootstrap" "$tag-java" "$count" "$tag-java-classic" classic
 }
 
+# core_suite over TLS, then kafka-python over TLS moving its own set.
+tls_core_suite() {
+  local ns=$1 bootstrap=$2 expect=$3 tag=$4
+  security tls
+  core_suite "$ns" "$bootstrap" "$expect" "$tag"
+  create_topic "$tag-kpy"
+  in_ns "$ns" env KPY_CA="$CERTS/ca.pem" "$PYTHON" "$E2E_ROOT/test/e2e/clients/kpy.py" \
+    "$bootstrap" "$tag-kpy" 5000 "$expect" >"$E2E_DIR/$tag-kpy.out" 2>&1 ||
+    die "kafka-python over TLS (see $E2E_DIR/$tag-kpy.out)"
+  log "$(head -1 "$E2E_DIR/$tag-kpy.out")"
+}
+
 # ---- message sets ----
 
 # verify_ids FILE COUNT: FILE has one "PARTITION ID" line per message read;

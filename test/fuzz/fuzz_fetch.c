@@ -1,10 +1,13 @@
-/* fuzz_fetch.c — the Fetch walker (protocol/fetch_walk.c) fed a response in
- * pieces, and the same-length rewrite of the tail it finds
- * (krw_fetch_tail in protocol/rw_fetch_tail.c).
+/* fuzz_fetch.c — the streamed responses' walkers (Fetch's,
+ * protocol/fetch_walk.c, and ShareFetch's, protocol/share_walk.c) fed a
+ * response in pieces, and the same-length rewrite of the tail they find
+ * (krw_fetch_tail in protocol/rw_fetch_tail.c, krw_share_fetch_tail in
+ * protocol/rw_share.c), each through the API table's kapi_stream.
  *
  * Input: [version] [window] [k] [k piece sizes] [the frame after its size:
- * CorrelationId, then what the walker reads ...].  version is 12 + version %
- * 7 (Fetch v12-18, every version the walker knows); the walker is offered at
+ * CorrelationId, then what the walker reads ...].  A version byte below 128
+ * is Fetch v12 + version % 7 (v12-18, every version the walker knows); from
+ * 128 on it is ShareFetch v(version % 3) (v0-2); the walker is offered at
  * most KFW_MAX_PRIMITIVE + window % (257 - KFW_MAX_PRIMITIVE) bytes at a
  * time (the header's contract: at least KFW_MAX_PRIMITIVE); bytes arrive in
  * pieces of piece + 1 bytes, the k sizes used in turn.  The walk follows
@@ -25,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../protocol/fetch_walk.h"
+#include "../../protocol/kapi.h"
 #include "../../protocol/rewrite.h"
 #include "common.h"
 
@@ -48,15 +51,26 @@ static void arrive(struct arrival *a)
 	a->avail = a->len - a->avail < piece ? a->len : a->avail + piece;
 }
 
+/* The API under test: its key, version, streaming interface and the slot
+ * its coverage marks use (Fetch v12-18: 0-6, ShareFetch v0-2: 7-9). */
+struct api_under_test {
+	int16_t key, version;
+	const struct kapi_stream *st;
+	size_t slot;
+	const char *name;
+};
+
 /* Walks body[0..len) (the frame after its CorrelationId) as kstream does;
  * the tail's offset in body, or a W_* error. */
-static long walk(int16_t version, const uint8_t *body, size_t len, struct arrival *a, size_t window)
+static long walk(const struct api_under_test *t, const uint8_t *body, size_t len,
+		 struct arrival *a, size_t window)
 {
-	struct kfetch_walk w;
+	union kapi_walk w;
 	size_t pos = 0;
 	uint64_t skip = 0;
+	int16_t version = t->version;
 
-	kfw_init(&w, version);
+	t->st->init(&w, version);
 	a->len = len;
 	a->avail = 0;
 	if (len <= 1)
@@ -85,7 +99,7 @@ static long walk(int16_t version, const uint8_t *body, size_t len, struct arriva
 		if (n > window)
 			n = window;
 		used = (size_t)-1;
-		rc = kfw_walk(&w, body + pos, n, &used, &skip);
+		rc = t->st->walk(&w, body + pos, n, &used, &skip);
 		FUZZ_CHECK(used <= n, "walker used %zu of %zu bytes", used, n);
 		switch (rc) {
 		case KFW_ERROR:
@@ -121,8 +135,9 @@ static long walk(int16_t version, const uint8_t *body, size_t len, struct arriva
 }
 
 /* The tail rewritten: same length, stable, the endpoints mapped. */
-static void check_tail(int16_t version, const uint8_t *tail, size_t len)
+static void check_tail(const struct api_under_test *t, const uint8_t *tail, size_t len)
 {
+	int16_t version = t->version;
 	static struct fuzz_record first, again, plain;
 	struct kmap map1, map2, map3;
 	uint8_t *out = malloc(len), *out2 = malloc(len), *copy = malloc(len);
@@ -131,38 +146,39 @@ static void check_tail(int16_t version, const uint8_t *tail, size_t len)
 	FUZZ_CHECK(out && out2 && copy, "out of memory");
 	memset(out, 0xa5, len);
 	fuzz_record_init(&first, 1, &map1);
-	rc = krw_fetch_tail(tail, len, version, out, &map1, &dropped);
+	rc = t->st->rewrite_tail(tail, len, version, out, &map1, &dropped);
 	FUZZ_CHECK(rc == KRW_ERROR || rc == KRW_UNCHANGED || rc == KRW_CHANGED,
-		   "Fetch v%d tail: %d", version, rc);
+		   "%s v%d tail: %d", t->name, version, rc);
 	FUZZ_CHECK(dropped == 0 || (dropped == 1 && rc == KRW_CHANGED),
-		   "Fetch v%d tail: dropped %d with %d", version, dropped, rc);
+		   "%s v%d tail: dropped %d with %d", t->name, version, dropped, rc);
 
 	fuzz_record_init(&plain, 0, &map3);
 	memset(out2, 0xa5, len);
-	rc3 = krw_fetch_tail(tail, len, version, out2, &map3, &dropped3);
+	rc3 = t->st->rewrite_tail(tail, len, version, out2, &map3, &dropped3);
 	FUZZ_CHECK((rc3 == KRW_ERROR) == (rc == KRW_ERROR) && rc3 != KRW_CHANGED,
-		   "Fetch v%d tail: %d with the map, %d with one that moves nothing", version, rc,
+		   "%s v%d tail: %d with the map, %d with one that moves nothing", t->name, version, rc,
 		   rc3);
-	FUZZ_CHECK(version >= 16 || rc != KRW_CHANGED, "Fetch v%d tail changed", version);
-	fuzz_mark(1024 + (size_t)(version - 12) * 8 + (size_t)(rc + 1) * 2 + (size_t)dropped);
+	FUZZ_CHECK(t->key != KAPI_FETCH || version >= 16 || rc != KRW_CHANGED,
+		   "%s v%d tail changed", t->name, version);
+	fuzz_mark(1024 + t->slot * 8 + (size_t)(rc + 1) * 2 + (size_t)dropped);
 
 	if (rc != KRW_CHANGED) {
 		for (size_t i = 0; i < len; i++)
-			FUZZ_CHECK(out[i] == 0xa5, "Fetch v%d tail: %d but out was written",
-				   version, rc);
+			FUZZ_CHECK(out[i] == 0xa5, "%s v%d tail: %d but out was written",
+				   t->name, version, rc);
 	} else {
-		FUZZ_CHECK(memcmp(out, tail, len) != 0, "Fetch v%d tail: changed to itself",
-			   version);
+		FUZZ_CHECK(memcmp(out, tail, len) != 0, "%s v%d tail: changed to itself",
+			   t->name, version);
 		memcpy(copy, out, len);
 		fuzz_record_init(&again, 1, &map2);
-		rc2 = krw_fetch_tail(copy, len, version, out2, &map2, &dropped2);
+		rc2 = t->st->rewrite_tail(copy, len, version, out2, &map2, &dropped2);
 		FUZZ_CHECK(rc2 == KRW_UNCHANGED,
-			   "Fetch v%d tail: rewriting the rewritten tail gave %d", version, rc2);
+			   "%s v%d tail: rewriting the rewritten tail gave %d", t->name, version, rc2);
 		if (dropped)
-			FUZZ_CHECK(again.n == 0, "Fetch v%d tail: dropped, yet %zu endpoints left",
-				   version, again.n);
+			FUZZ_CHECK(again.n == 0, "%s v%d tail: dropped, yet %zu endpoints left",
+				   t->name, version, again.n);
 		else
-			fuzz_check_mapped(&first, &again, "Fetch tail");
+			fuzz_check_mapped(&first, &again, t->name);
 	}
 	free(out);
 	free(out2);
@@ -172,14 +188,24 @@ static void check_tail(int16_t version, const uint8_t *tail, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct arrival whole = {NULL, 0, 0, 0, 0}, cut;
+	struct api_under_test t;
 	const uint8_t *body;
 	size_t k, window, len;
-	int16_t version;
 	long ref, got;
 
 	if (size < 3)
 		return 0;
-	version = (int16_t)(12 + data[0] % 7);
+	if (data[0] < 128) {
+		t.key = KAPI_FETCH;
+		t.version = (int16_t)(12 + data[0] % 7);
+		t.slot = (size_t)(t.version - 12);
+	} else {
+		t.key = KAPI_SHARE_FETCH;
+		t.version = (int16_t)(data[0] % 3);
+		t.slot = 7 + (size_t)t.version;
+	}
+	t.st = kapi_get(t.key)->stream;
+	t.name = kapi_get(t.key)->name;
 	window = KFW_MAX_PRIMITIVE + data[1] % (257 - KFW_MAX_PRIMITIVE);
 	k = data[2] % 16 + 1;
 	if (size < 3 + k + 4)
@@ -190,11 +216,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = data + 3 + k + 4; /* past CorrelationId, as kstream starts it */
 	len = size - (3 + k + 4);
 
-	ref = walk(version, body, len, &whole, KSTREAM_WINDOW);
-	got = walk(version, body, len, &cut, window);
-	FUZZ_CHECK(got == ref, "Fetch v%d: %ld walked whole, %ld in pieces (window %zu)", version,
-		   ref, got, window);
-	fuzz_mark((size_t)(version - 12) * 8 + (size_t)(ref >= 0 ? 0 : -ref));
+	ref = walk(&t, body, len, &whole, KSTREAM_WINDOW);
+	got = walk(&t, body, len, &cut, window);
+	FUZZ_CHECK(got == ref, "%s v%d: %ld walked whole, %ld in pieces (window %zu)", t.name,
+		   t.version, ref, got, window);
+	fuzz_mark(t.slot * 8 + (size_t)(ref >= 0 ? 0 : -ref));
 	if (ref >= 0) {
 		/* A copy of exactly the tail, so a read past it is caught. */
 		size_t tail_len = len - (size_t)ref;
@@ -202,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(tail != NULL, "out of memory");
 		memcpy(tail, body + ref, tail_len);
-		check_tail(version, tail, tail_len);
+		check_tail(&t, tail, tail_len);
 		free(tail);
 	}
 	return 0;

@@ -27,7 +27,7 @@ static const uint8_t tiny[] = {0, 0, 0, 4, 0, 3, 0, 1, 0, 0, 0, 1};
 /* The start of a TLS 1.2 ClientHello: what a TLS client sends first. */
 static const uint8_t tls_hello[] = {0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00,
 				    0xc4, 0x03, 0x03, 0x5a, 0x11, 0x22, 0x33, 0x44};
-static const uint8_t share_fetch[] = {0, 0, 0, 10, 0, 78, 0, 1, 0, 0, 0, 9, 0, 0};
+static const uint8_t describe_quorum_v2[] = {0, 0, 0, 10, 0, 55, 0, 2, 0, 0, 0, 9, 0, 0};
 static const uint8_t metadata_v14[] = {0, 0, 0, 10, 0, 3, 0, 14, 0, 0, 0, 9, 0, 0};
 static const uint8_t sasl_v2[] = {0, 0, 0, 10, 0, 17, 0, 2, 0, 0, 0, 9, 0, 0};
 /* Produce v9 whose ClientId length is -5. */
@@ -42,7 +42,8 @@ static const struct garbage cases[] = {
 	 "client sent a TLS record to plaintext listener"},
 	{"HTTP", (const uint8_t *)"GET / HTTP/1.1\r\nHost: kgate\r\n\r\n", 31,
 	 "client sent an HTTP request"},
-	{"hidden API", share_fetch, sizeof(share_fetch), "refused ShareFetch v1 request"},
+	{"controllers' DescribeQuorum", describe_quorum_v2, sizeof(describe_quorum_v2),
+	 "refused DescribeQuorum v2 request"},
 	{"version above cap", metadata_v14, sizeof(metadata_v14), "refused Metadata v14"},
 	{"SaslHandshake v2", sasl_v2, sizeof(sasl_v2), "refused SaslHandshake v2"},
 	{"malformed Produce header", bad_produce, sizeof(bad_produce),

@@ -1,6 +1,7 @@
 /* 0005_fake_broker.c — kgate against a scripted broker, for what neither
  * librdkafka's mock nor its client exercises: KIP-951 NodeEndpoints in a
- * streamed Fetch v16 and a Produce v10 response, Produce acks=0, responses
+ * streamed Fetch v16, a Produce v10 response, and share groups' ShareFetch
+ * (streamed) and ShareAcknowledge, Produce acks=0, responses
  * that are malformed, mismatched or TLS, unreachable upstreams, and
  * back-pressure in both directions with memory measured.
  */
@@ -41,7 +42,8 @@ enum {
 	SINK,           /* reads everything, answers nothing */
 	NO_TAIL,        /* Fetch v16 without its top-level tagged section */
 	ANSWER_ONE,     /* answers one request (any), then hangs up */
-	SILENT          /* accepts, reads, never answers */
+	SILENT,         /* accepts, reads, never answers */
+	SHARE           /* ShareFetch v1 (pad), v2 (empty), ShareAcknowledge v2 */
 };
 
 /* The gateway of these tests: two brokers (ids 1 and 2, so 9 is unmapped),
@@ -68,21 +70,28 @@ static void frame_end(struct kwbuf *w, size_t off)
 	kw_patch_i32(w, off, (int32_t)(w->len - off - 4));
 }
 
-/* NodeEndpoints for ids 1, 2 (mapped) and 9 (not), as a tagged field 0. */
-static void node_endpoints_field(struct kwbuf *w, const char *const hosts[3])
+/* NodeEndpoints for ids 1, 2 (mapped) and 9 (not). */
+static void node_endpoints(struct kwbuf *w, const char *const hosts[3])
 {
 	static const int32_t ids[3] = {1, 2, 9};
+
+	kw_array_len(w, 1, 3);
+	for (int i = 0; i < 3; i++) {
+		kw_i32(w, ids[i]);
+		kw_string(w, 1, hosts[i], (int32_t)strlen(hosts[i]));
+		kw_i32(w, 9094);
+		kw_uvarint(w, 0); /* Rack: null */
+		kw_uvarint(w, 0);
+	}
+}
+
+/* The same as a tagged field 0 (Produce, Fetch). */
+static void node_endpoints_field(struct kwbuf *w, const char *const hosts[3])
+{
 	struct kwbuf f;
 
 	kw_init(&f);
-	kw_array_len(&f, 1, 3);
-	for (int i = 0; i < 3; i++) {
-		kw_i32(&f, ids[i]);
-		kw_string(&f, 1, hosts[i], (int32_t)strlen(hosts[i]));
-		kw_i32(&f, 9094);
-		kw_uvarint(&f, 0); /* Rack: null */
-		kw_uvarint(&f, 0);
-	}
+	node_endpoints(&f, hosts);
 	kw_uvarint(w, 0);
 	kw_uvarint(w, (uint32_t)f.len);
 	kw_put(w, f.buf, f.len);
@@ -138,6 +147,62 @@ static void fetch_response(struct kwbuf *w, int32_t corr, int16_t v, size_t reco
 		kw_uvarint(w, 3);
 		kw_put(w, "xyz", 3);
 	}
+	frame_end(w, off);
+}
+
+/* A ShareFetch (v1+) or ShareAcknowledge (v2) answer: partition 0 with
+ * records_len bytes of records (ShareFetch only), partition 1
+ * NOT_LEADER_OR_FOLLOWER; then NodeEndpoints, an ordinary field (*ne is
+ * where it starts in the frame), and top-level tags holding an unknown
+ * field (tag 7, "xyz"). */
+static void share_response(struct kwbuf *w, int16_t key, int32_t corr, size_t records_len,
+			   const char *const hosts[3], size_t *ne)
+{
+	size_t off = frame_begin(w, corr, 1);
+	uint8_t topic_id[16];
+
+	memset(topic_id, 0xcd, sizeof(topic_id));
+	kw_i32(w, 0);     /* ThrottleTimeMs */
+	kw_i16(w, 0);
+	kw_uvarint(w, 0); /* ErrorMessage: null */
+	kw_i32(w, 30000); /* AcquisitionLockTimeoutMs */
+	kw_array_len(w, 1, 1);
+	kw_put(w, topic_id, sizeof(topic_id));
+	kw_array_len(w, 1, 2);
+	for (int p = 0; p < 2; p++) {
+		kw_i32(w, p);
+		kw_i16(w, p ? 6 : 0);
+		kw_uvarint(w, 0);
+		if (key == 78) {
+			kw_i16(w, 0); /* AcknowledgeErrorCode, AcknowledgeErrorMessage */
+			kw_uvarint(w, 0);
+		}
+		kw_i32(w, 2); /* CurrentLeader */
+		kw_i32(w, 7);
+		kw_uvarint(w, 0);
+		if (key == 78) {
+			size_t n = p ? 0 : records_len;
+
+			kw_uvarint(w, (uint32_t)n + 1);
+			for (size_t i = 0; i < n; i++)
+				kw_i8(w, (int8_t)record_byte(i));
+			kw_array_len(w, 1, p ? 0 : 1); /* AcquiredRecords */
+			if (!p) {
+				kw_i64(w, 0);
+				kw_i64(w, 99);
+				kw_i16(w, 1);
+				kw_uvarint(w, 0);
+			}
+		}
+		kw_uvarint(w, 0);
+	}
+	kw_uvarint(w, 0); /* topic tags */
+	*ne = w->len - off - 4;
+	node_endpoints(w, hosts);
+	kw_uvarint(w, 1);
+	kw_uvarint(w, 7);
+	kw_uvarint(w, 3);
+	kw_put(w, "xyz", 3);
 	frame_end(w, off);
 }
 
@@ -288,6 +353,15 @@ static void handler(struct fake_broker *fb, int fd)
 	case SILENT:
 		raw_wait_closed(fd, 20000);
 		break;
+	case SHARE:
+		for (int i = 0; i < 3 && fake_read_request(fd, &req) == 0; i++) {
+			share_response(&w, req.api_key, req.correlation_id, s->records_len,
+				       i == 1 ? short_hosts : long_hosts, &s->tail_off[i]);
+			s->frame_len[i] = w.len - 4;
+			send_buf(fd, &w, 997);
+			fake_request_free(&req);
+		}
+		break;
 	case SINK: {
 		/* Reads nothing for a second, then everything. */
 		uint8_t buf[65536];
@@ -434,6 +508,59 @@ START_TEST(test_fetch_v16_streamed_and_rewritten_in_place)
 	close(fd);
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	ck_assert(kgate_log_contains(&kg, "leader_hints_rewritten=2 "));
+	ck_assert(kgate_log_contains(&kg, "node_endpoints_dropped=1 "));
+	ck_assert(kgate_log_contains(&kg, "protocol_errors=0"));
+	fake_broker_stop(&fb);
+}
+END_TEST
+
+/* Share groups: ShareFetch streamed (same length, records intact) with its
+ * NodeEndpoints rewritten in place (long names: padded) or sent empty
+ * (short names: would not fit), and ShareAcknowledge rewritten whole. */
+START_TEST(test_share_groups_rewritten)
+{
+	struct script s = {.mode = SHARE, .records_len = 3u << 20};
+	struct fake_broker fb;
+	struct kgate kg;
+	int fd;
+
+	fake_broker_start(&fb, handler, &s);
+	start_gateway(&kg, fb.port);
+	fd = raw_connect(kg.broker_port[0]);
+	send_request(fd, 78, 1, 200, 1);
+	send_request(fd, 78, 2, 201, 1);
+	send_request(fd, 79, 2, 202, 1);
+	for (int i = 0; i < 3; i++) {
+		size_t len, ne, used;
+		uint8_t *f = read_frame(fd, &len);
+
+		ck_assert_int_eq(kbuf_get_i32(f), 200 + i);
+		ne = s.tail_off[i];
+		if (i < 2) {
+			/* Streamed: the length the broker sent; records intact
+			 * (after the header, fixed fields, topic and partition 0's
+			 * own: 4+1+4+2+1+4+1+16+1 + 4+2+1+2+1+8+1, then their
+			 * length). */
+			size_t rec_off = 53 + kbuf_uvarint_len((uint32_t)s.records_len + 1);
+
+			ck_assert_uint_eq(len, s.frame_len[i]);
+			for (size_t j = 0; j < s.records_len; j += 4099)
+				ck_assert_uint_eq(f[rec_off + j], record_byte(j));
+		}
+		if (i == 1) {
+			ck_assert_uint_eq(f[ne], 1); /* empty: dropped */
+			used = 1;
+		} else {
+			used = check_endpoints(f + ne, len - ne, &kg, "b-9");
+		}
+		/* Then the tags: the unknown field kept, padding only besides. */
+		ck_assert(len - ne - used >= 6);
+		ck_assert_mem_eq(f + ne + used + 1, "\x07\x03xyz", 5);
+		free(f);
+	}
+	close(fd);
+	ck_assert_int_eq(kgate_stop(&kg), 0);
+	ck_assert(kgate_log_contains(&kg, "leader_hints_rewritten=3 "));
 	ck_assert(kgate_log_contains(&kg, "node_endpoints_dropped=1 "));
 	ck_assert(kgate_log_contains(&kg, "protocol_errors=0"));
 	fake_broker_stop(&fb);
@@ -780,6 +907,7 @@ TCase *tcase_0005_fake_broker(void)
 	TCase *tc = tcase_create("0005 scripted broker");
 
 	tcase_add_test(tc, test_fetch_v16_streamed_and_rewritten_in_place);
+	tcase_add_test(tc, test_share_groups_rewritten);
 	tcase_add_test(tc, test_produce_v10_node_endpoints);
 	tcase_add_test(tc, test_acks0_produce_gets_no_fifo_entry);
 	tcase_add_test(tc, test_correlation_mismatch_closes);

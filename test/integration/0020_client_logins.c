@@ -62,33 +62,14 @@ static void write_text(const char *path, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-/* `kgate passwd FILE USER`, the password on its stdin (as an operator
- * pipes it). */
-static void passwd_add(const char *file, const char *user, const char *password)
-{
-	const char *bin = getenv("KGATE_BIN");
-	char cmd[1024];
-	FILE *p;
-	int status;
-
-	ck_assert_msg(bin != NULL, "KGATE_BIN is not set");
-	snprintf(cmd, sizeof(cmd), "'%s' passwd '%s' '%s'", bin, file, user);
-	p = popen(cmd, "w");
-	ck_assert_ptr_nonnull(p);
-	fprintf(p, "%s\n", password);
-	status = pclose(p);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "kgate passwd %s %s: status %d", file, user, status);
-}
-
 /* The credentials file for app-a and app-b, in dir. */
 static void credentials_write(const char *dir, char *path, size_t len)
 {
 	struct stat st;
 
 	snprintf(path, len, "%s/users.json", dir);
-	passwd_add(path, APP_A, APP_A_PW);
-	passwd_add(path, APP_B, APP_B_PW);
+	harness_passwd_add(path, APP_A, APP_A_PW);
+	harness_passwd_add(path, APP_B, APP_B_PW);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 }

@@ -26,6 +26,7 @@ TCase *tcase_0019_upstream_sasl(void);
 TCase *tcase_0020_client_logins(void);
 TCase *tcase_0021_upstream_iam(void);
 TCase *tcase_0022_broker_ports(void);
-TCase *tcase_0023_cluster_growth(void);
+TCase *tcase_0023_sni(void);
+TCase *tcase_0024_cluster_growth(void);
 
 #endif

@@ -33,7 +33,8 @@ int main(void)
 	suite_add_tcase(s, tcase_0020_client_logins());
 	suite_add_tcase(s, tcase_0021_upstream_iam());
 	suite_add_tcase(s, tcase_0022_broker_ports());
-	suite_add_tcase(s, tcase_0023_cluster_growth());
+	suite_add_tcase(s, tcase_0023_sni());
+	suite_add_tcase(s, tcase_0024_cluster_growth());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);

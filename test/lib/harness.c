@@ -842,3 +842,20 @@ const char *harness_src_path(const char *rel, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", root ? root : ".", rel);
 	return buf;
 }
+
+void harness_passwd_add(const char *file, const char *user, const char *password)
+{
+	const char *bin = getenv("KGATE_BIN");
+	char cmd[1024];
+	FILE *p;
+	int status;
+
+	ck_assert_msg(bin != NULL, "KGATE_BIN is not set");
+	snprintf(cmd, sizeof(cmd), "'%s' passwd '%s' '%s'", bin, file, user);
+	p = popen(cmd, "w");
+	ck_assert_ptr_nonnull(p);
+	fprintf(p, "%s\n", password);
+	status = pclose(p);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "kgate passwd %s %s: status %d", file, user, status);
+}

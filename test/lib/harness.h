@@ -131,6 +131,9 @@ const char *cert_path(int slot, const char *name);
 /* Runs a command (argv) to completion; returns its exit status, with stdout
  * and stderr captured into out (NUL-terminated, truncated to len). */
 int harness_run(char *const argv[], char *out, size_t len);
+/* `kgate passwd FILE USER` (KGATE_BIN), the password on its stdin as an
+ * operator pipes it; asserts it succeeded. */
+void harness_passwd_add(const char *file, const char *user, const char *password);
 
 /* Raw sockets: connect to 127.0.0.1:port (blocking, with timeouts). */
 int raw_connect(int port);

@@ -49,6 +49,7 @@ int main(void)
 	srunner_add_suite(sr, suite_users());
 	srunner_add_suite(sr, suite_aws_creds());
 	srunner_add_suite(sr, suite_auth());
+	srunner_add_suite(sr, suite_share());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -469,6 +469,149 @@ START_TEST(test_workers)
 }
 END_TEST
 
+
+/* ---- the sni block ---- */
+
+#define SNI_TLS "\"tls\":{\"cert\":\"{C}/gateway.pem\",\"key\":\"{C}/gateway.key\"}"
+#define SNI_BOOT "\"bootstrap\":{\"listen\":\"127.0.0.1:9094\",\"upstream\":[\"b:1\"]}"
+
+START_TEST(test_sni_names)
+{
+	struct cfg cfg;
+
+	/* No brokers[] needed; advertise_port defaults to the listen port. */
+	load_ok(with_certs("{" SNI_BOOT ",\"sni\":{\"listen\":\"0.0.0.0:9443\","
+			   "\"bootstrap_name\":\"Bootstrap.Kafka.example.com\","
+			   "\"broker_name\":\"b-{id}.kafka.example.com\"," SNI_TLS "}}"),
+		&cfg);
+	ck_assert(cfg_has_sni(&cfg));
+	ck_assert_uint_eq(cfg.n_brokers, 0);
+	ck_assert_uint_eq(cfg_n_listeners(&cfg), 2);
+	ck_assert_ptr_eq(cfg_listener_conf(&cfg, 1), &cfg.sni_listener);
+	ck_assert_ptr_nonnull(cfg_listener_tls(&cfg, &cfg.sni_listener));
+	ck_assert_int_eq(cfg.sni.advertise_port, 9443);
+	ck_assert_int_eq(cfg.sni.unmatched, CFG_SNI_TO_BOOTSTRAP);
+	/* Case-insensitive; one spelling per id. */
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "bootstrap.kafka.example.com"), CFG_SNI_BOOTSTRAP);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-1.kafka.example.com"), 1);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "B-42.KAFKA.Example.com"), 42);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-0.kafka.example.com"), 0);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-2147483647.kafka.example.com"), 2147483647);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-2147483648.kafka.example.com"),
+			 CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-01.kafka.example.com"), CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-.kafka.example.com"), CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b--1.kafka.example.com"), CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-+1.kafka.example.com"), CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-1x.kafka.example.com"), CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-1.kafka.example.com.evil"), CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "x.b-1.kafka.example.com"), CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "kafka.example.com"), CFG_SNI_UNMATCHED);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, NULL), CFG_SNI_UNMATCHED);
+	{
+		char name[300];
+
+		ck_assert_int_eq(cfg_sni_name(&cfg.sni, 7, name, sizeof(name)), 21);
+		ck_assert_str_eq(name, "b-7.kafka.example.com");
+		ck_assert_int_eq(cfg_sni_name(&cfg.sni, 7, name, 10), -1);
+	}
+	cfg_free(&cfg);
+	/* The id may start the name, or end it; TLS from tls.listen. */
+	load_ok(with_certs("{" SNI_BOOT ",\"tls\":{\"listen\":{\"cert\":\"{C}/gateway.pem\","
+			   "\"key\":\"{C}/gateway.key\"}},\"sni\":{\"listen\":\"0.0.0.0:9443\","
+			   "\"advertise_port\":443,\"unmatched\":\"refuse\","
+			   "\"bootstrap_name\":\"kafka.example.com\","
+			   "\"broker_name\":\"{id}.kafka.example.com\"}}"),
+		&cfg);
+	ck_assert_int_eq(cfg.sni.advertise_port, 443);
+	ck_assert_int_eq(cfg.sni.unmatched, CFG_SNI_REFUSE);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "3.kafka.example.com"), 3);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "KAFKA.example.com"), CFG_SNI_BOOTSTRAP);
+	cfg_free(&cfg);
+}
+END_TEST
+
+/* src with every from replaced by to, into out (cap bytes). */
+static void replace_all(const char *src, const char *from, const char *to, char *out, size_t cap)
+{
+	size_t n = 0, flen = strlen(from), tlen = strlen(to);
+
+	while (*src) {
+		ck_assert_uint_lt(n + tlen + 1, cap);
+		if (strncmp(src, from, flen) == 0) {
+			memcpy(out + n, to, tlen);
+			n += tlen;
+			src += flen;
+		} else {
+			out[n++] = *src++;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* The SNI sample, its files replaced by the test PKI's. */
+START_TEST(test_sni_sample_file)
+{
+	static char sample[4096], a[4096], b[4096];
+	char path[1024];
+	FILE *f = fopen(test_src_path("config/kgate.sni.sample.json", path, sizeof(path)), "r");
+	size_t n;
+	struct cfg cfg;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(sample, 1, sizeof(sample) - 1, f);
+	fclose(f);
+	sample[n] = '\0';
+	replace_all(sample, "/etc/kgate/tls/wildcard.", "{C}/sni.", a, sizeof(a));
+	replace_all(a, "/etc/kgate/tls/", "{C}/", b, sizeof(b));
+	load_ok(with_certs(b), &cfg);
+	ck_assert(cfg_has_sni(&cfg));
+	ck_assert_uint_eq(cfg.n_brokers, 0);
+	ck_assert_int_eq(cfg_sni_match(&cfg.sni, "b-12.kafka.example.com"), 12);
+	cfg_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_sni_errors)
+{
+	/* Neither brokers[] nor sni. */
+	FAILS("{" SNI_BOOT "}", "brokers: missing");
+	/* Pattern, names, policy, port: each with its path. */
+	FAILS(with_certs("{" SNI_BOOT ",\"sni\":{\"listen\":\"0.0.0.0:9443\","
+			 "\"advertise_port\":0,\"unmatched\":\"drop\","
+			 "\"bootstrap_name\":\"bad_name.example.com\","
+			 "\"broker_name\":\"b.kafka.example.com\"," SNI_TLS "}}"),
+	      "sni.advertise_port: expected an integer from 1 to 65535",
+	      "sni.unmatched: expected one of \"bootstrap\", \"refuse\"");
+	FAILS(with_certs("{" SNI_BOOT ",\"sni\":{\"listen\":\"0.0.0.0:9443\","
+			 "\"bootstrap_name\":\"bad_name.example.com\","
+			 "\"broker_name\":\"b.kafka.example.com\"," SNI_TLS "}}"),
+	      "sni.bootstrap_name: \"bad_name.example.com\" is not a DNS name",
+	      "sni.broker_name: \"b.kafka.example.com\" must hold \"{id}\" exactly once");
+	FAILS(with_certs("{" SNI_BOOT ",\"sni\":{\"listen\":\"0.0.0.0:9443\","
+			 "\"bootstrap_name\":\"boot.example.com\","
+			 "\"broker_name\":\"b-{id}-{id}.example.com\"," SNI_TLS "}}"),
+	      "sni.broker_name: \"b-{id}-{id}.example.com\" must hold \"{id}\" exactly once");
+	FAILS(with_certs("{" SNI_BOOT ",\"sni\":{\"listen\":\"0.0.0.0:9443\","
+			 "\"bootstrap_name\":\"boot.example.com\","
+			 "\"broker_name\":\"b-{id}-.example.com\"," SNI_TLS "}}"),
+	      "sni.broker_name: \"b-{id}-.example.com\" does not make a DNS name");
+	FAILS(with_certs("{" SNI_BOOT ",\"sni\":{\"listen\":\"0.0.0.0:9443\","
+			 "\"bootstrap_name\":\"b-1.example.com\","
+			 "\"broker_name\":\"b-{id}.example.com\"," SNI_TLS "}}"),
+	      "sni.bootstrap_name: \"b-1.example.com\" matches broker_name");
+	/* TLS is required; the listener must not overlap another. */
+	FAILS("{" SNI_BOOT ",\"sni\":{\"listen\":\"127.0.0.1:9094\","
+	      "\"bootstrap_name\":\"boot.example.com\",\"broker_name\":\"b-{id}.example.com\"}}",
+	      "sni.tls: missing", "sni.listen: 127.0.0.1:9094 overlaps bootstrap.listen");
+	FAILS("{" SNI_BOOT ",\"sni\":{\"listen\":\"0.0.0.0:9443\",\"tls\":false,"
+	      "\"bootstrap_name\":\"boot.example.com\",\"broker_name\":\"b-{id}.example.com\"}}",
+	      "sni.tls: expected an object");
+	FAILS("{" SNI_BOOT ",\"sni\":{\"bootstrap_name\":\"boot.example.com\",\"port\":1}}",
+	      "sni.port: unknown key", "sni.listen: missing", "sni.broker_name: missing");
+}
+END_TEST
+
 Suite *suite_config(void)
 {
 	Suite *s = suite_create("config");
@@ -488,6 +631,9 @@ Suite *suite_config(void)
 	tcase_add_test(tc, test_cli);
 	tcase_add_test(tc, test_discovery_keys);
 	tcase_add_test(tc, test_cli_demo_addresses);
+	tcase_add_test(tc, test_sni_names);
+	tcase_add_test(tc, test_sni_errors);
+	tcase_add_test(tc, test_sni_sample_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

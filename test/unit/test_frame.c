@@ -141,7 +141,13 @@ START_TEST(test_api_table)
 	ck_assert_int_eq(kapi_request_check(KAPI_SASL_HANDSHAKE, 0, &why), -1);
 	ck_assert_ptr_nonnull(strstr(why, "unframed SASL tokens"));
 	ck_assert_int_eq(kapi_request_check(KAPI_SASL_HANDSHAKE, 2, &why), -1);
-	ck_assert_int_eq(kapi_request_check(KAPI_SHARE_FETCH, 1, &why), -1);
+	/* Share groups: every version kgate decodes (0-2) is forwarded. */
+	for (int16_t v = 0; v <= 2; v++) {
+		ck_assert_int_eq(kapi_request_check(KAPI_SHARE_FETCH, v, &why), 0);
+		ck_assert_int_eq(kapi_request_check(KAPI_SHARE_ACKNOWLEDGE, v, &why), 0);
+	}
+	ck_assert_int_eq(kapi_request_check(KAPI_SHARE_FETCH, 3, &why), -1);
+	ck_assert_int_eq(kapi_request_check(KAPI_SHARE_ACKNOWLEDGE, 3, &why), -1);
 	ck_assert_int_eq(kapi_request_check(KAPI_API_VERSIONS, 9, &why), 0);
 	ck_assert_int_eq(kapi_request_check(KAPI_DESCRIBE_QUORUM, 2, &why), -1);
 	ck_assert_int_eq(kapi_request_check(500, 3, &why), 0);

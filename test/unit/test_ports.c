@@ -149,10 +149,11 @@ START_TEST(test_rule_meets_the_rest)
 		      "admin.listen: 127.0.0.1:8446 overlaps broker_ports (id 4).listen",
 		      "broker_ports (id 5).listen: 0.0.0.0:8447 overlaps brokers[0].listen",
 		      "broker_ports (id 1).advertise: nlb:8443 is already advertised by brokers[0]");
-	/* Neither brokers[] nor a rule, said along with the other mistakes. */
+	/* Neither brokers[] nor a rule (nor sni), said along with the other
+	 * mistakes. */
 	EXPECT_ERRORS("{\"bootstrap\":{\"upstream\":[\"a:1\"]}}", "bootstrap.listen: missing",
-		      "brokers: missing (expected a non-empty array of broker objects, or a "
-		      "broker_ports rule)");
+		      "brokers: missing (expected a non-empty array of broker objects, a "
+		      "broker_ports rule, or an sni block)");
 	/* An upstream that would dial one of the rule's listeners. */
 	EXPECT_ERRORS("{\"bootstrap\":{\"listen\":\"127.0.0.1:9094\",\"upstream\":"
 		      "[\"127.0.0.1:8444\"]},\"broker_ports\":{\"listen_host\":\"127.0.0.1\","

@@ -3,8 +3,9 @@
  * independent encoder (scripts/gen_vectors.py).
  *
  * Each vector is checked three ways: the rewrite gives exactly the expected
- * bytes; cutting the input short at every offset is refused; and for Fetch
- * the streaming walker finds the same tail whichever way the bytes arrive.
+ * bytes; cutting the input short at every offset is refused; and for the
+ * streamed APIs (Fetch, ShareFetch)
+ * the walker finds the same tail whichever way the bytes arrive.
  * And the vectors and the API table must agree: every version kgate
  * rewrites has vectors, and none is beyond what it understands.
  */
@@ -27,21 +28,29 @@ static int rewrite(const struct vec *v, const uint8_t *in, size_t len, struct kw
 	return fn(in, len, v->version, out, &vec_map);
 }
 
-/* Streams a Fetch frame through the walker as the gateway does, with bytes
- * arriving chunk at a time.  Returns the tail offset, or -1 on error. */
-static long walk(int16_t version, const uint8_t *in, size_t len, size_t chunk)
+/* The streaming interface of a vector's API, or NULL if it is not streamed. */
+static const struct kapi_stream *streamed(const struct vec *v)
 {
-	struct kfetch_walk w;
+	return kapi_get(v->api_key)->stream;
+}
+
+/* Streams a frame of a streamed API through its walker as the gateway does,
+ * with bytes arriving chunk at a time.  Returns the tail offset, or -1 on
+ * error. */
+static long walk(const struct vec *v, const uint8_t *in, size_t len, size_t chunk)
+{
+	const struct kapi_stream *st = streamed(v);
+	union kapi_walk w;
 	size_t pos = 4, arrived = len < 4 + chunk ? len : 4 + chunk;
 
 	/* The gateway never walks a frame shorter than its CorrelationId. */
 	if (len < 4)
 		return -1;
-	kfw_init(&w, version);
+	st->init(&w, v->version);
 	for (;;) {
 		size_t avail = arrived - pos, n = avail < 256 ? avail : 256, used;
 		uint64_t skip;
-		int rc = kfw_walk(&w, in + pos, n, &used, &skip);
+		int rc = st->walk(&w, in + pos, n, &used, &skip);
 
 		pos += used;
 		switch (rc) {
@@ -67,18 +76,18 @@ static long walk(int16_t version, const uint8_t *in, size_t len, size_t chunk)
 	}
 }
 
-/* Fetch: the gateway's path, byte for byte, into a same-size output. */
-static int fetch_path(const struct vec *v, const uint8_t *in, size_t len, size_t chunk,
-		      uint8_t *out)
+/* A streamed API: the gateway's path, byte for byte, into a same-size output. */
+static int stream_path(const struct vec *v, const uint8_t *in, size_t len, size_t chunk,
+		       uint8_t *out)
 {
-	long tail = walk(v->version, in, len, chunk);
+	long tail = walk(v, in, len, chunk);
 	int dropped, rc;
 
 	if (tail < 0)
 		return KRW_ERROR;
 	memcpy(out, in, (size_t)tail);
-	rc = krw_fetch_tail(in + tail, len - (size_t)tail, v->version, out + tail, &vec_map,
-			    &dropped);
+	rc = streamed(v)->rewrite_tail(in + tail, len - (size_t)tail, v->version, out + tail,
+				       &vec_map, &dropped);
 	if (rc == KRW_UNCHANGED)
 		memcpy(out + tail, in + tail, len - (size_t)tail);
 	return rc;
@@ -92,22 +101,22 @@ START_TEST(test_vector_rewrite)
 
 	vec_get((size_t)_i, &v);
 	kw_init(&out);
-	if (v.api_key == KAPI_FETCH) {
+	if (streamed(&v)) {
 		static const size_t chunks[] = {1, 7, 64, 100000000};
 		uint8_t *o = malloc(v.in_len);
 
 		ck_assert_uint_eq(v.in_len, v.want_len);
 		if (v.tail_offset >= 0)
-			ck_assert_int_eq(walk(v.version, v.in, v.in_len, 1 << 30), v.tail_offset);
+			ck_assert_int_eq(walk(&v, v.in, v.in_len, 1 << 30), v.tail_offset);
 		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-			rc = fetch_path(&v, v.in, v.in_len, chunks[c], o);
+			rc = stream_path(&v, v.in, v.in_len, chunks[c], o);
 			ck_assert_msg(rc != KRW_ERROR, "%s: refused (chunk %zu)", v.name, chunks[c]);
 			ck_assert_msg(memcmp(o, v.want, v.in_len) == 0,
 				      "%s: output differs (chunk %zu)", v.name, chunks[c]);
 		}
-		/* Streaming is used only from v16, where NodeEndpoints exists. */
-		ck_assert_int_eq(kapi_mode_for(KAPI_FETCH, v.version),
-				 v.version >= 16 ? KAPI_TAIL : KAPI_PASS);
+		/* Streaming is used where NodeEndpoints exists (Fetch v16+). */
+		ck_assert_int_eq(kapi_mode_for(v.api_key, v.version),
+				 strcmp(v.mode, "unchanged") ? KAPI_TAIL : KAPI_PASS);
 		free(o);
 	} else {
 		rc = rewrite(&v, v.in, v.in_len, &out);
@@ -150,8 +159,8 @@ START_TEST(test_vector_truncated)
 		/* An exact-size copy so ASan sees any read past the cut. */
 		copy = malloc(cut ? cut : 1);
 		memcpy(copy, v.in, cut);
-		if (v.api_key == KAPI_FETCH)
-			rc = fetch_path(&v, copy, cut, 64, o);
+		if (streamed(&v))
+			rc = stream_path(&v, copy, cut, 64, o);
 		else
 			rc = rewrite(&v, copy, cut, &out);
 		ck_assert_msg(rc == KRW_ERROR, "%s: accepted when cut to %zu of %zu bytes",
@@ -162,7 +171,7 @@ START_TEST(test_vector_truncated)
 	copy = malloc(v.in_len + 1);
 	memcpy(copy, v.in, v.in_len);
 	copy[v.in_len] = 0;
-	if (v.api_key != KAPI_FETCH && !vec_undecoded_after_error(&v))
+	if (!streamed(&v) && !vec_undecoded_after_error(&v))
 		ck_assert_msg(rewrite(&v, copy, v.in_len + 1, &out) == KRW_ERROR,
 			      "%s: accepted a trailing byte", v.name);
 	free(copy);
@@ -209,19 +218,20 @@ START_TEST(test_vectors_cover_the_api_table)
 }
 END_TEST
 
-/* Walks a whole Fetch frame offering at most window bytes at a time; the
- * tail offset, -1 if refused, -2 if the walker stalled: it consumed nothing
- * of a full window and asked for more. */
-static long walk_window(int16_t version, const uint8_t *in, size_t len, size_t window)
+/* Walks a whole frame of a streamed API offering at most window bytes at a
+ * time; the tail offset, -1 if refused, -2 if the walker stalled: it
+ * consumed nothing of a full window and asked for more. */
+static long walk_window(const struct vec *v, const uint8_t *in, size_t len, size_t window)
 {
-	struct kfetch_walk w;
+	const struct kapi_stream *st = streamed(v);
+	union kapi_walk w;
 	size_t pos = 4;
 
-	kfw_init(&w, version);
+	st->init(&w, v->version);
 	for (;;) {
 		size_t n = len - pos < window ? len - pos : window, used;
 		uint64_t skip;
-		int rc = kfw_walk(&w, in + pos, n, &used, &skip);
+		int rc = st->walk(&w, in + pos, n, &used, &skip);
 
 		pos += used;
 		switch (rc) {
@@ -254,8 +264,8 @@ START_TEST(test_vector_walk_smallest_window)
 		struct vec v;
 
 		vec_get(i, &v);
-		if (v.api_key == KAPI_FETCH && v.tail_offset >= 0) {
-			long got = walk_window(v.version, v.in, v.in_len, KFW_MAX_PRIMITIVE);
+		if (streamed(&v) && v.tail_offset >= 0) {
+			long got = walk_window(&v, v.in, v.in_len, KFW_MAX_PRIMITIVE);
 
 			ck_assert_msg(got == v.tail_offset,
 				      "%s: walked %ld with %d-byte windows, tail at %ld", v.name,

@@ -4,6 +4,7 @@
 
 #include <check.h>
 
+#include "../../protocol/kbuf.h"
 #include "../../protocol/kmap.h"
 
 Suite *suite_kbuf(void);
@@ -24,6 +25,7 @@ Suite *suite_scram(void);
 Suite *suite_users(void);
 Suite *suite_aws_creds(void);
 Suite *suite_auth(void);
+Suite *suite_share(void);
 
 /* Path of a file in the source tree (KGATE_SRC or "."). */
 const char *test_src_path(const char *rel, char *buf, size_t len);
@@ -32,5 +34,20 @@ const char *test_src_path(const char *rel, char *buf, size_t len);
  * this length" share it instead of each writing its own. */
 int map_fixed(void *ctx, int32_t node_id, const struct kstr *orig_host, int32_t orig_port,
 	      struct kmap_addr *out);
+
+/* Share groups' responses built by hand (test_share.c), for the stream
+ * tests too: a ShareFetch v (records bytes of records in one partition, a
+ * NOT_LEADER_OR_FOLLOWER partition, n_endpoints NodeEndpoints named
+ * b-1.msk.internal:9092 for ids 1..n, unknown tags everywhere when unknown)
+ * or a ShareAcknowledge, appended to w (from the CorrelationId); returns
+ * where NodeEndpoints starts. */
+size_t share_fetch_frame(struct kwbuf *w, int16_t v, int32_t correlation_id, size_t records,
+			 int n_endpoints, int unknown);
+size_t share_ack_frame(struct kwbuf *w, int16_t v, int32_t correlation_id, int n_endpoints,
+		       int unknown);
+/* Checks a share tail (NodeEndpoints and the top-level tags) as kgate
+ * rewrote it with a map to "h":1: every entry mapped (none when dropped),
+ * the unknown field kept, any other field padding, nothing left over. */
+void share_check_tail(const uint8_t *p, size_t len, int n_endpoints, int unknown, int dropped);
 
 #endif
