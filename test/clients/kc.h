@@ -46,6 +46,9 @@ struct kc_opts {
 	const char *expect; /* NULL: report addresses, check nothing */
 	const char *group;
 	long long count, start, rate, messages, partitions, members, expect_count, timeout_s;
+	/* consume: duplicate ids tolerated (reported, not failed): a client
+	 * that redelivers by design or by a known bug */
+	long long allow_redelivery;
 	bool verbose;
 	/* --set NAME=VALUE: librdkafka properties for every handle (TLS, SASL) */
 	const char *props[KC_MAX_PROPS];

@@ -50,6 +50,7 @@ static const struct kc_optdef kc_optdefs[] = {
 	{"rate", KC_IN(KC_PRODUCE), 0, KC_INT(rate, 0, 10000000)},
 	{"group", KC_IN(KC_CONSUME), KC_IN(KC_CONSUME), KC_STR(group)},
 	{"members", KC_IN(KC_CONSUME), 0, KC_INT(members, 1, KC_MAX_MEMBERS)},
+	{"allow-redelivery", KC_IN(KC_CONSUME), 0, KC_INT(allow_redelivery, 0, KC_MAX_COUNT)},
 	{"expect-count", KC_IN(KC_METADATA), 0, KC_INT(expect_count, 1, 10000)},
 	/* Handled in kc_parse: collected, not stored in one field. */
 	{"set", KC_ALL, 0, 0, 0, 0},
@@ -70,9 +71,11 @@ void kc_usage(FILE *f)
 		"      --partitions creates the topic with P partitions unless it exists\n"
 		"      (it must then have P); --rate 0 is as fast as possible\n"
 		"  consume --topic T --count N [--start 0] --group G [--members 1]\n"
-		"      a group of M consumers until ids S..S+N-1 have arrived: each once,\n"
-		"      well-formed, increasing within each partition; with M >= 2 every\n"
-		"      member must have been assigned a partition\n"
+		"          [--allow-redelivery D]\n"
+		"      a group of M consumers until ids S..S+N-1 have arrived: each once\n"
+		"      (or up to D ids again, reported), well-formed, increasing within\n"
+		"      each partition; with M >= 2 every member must have been assigned\n"
+		"      a partition\n"
 		"  metadata [--expect-count K]\n"
 		"      print the brokers Metadata lists; with K, retry until it lists K\n"
 		"  expect-failure --topic T\n"

@@ -151,8 +151,14 @@ scenario_14_cluster_growth() {
   capture_start s14 "$NS_CLI" "kc$E2E_ID"
   spawn s14-producer "$NS_CLI" "$CLIENT_BIN" produce --bootstrap "$NLB_NAME:9094" --topic s14 \
     --count "$S14_MESSAGES" --rate "$S14_RATE" --timeout 600 --expect-brokers "$S14_EXPECT"
+  # librdkafka 2.0.2 (Debian's) can hand a consumer records again when a
+  # Fetch answer arrives during the offset validation a leader change starts
+  # (confluentinc/librdkafka#4261, fixed in 2.1.1), with or without kgate:
+  # the group may see ids again, reported; none may be missing, and the log
+  # itself must hold each id once (checked below, from inside msk).
   spawn s14-group "$NS_CLI" "$CLIENT_BIN" consume --bootstrap "$NLB_NAME:9094" --topic s14 \
-    --count "$S14_MESSAGES" --group s14 --members 2 --timeout 600 --expect-brokers "$S14_EXPECT"
+    --count "$S14_MESSAGES" --group s14 --members 2 --timeout 600 --expect-brokers "$S14_EXPECT" \
+    --allow-redelivery 1000
   wait_for "production under way" at_least 5000 s14
 
   log "starting broker 4"
@@ -197,7 +203,7 @@ scenario_14_cluster_growth() {
     die "reading s14 back failed"
   out=$(verify_ids "$E2E_DIR/s14-log.out" "$S14_MESSAGES") || die "s14's log: $out"
   log "s14's log: $out"
-  log "producer: $(grep -h '^produced' "$E2E_DIR/s14-producer.log"); group: $(grep -h 'consumed' "$E2E_DIR/s14-group.log" | tail -1)"
+  log "producer: $(grep -h '^produced' "$E2E_DIR/s14-producer.log"); group: $(grep -h 'consumed' "$E2E_DIR/s14-group.log" | tail -1); $(grep -h '^redelivered' "$E2E_DIR/s14-group.log" || echo 'redelivered: none')"
   # Client reconnects: connections librdkafka opened beyond one per broker
   # it used (its statistics), producer and both group members.
   reconnects=$(grep -h 'connects [0-9]*$' "$E2E_DIR/s14-producer.log" "$E2E_DIR/s14-group.log" |
