@@ -164,9 +164,10 @@ static void make_seen_index(void)
  * seen; 0 if it holds none, -1 if it is malformed. */
 static int parse_server_name(const unsigned char *p, size_t len, struct sni_seen *seen)
 {
-	size_t list, n;
+	size_t n;
 
-	if (len < 2 || (list = ((size_t)p[0] << 8) | p[1]) != len - 2)
+	/* The list's length must be the rest of the extension's. */
+	if (len < 2 || (((size_t)p[0] << 8) | p[1]) != len - 2)
 		return -1;
 	for (p += 2, len -= 2; len >= 3; p += 3 + n, len -= 3 + n) {
 		n = ((size_t)p[1] << 8) | p[2];
