@@ -102,6 +102,9 @@ static void *worker_main(void *arg)
 	int rc;
 
 	log_set_worker(w->index);
+	/* Each worker says it runs (its lines carry its number), so a log
+	 * shows every loop came up, whatever traffic reached it. */
+	log_info("event loop running on its own thread");
 	/* Not ended by running out of events (a drained worker has none):
 	 * only by exit_fn, so the main thread can always reach it. */
 	rc = event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);

@@ -59,7 +59,6 @@ static void start(struct mock *m, struct kgate *k, int n_fronted, int workers)
 	free(cfg);
 }
 
-/* The value of the sample `series` (name and labels, exactly) in /metrics. */
 /* Waits (failsafe deadline) until /readyz answers 200: the cluster
  * answered kgate's own Metadata request, whose socket is closed then. */
 static void wait_ready(void)
@@ -72,6 +71,7 @@ static void wait_ready(void)
 	}
 }
 
+/* The value of the sample `series` (name and labels, exactly) in /metrics. */
 static uint64_t metric(const char *series)
 {
 	char *body = NULL, *at, want[160];
