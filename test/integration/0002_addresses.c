@@ -16,25 +16,7 @@
 /* Produces and reads back MESSAGES through bootstrap, checking views. */
 static void round_trip(const struct kgate *kg, const char *bootstrap)
 {
-	struct broker_view pview, cview;
-	struct delivery d;
-	rd_kafka_t *producer, *consumer;
-
-	view_init(&pview);
-	producer = producer_new(bootstrap, &pview, &d);
-	produce_ids(producer, TOPIC, 0, MESSAGES);
-	wait_deliveries(producer, &d, MESSAGES, 60);
-	metadata_assert_gateway_only(producer, kg);
-	view_refresh(producer, &pview);
-	view_assert_gateway_only(&pview, kg);
-	rd_kafka_destroy(producer);
-
-	view_init(&cview);
-	consumer = consumer_from_start(bootstrap, &cview, TOPIC, 3);
-	consume_exactly_once(consumer, MESSAGES, 60);
-	view_refresh(consumer, &cview);
-	view_assert_gateway_only(&cview, kg);
-	consumer_destroy(consumer);
+	round_trip_gateway_only(kg, bootstrap, TOPIC, MESSAGES, 3);
 }
 
 START_TEST(test_configured_upstreams)

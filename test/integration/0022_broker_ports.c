@@ -52,11 +52,8 @@ static char *metrics_with(int port, const char *line)
 
 START_TEST(test_cluster_through_the_rule_alone)
 {
-	struct broker_view pview, cview;
-	struct delivery d;
 	struct mock mock;
 	struct kgate kg;
-	rd_kafka_t *producer, *consumer;
 	char *cfg;
 
 	mock_start(&mock, 3);
@@ -69,21 +66,7 @@ START_TEST(test_cluster_through_the_rule_alone)
 	/* What clients must see: the three brokers, each at its rule port. */
 	kg.n_brokers = 3;
 
-	view_init(&pview);
-	producer = producer_new(kg.bootstrap, &pview, &d);
-	produce_ids(producer, TOPIC, 0, MESSAGES);
-	wait_deliveries(producer, &d, MESSAGES, 60);
-	metadata_assert_gateway_only(producer, &kg);
-	view_refresh(producer, &pview);
-	view_assert_gateway_only(&pview, &kg);
-	rd_kafka_destroy(producer);
-
-	view_init(&cview);
-	consumer = consumer_from_start(kg.bootstrap, &cview, TOPIC, 6);
-	consume_exactly_once(consumer, MESSAGES, 60);
-	view_refresh(consumer, &cview);
-	view_assert_gateway_only(&cview, &kg);
-	consumer_destroy(consumer);
+	round_trip_gateway_only(&kg, kg.bootstrap, TOPIC, MESSAGES, 6);
 
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	ck_assert(kgate_log_contains(&kg, "endpoints_unmapped=0 "));

@@ -530,3 +530,27 @@ void group_wait_settled(struct group_member *members, int n, int partitions, int
 		usleep(10000);
 	}
 }
+
+void round_trip_gateway_only(const struct kgate *k, const char *bootstrap, const char *topic,
+			     int messages, int partitions)
+{
+	struct broker_view pview, cview;
+	struct delivery d;
+	rd_kafka_t *producer, *consumer;
+
+	view_init(&pview);
+	producer = producer_new(bootstrap, &pview, &d);
+	produce_ids(producer, topic, 0, messages);
+	wait_deliveries(producer, &d, messages, 60);
+	metadata_assert_gateway_only(producer, k);
+	view_refresh(producer, &pview);
+	view_assert_gateway_only(&pview, k);
+	rd_kafka_destroy(producer);
+
+	view_init(&cview);
+	consumer = consumer_from_start(bootstrap, &cview, topic, partitions);
+	consume_exactly_once(consumer, messages, 60);
+	view_refresh(consumer, &cview);
+	view_assert_gateway_only(&cview, k);
+	consumer_destroy(consumer);
+}

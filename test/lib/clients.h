@@ -43,6 +43,11 @@ void view_last(struct broker_view *v, struct client_view *out);
 int view_used(struct broker_view *v, const char *addr);
 /* Asserts the client's Metadata lists exactly kgate's broker addresses. */
 void metadata_assert_gateway_only(rd_kafka_t *rk, const struct kgate *k);
+/* Produces ids 0..messages-1 to topic through bootstrap and reads them back
+ * exactly once (a consumer of its partitions), both clients having seen
+ * only k's addresses. */
+void round_trip_gateway_only(const struct kgate *k, const char *bootstrap, const char *topic,
+			     int messages, int partitions);
 
 /* Which message ids arrived, how often, and whether in order per partition. */
 struct ledger {
