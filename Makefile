@@ -151,6 +151,7 @@ lint: $(KGATE)
 	scripts/check_unit.sh $(KGATE)
 	scripts/check_passwd.sh $(KGATE)
 	/usr/bin/python3 scripts/check_examples.py $(KGATE)
+	scripts/check_image_context.py $(KGATE)
 
 # The committed rewrite vectors against their generator (scripts/gen_vectors):
 # --verify re-runs the self-checks on every vector in the file (a wrong
