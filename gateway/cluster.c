@@ -165,7 +165,9 @@ static void forget_disallowed(void *val, void *ctx)
 {
 	struct cluster_node *node = val;
 
-	(void)ctx;
+	/* Recorded as gone, though this line says why instead: a reload that
+	 * allows it again must log that it joined again. */
+	(void)say(ctx, node->id, 0);
 	log_warn("broker %" PRId32 " at %s:%u is outside the reloaded configuration's "
 		 "upstream_allow, or one of kgate's own addresses: forgotten",
 		 node->id, node->host, node->port);

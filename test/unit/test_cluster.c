@@ -201,6 +201,21 @@ START_TEST(test_cluster_refuses_what_is_not_a_host)
 }
 END_TEST
 
+/* What the cluster table asked to say, in order (cluster.first_to_say). */
+static struct { int32_t id; int joined; } said[16];
+static int n_said;
+
+static int record_say(void *ctx, int32_t id, int joined)
+{
+	(void)ctx;
+	if (n_said < (int)(sizeof(said) / sizeof(said[0]))) {
+		said[n_said].id = id;
+		said[n_said].joined = joined;
+	}
+	n_said++;
+	return 1;
+}
+
 /* A reload that narrows upstream_allow, or makes a learned address one of
  * kgate's own, forgets what the new configuration would not learn. */
 START_TEST(test_cluster_reconfigured)
@@ -216,19 +231,35 @@ START_TEST(test_cluster_reconfigured)
 
 	load_cfg(NULL);
 	cluster_init(&cl, &cfg, &stats);
+	cl.first_to_say = record_say;
+	n_said = 0;
 	learn(&cl, 1, "b-1.internal", 9092);
 	learn(&cl, 2, "10.0.0.2", 9092);
 	learn(&cl, 3, "b-3.internal", 9092);
 	ck_assert_uint_eq(cl.nodes.n, 3);
+	ck_assert_int_eq(n_said, 3);
 	ck_assert_msg(cfg_load_string(narrowed, &next, &errs) == 0, "%s",
 		      errs.n ? errs.msgs[0] : "");
 	ck_assert_int_eq(cluster_configure(&cl, &next), 0);
 	ck_assert_ptr_nonnull(cluster_find(&cl, 1));
 	ck_assert_ptr_null(cluster_find(&cl, 2)); /* outside upstream_allow */
 	ck_assert_ptr_null(cluster_find(&cl, 3)); /* kgate advertises it now */
+	/* Both are recorded as gone, so the "joined" line is said again when a
+	 * later reload lets them back in (the idmap order is not the ids'). */
+	ck_assert_int_eq(n_said, 5);
+	ck_assert_int_eq(said[3].joined + said[4].joined, 0);
+	ck_assert_int_eq(said[3].id + said[4].id, 2 + 3);
 	/* And what is learned from then on is judged the same way. */
 	learn(&cl, 2, "10.0.0.2", 9092);
 	ck_assert_ptr_null(cluster_find(&cl, 2));
+	ck_assert_int_eq(n_said, 5);
+	/* The first configuration again: node 2 joins again, and says so. */
+	ck_assert_int_eq(cluster_configure(&cl, &cfg), 0);
+	learn(&cl, 2, "10.0.0.2", 9092);
+	ck_assert_ptr_nonnull(cluster_find(&cl, 2));
+	ck_assert_int_eq(n_said, 6);
+	ck_assert_int_eq(said[5].id, 2);
+	ck_assert_int_eq(said[5].joined, 1);
 	cluster_free(&cl);
 	cfg_free(&next);
 	cfg_free(&cfg);
