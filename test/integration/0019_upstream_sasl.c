@@ -203,24 +203,7 @@ static void kgate_start_sasl(struct kgate *kg, const struct front *f, const char
  * there under the contract's name (CONTRACT.md, "Metrics"). */
 static double metric(const char *name)
 {
-	char *body = NULL, *line;
-	double sum = -1;
-	size_t len = strlen(name);
-
-	ck_assert_int_eq(http_get(admin_port, "/metrics", &body), 200);
-	for (line = body; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		const char *v;
-
-		if (strncmp(line, name, len) != 0 || (line[len] != ' ' && line[len] != '{'))
-			continue;
-		v = line[len] == '{' ? strchr(line, '}') : line + len;
-		if (!v)
-			continue;
-		sum = (sum < 0 ? 0 : sum) + strtod(v + 1, NULL);
-	}
-	free(body);
-	ck_assert_msg(sum >= 0, "kgate's /metrics has no %s (the contract's name)", name);
-	return sum;
+	return harness_metric_sum(admin_port, name);
 }
 
 /* A line of kgate's log that says "cannot authenticate to <a front>:" and
@@ -403,7 +386,6 @@ START_TEST(test_mechanism_round_trip)
 	struct delivery d;
 	rd_kafka_t *producer, *consumer;
 	json_t *s;
-	double auths;
 
 	mock_with_topic(&mock);
 	front_start(&f, &mock, 0, 0, PASSWORD);
@@ -421,21 +403,16 @@ START_TEST(test_mechanism_round_trip)
 	view_assert_gateway_only(&pview, &kg);
 	view_refresh(consumer, &cview);
 	view_assert_gateway_only(&cview, &kg);
+	/* Counted while the clients are connected: closing one while kgate
+	 * signs in for it would leave a sign-in the front answered and kgate
+	 * never read. */
+	front_wait_signins_counted(&f, admin_port);
 	consumer_destroy(consumer);
 	rd_kafka_destroy(producer);
 
-	/* The front's count first (possibly 100 ms old), kgate's after: kgate
-	 * counts each sign-in as it gets the answer the front counted. */
-	sleep_ms(300);
-	s = front_stats(&f);
-	auths = metric("kgate_upstream_auths_total");
-	ck_assert_msg(auths >= (double)front_stat(s, "authenticated", NULL),
-		      "kgate_upstream_auths_total %.0f, the fronts saw %lld sign-ins", auths,
-		      front_stat(s, "authenticated", NULL));
 	ck_assert_msg(metric("kgate_upstream_auth_failures_total") == 0,
 		      "kgate_upstream_auth_failures_total %.0f",
 		      metric("kgate_upstream_auth_failures_total"));
-	json_decref(s);
 
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	ck_assert(kgate_log_contains(&kg, "protocol_errors=0"));

@@ -180,24 +180,7 @@ static void kgate_start_iam(struct kgate *kg, const struct front *f, const char 
 /* A metric from kgate's /metrics, summed over its series. */
 static double metric(const char *name)
 {
-	char *body = NULL, *line;
-	double sum = -1;
-	size_t len = strlen(name);
-
-	ck_assert_int_eq(http_get(admin_port, "/metrics", &body), 200);
-	for (line = body; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		const char *v;
-
-		if (strncmp(line, name, len) != 0 || (line[len] != ' ' && line[len] != '{'))
-			continue;
-		v = line[len] == '{' ? strchr(line, '}') : line + len;
-		if (!v)
-			continue;
-		sum = (sum < 0 ? 0 : sum) + strtod(v + 1, NULL);
-	}
-	free(body);
-	ck_assert_msg(sum >= 0, "kgate's /metrics has no %s", name);
-	return sum;
+	return harness_metric_sum(admin_port, name);
 }
 
 /* A line of kgate's log with "cannot authenticate to <a front>: " and msg
@@ -286,7 +269,6 @@ START_TEST(test_environment_credentials)
 	struct delivery d;
 	rd_kafka_t *producer, *consumer;
 	json_t *s;
-	double auths;
 
 	env_static_keys();
 	mock_with_topic(&mock);
@@ -306,21 +288,18 @@ START_TEST(test_environment_credentials)
 	view_assert_gateway_only(&pview, &kg);
 	view_refresh(consumer, &cview);
 	view_assert_gateway_only(&cview, &kg);
+	/* Counted while the clients are connected: closing one while kgate
+	 * signs in for it would leave a sign-in the front answered and kgate
+	 * never read. */
+	front_wait_signins_counted(&f, admin_port);
 	consumer_destroy(consumer);
 	rd_kafka_destroy(producer);
 
-	sleep_ms(300);
-	s = front_stats(&f);
-	auths = metric("kgate_upstream_auths_total");
-	ck_assert_msg(auths >= (double)front_stat(s, "authenticated", NULL),
-		      "kgate_upstream_auths_total %.0f, the fronts saw %lld sign-ins", auths,
-		      front_stat(s, "authenticated", NULL));
 	ck_assert_msg(metric("kgate_upstream_auth_failures_total") == 0,
 		      "kgate_upstream_auth_failures_total %.0f",
 		      metric("kgate_upstream_auth_failures_total"));
 	ck_assert_msg(metric("kgate_aws_credentials_available") == 1,
 		      "kgate_aws_credentials_available is not 1");
-	json_decref(s);
 
 	ck_assert_int_eq(kgate_stop(&kg), 0);
 	ck_assert(kgate_log_contains(&kg, "protocol_errors=0"));

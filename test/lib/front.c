@@ -91,6 +91,28 @@ json_t *front_stop(struct front *f)
 	return front_stats(f);
 }
 
+void front_wait_signins_counted(const struct front *f, int admin_port)
+{
+	int64_t deadline = harness_now_ms() + 30000;
+
+	for (;;) {
+		/* The front's count first: its stats may be up to 100 ms old,
+		 * and kgate counts a sign-in once it has the answer the front
+		 * counted, so the two meet and stay met. */
+		json_t *s = front_stats(f);
+		long long answered = front_stat(s, "authenticated", NULL);
+		double counted = harness_metric_sum(admin_port, "kgate_upstream_auths_total");
+
+		json_decref(s);
+		if (counted == (double)answered)
+			return;
+		ck_assert_msg(harness_now_ms() < deadline,
+			      "kgate_upstream_auths_total %.0f, the fronts answered %lld sign-ins",
+			      counted, answered);
+		usleep(20000);
+	}
+}
+
 long long front_stat(json_t *s, const char *key, const char *sub)
 {
 	json_t *v = json_object_get(s, key);

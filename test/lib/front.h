@@ -34,6 +34,11 @@ void front_run(struct front *f, char backends[][64], const char *const *args);
 json_t *front_stats(const struct front *f);
 /* SIGTERM (its final stats are written): it must exit 0; returns them. */
 json_t *front_stop(struct front *f);
+/* Waits (up to 30 s) until kgate, whose admin listener is at admin_port,
+ * has counted in kgate_upstream_auths_total exactly the sign-ins the front
+ * answered: every client connection open and idle, so none is being signed
+ * in or abandoned half way. */
+void front_wait_signins_counted(const struct front *f, int admin_port);
 /* stats[key], or stats[key][sub] (0 if absent). */
 long long front_stat(json_t *s, const char *key, const char *sub);
 /* A list in the stats (failure_messages, violation_details) as one string. */

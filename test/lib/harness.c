@@ -914,6 +914,28 @@ int http_get(int port, const char *path, char **body)
 	return status;
 }
 
+double harness_metric_sum(int admin_port, const char *name)
+{
+	char *body = NULL, *line;
+	double sum = -1;
+	size_t len = strlen(name);
+
+	ck_assert_int_eq(http_get(admin_port, "/metrics", &body), 200);
+	for (line = body; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *v;
+
+		if (strncmp(line, name, len) != 0 || (line[len] != ' ' && line[len] != '{'))
+			continue;
+		v = line[len] == '{' ? strchr(line, '}') : line + len;
+		if (!v)
+			continue;
+		sum = (sum < 0 ? 0 : sum) + strtod(v + 1, NULL);
+	}
+	free(body);
+	ck_assert_msg(sum >= 0, "kgate's /metrics has no %s", name);
+	return sum;
+}
+
 const char *harness_src_path(const char *rel, char *buf, size_t len)
 {
 	const char *root = getenv("KGATE_SRC");
