@@ -203,7 +203,7 @@ static void kgate_start_sasl(struct kgate *kg, const struct front *f, const char
  * there under the contract's name (CONTRACT.md, "Metrics"). */
 static double metric(const char *name)
 {
-	return harness_metric_sum(admin_port, name);
+	return harness_metric(admin_port, name, NULL);
 }
 
 /* A line of kgate's log that says "cannot authenticate to <a front>:" and

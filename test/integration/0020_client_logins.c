@@ -82,35 +82,7 @@ static int admin_port;
  * series of the family); asserts the family is there. */
 static double metric(const char *name, const char *labels)
 {
-	char *body = NULL, *line, series[256];
-	double sum = -1;
-	size_t len;
-
-	if (labels)
-		snprintf(series, sizeof(series), "%s{%s} ", name, labels);
-	else
-		snprintf(series, sizeof(series), "%s", name);
-	len = strlen(series);
-	ck_assert_int_eq(http_get(admin_port, "/metrics", &body), 200);
-	for (line = body; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		const char *v;
-
-		if (strncmp(line, series, len) != 0)
-			continue;
-		if (labels) {
-			v = line + len - 1;
-		} else {
-			if (line[len] != ' ' && line[len] != '{')
-				continue;
-			v = line[len] == '{' ? strchr(line, '}') : line + len;
-			if (!v)
-				continue;
-		}
-		sum = (sum < 0 ? 0 : sum) + strtod(v + 1, NULL);
-	}
-	free(body);
-	ck_assert_msg(sum >= 0, "kgate's /metrics has no %s", series);
-	return sum;
+	return harness_metric(admin_port, name, labels);
 }
 
 /* As metric, but -1 if kgate has no such series (yet). */

@@ -180,7 +180,7 @@ static void kgate_start_iam(struct kgate *kg, const struct front *f, const char 
 /* A metric from kgate's /metrics, summed over its series. */
 static double metric(const char *name)
 {
-	return harness_metric_sum(admin_port, name);
+	return harness_metric(admin_port, name, NULL);
 }
 
 /* A line of kgate's log with "cannot authenticate to <a front>: " and msg

@@ -914,25 +914,36 @@ int http_get(int port, const char *path, char **body)
 	return status;
 }
 
-double harness_metric_sum(int admin_port, const char *name)
+double harness_metric(int admin_port, const char *name, const char *labels)
 {
-	char *body = NULL, *line;
+	char *body = NULL, *line, series[256];
 	double sum = -1;
-	size_t len = strlen(name);
+	size_t len;
 
+	if (labels)
+		snprintf(series, sizeof(series), "%s{%s} ", name, labels);
+	else
+		snprintf(series, sizeof(series), "%s", name);
+	len = strlen(series);
 	ck_assert_int_eq(http_get(admin_port, "/metrics", &body), 200);
 	for (line = body; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		const char *v;
 
-		if (strncmp(line, name, len) != 0 || (line[len] != ' ' && line[len] != '{'))
+		if (strncmp(line, series, len) != 0)
 			continue;
-		v = line[len] == '{' ? strchr(line, '}') : line + len;
-		if (!v)
-			continue;
+		if (labels) {
+			v = line + len - 1;
+		} else {
+			if (line[len] != ' ' && line[len] != '{')
+				continue;
+			v = line[len] == '{' ? strchr(line, '}') : line + len;
+			if (!v)
+				continue;
+		}
 		sum = (sum < 0 ? 0 : sum) + strtod(v + 1, NULL);
 	}
 	free(body);
-	ck_assert_msg(sum >= 0, "kgate's /metrics has no %s", name);
+	ck_assert_msg(sum >= 0, "kgate's /metrics has no %s", series);
 	return sum;
 }
 

@@ -149,9 +149,10 @@ const char *harness_src_path(const char *rel, char *buf, size_t len);
 /* GET path from an HTTP server on 127.0.0.1:port; returns the status code
  * and, if body is not NULL, the body (malloc'd). */
 int http_get(int port, const char *path, char **body);
-/* A metric of kgate's /metrics (the admin listener at admin_port), summed
- * over its series; asserts it is there. */
-double harness_metric_sum(int admin_port, const char *name);
+/* From kgate's /metrics (the admin listener at admin_port): the series
+ * `name{labels}`, or with labels NULL the family `name` summed over its
+ * series; asserts it is there. */
+double harness_metric(int admin_port, const char *name, const char *labels);
 
 /* Milliseconds on a monotonic clock. */
 int64_t harness_now_ms(void);
